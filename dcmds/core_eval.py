@@ -1,0 +1,136 @@
+"""Evaluation and pipe plumbing: ``::eval``, ``::grep``, ``::map``, ``::echo``,
+``::head`` and ``::walk`` (reference 1.8 and 1.10)."""
+
+from __future__ import annotations
+
+from kdb.errors import CmdError
+from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, walk_addresses
+
+module = Module("kdb", builtin=True)
+
+
+def _one_string(call: Call) -> str | None:
+    if len(call.args) != 1:
+        return None
+    a = call.args[0]
+    return a if isinstance(a, str) else call.session.numfmt(a)
+
+
+@module.dcmd("eval", "command", "evaluate the specified command",
+             help="Run the string as debugger input, as if typed. A naked expression\n"
+                  "only sets dot.")
+def eval_(call: Call) -> int | None:
+    text = _one_string(call)
+    if text is None:
+        return DCMD_USAGE
+    result = call.session.run_string(text + "\n", "(string)")
+    return DCMD_ABORT if result.parse_error else result.status
+
+
+def _eval_dot(call: Call, text: str) -> int | None:
+    """Evaluate ``text`` with dot = the call's address; return the new dot."""
+    s = call.session
+    s.dot = call.addr
+    result = s.run_string(text + "\n", "(string)")
+    new = s.dot
+    s.dot = call.addr
+    if result.parse_error:
+        return None
+    return new
+
+
+@module.dcmd("grep", "?expr", "print dot if expression is true",
+             help="Evaluate the expression with dot set to the address; print the\n"
+                  "address if the result is non-zero. Use it as a pipeline filter:\n"
+                  "  ::walk proc | ::grep '<.!=0'")
+def grep(call: Call) -> int | None:
+    text = _one_string(call)
+    if text is None:
+        return DCMD_USAGE
+    value = _eval_dot(call, text)
+    if value is None:
+        return DCMD_ABORT
+    if value:
+        call.printf("%lr\n", call.addr)
+    return None
+
+
+@module.dcmd("map", "?expr", "print dot after evaluating expression",
+             help="Evaluate the expression with dot set to the address and print the\n"
+                  "resulting dot: '::walk proc | ::map .+8' maps each address.")
+def map_(call: Call) -> int | None:
+    text = _one_string(call)
+    if text is None:
+        return DCMD_USAGE
+    value = _eval_dot(call, text)
+    if value is None:
+        return DCMD_ABORT
+    call.printf("%llr\n", value)
+    return None
+
+
+@module.dcmd("echo", "args ...", "echo arguments")
+def echo(call: Call) -> int | None:
+    if call.addrspec:
+        return DCMD_USAGE
+    for a in call.args:
+        if isinstance(a, str):
+            call.printf("%s ", a)
+        else:
+            call.printf("%llr ", a)
+    call.printf("\n")
+    return None
+
+
+@module.dcmd("head", "-num|-n num", "limit number of elements in pipe",
+             help="Pass on only the first num addresses of the pipe (default 10).\n"
+                  "Must be used in a pipeline.",
+             options=(("-n", "number of addresses to keep"),))
+def head(call: Call) -> int | None:
+    if not call.piped:
+        return DCMD_USAGE
+    n = 10
+    args = list(call.args)
+    if len(args) == 1 and isinstance(args[0], str) and args[0][1:].isdigit() and args[0][0] == "-":
+        n = int(args[0][1:])
+    elif args:
+        opts, rest = call.getopts({"n": int})
+        if rest or opts["n"] is None:
+            return DCMD_USAGE
+        n = opts["n"]
+    addrs = call.get_pipe()[:n]
+    if call.pipe_out:
+        call.set_pipe(addrs)
+    else:
+        for a in addrs:
+            call.printf("%lx\n", a)
+    return None
+
+
+@module.dcmd("walk", "?name [variable]", "walk data structure",
+             help="Walk the data structure named by the walker, printing each\n"
+                  "element's address (into a pipe: passing it on). With an address,\n"
+                  "the walk starts there (a local walk). With a variable name, the\n"
+                  "variable is set to each element as the next stage consumes it.")
+def walk(call: Call) -> int | None:
+    s = call.session
+    args = call.args
+    if not args or len(args) > 2 or not isinstance(args[0], str):
+        return DCMD_USAGE
+    name = args[0]
+    var = args[1] if len(args) > 1 else None
+    if var is not None and not isinstance(var, str):
+        return DCMD_USAGE
+    addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
+    if call.pipe_out:
+        for a in addrs:
+            call.push(a)
+            if var:
+                s.vars[var] = a
+    else:
+        printf = call.printf
+        for a in addrs:
+            if var:
+                s.vars[var] = a
+            printf("%#lr\n", a)
+    return None

@@ -1,0 +1,201 @@
+"""Help and introspection: ``::help``, ``::dcmds``, ``::walkers``, ``::dmods``,
+``::which``/``::whence`` and ``::version`` (reference 1.10 and 2.2)."""
+
+from __future__ import annotations
+
+import re
+
+from kdb import __version__
+from kdb.errors import CmdError
+from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module
+
+module = Module("kdb", builtin=True)
+
+HELP_TEXT = """
+Each debugger command in {p} is structured as follows:
+
+      [ address [, count]] verb [ arguments ... ]
+             ^       ^      ^      ^
+ the start --+       |      |      +-- arguments are strings which can be
+ address can be an   |      |          quoted using "" or '' or
+ expression          |      |          expressions enclosed in $[ ]
+                     |      |
+ the repeat count  --+      +--------- the verb is a name which begins
+ is also an expression                 with either $, :, or ::.  it can also
+                                       be a format specifier (/ \\ ? or =)
+
+For information on debugger commands (dcmds) and walkers, type:
+
+      ::help cmdname ... for more detailed information on a command
+      ::dcmds        ... for a list of dcmds and their descriptions
+      ::walkers      ... for a list of walkers and their descriptions
+      ::dmods -l     ... for a list of modules and their dcmds and walkers
+      ::formats      ... for a list of format characters for / \\ ? and =
+
+For information on command-line options, type:
+
+      $ {p} -?      ... in your shell for a complete list of options
+
+"""
+
+
+def synopsis(dcmd: Dcmd) -> str:
+    """The SYNOPSIS line of ``::help``: ``[ addr ] ::name usage``."""
+    usage = dcmd.usage or ""
+    prefix = ""
+    if usage.startswith("?"):
+        prefix, usage = "[ addr ] ", usage[1:]
+    elif usage.startswith(":"):
+        prefix, usage = "addr ", usage[1:]
+    colons = "" if dcmd.name[0] in ":$=/\\?>@" else "::"
+    text = f"{prefix}{colons}{dcmd.name}"
+    if usage:
+        text += " " + usage
+    return text
+
+
+def _heading(call: Call, text: str) -> None:
+    call.printf("%<b>%s%</b>\n", text)
+
+
+@module.dcmd("help", "[cmd]", "list commands/command help")
+def help_(call: Call) -> int | None:
+    s = call.session
+    if call.addrspec or len(call.args) > 1:
+        return DCMD_USAGE
+    if not call.args:
+        call.write(HELP_TEXT.format(p=s.pname))
+        return None
+    name = str(call.args[0])
+    bare = name[2:] if name.startswith("::") else name
+    dcmd = s.registry.dcmd(bare)
+    if dcmd is None:
+        raise CmdError(f"unknown command: {name}")
+    mod = dcmd.module
+    call.write("\n")
+    _heading(call, "NAME")
+    call.printf("  %s - %s\n\n", dcmd.name, dcmd.descr)
+    _heading(call, "SYNOPSIS")
+    call.printf("  %s\n\n", synopsis(dcmd))
+    if dcmd.help:
+        _heading(call, "DESCRIPTION")
+        for line in dcmd.help.rstrip("\n").split("\n"):
+            call.write(("  " + line if line else "") + "\n")
+        call.write("\n")
+    _heading(call, "ATTRIBUTES")
+    call.write("\n")
+    call.printf("  Target: %s\n", s.target.name)
+    call.printf("  Module: %s\n", mod.name if mod else s.pname)
+    call.printf("  Interface Stability: %s\n\n",
+                "Evolving" if mod is None or mod.builtin else "Unstable")
+    return None
+
+
+def _listing(call: Call, items: list, what: str) -> int | None:
+    s = call.session
+    opts, rest = call.getopts({"n": bool})
+    if call.addrspec or len(rest) > 1:
+        return DCMD_USAGE
+    pattern = None
+    if rest:
+        text = str(rest[0])
+        if s.kmdb:
+            pattern = lambda t: text in t  # noqa: E731 - kmdb: substring match
+        else:
+            try:
+                rx = re.compile(text)
+            except re.error:
+                raise CmdError(f"failed to compile regular expression '{text}'") from None
+            pattern = lambda t: rx.search(t) is not None  # noqa: E731
+    for item in sorted(items, key=lambda i: i.name.encode()):
+        if not item.descr:
+            continue
+        if pattern and not (pattern(item.name) or (not opts["n"] and pattern(item.descr))):
+            continue
+        call.printf("%-24s - %s\n", item.name, item.descr)
+    return None
+
+
+@module.dcmd("dcmds", "[[-n] pattern]", "list available debugger commands",
+             help="List the dcmds, with their descriptions. With a pattern, only\n"
+                  "those whose name or (without -n) description matches the\n"
+                  "extended regular expression (kmdb: the substring).",
+             options=(("-n", "match the pattern against names only"),))
+def dcmds(call: Call) -> int | None:
+    return _listing(call, list(call.session.registry.all_dcmds()), "dcmd")
+
+
+@module.dcmd("walkers", "[[-n] pattern]", "list available walkers",
+             help="List the walkers, with their descriptions. With a pattern, only\n"
+                  "those whose name or (without -n) description matches.",
+             options=(("-n", "match the pattern against names only"),))
+def walkers(call: Call) -> int | None:
+    return _listing(call, list(call.session.registry.all_walkers()), "walker")
+
+
+@module.dcmd("dmods", "[-l] [mod]", "list loaded debugger modules",
+             options=(("-l", "list each module's dcmds and walkers"),))
+def dmods(call: Call) -> int | None:
+    opts, rest = call.getopts({"l": bool})
+    if call.addrspec or len(rest) > 1:
+        return DCMD_USAGE
+    reg = call.session.registry
+    names = sorted(reg.modules, key=str.encode)
+    if rest:
+        names = [n for n in names if n == str(rest[0])]
+    for name in names:
+        mod = reg.modules[name]
+        if not opts["l"]:
+            call.printf("%s\n", name)
+            continue
+        call.printf("%<u>%-70s%</u>\n", name)
+        for d in sorted(mod.dcmds, key=lambda d: d.name.encode()):
+            call.printf("  dcmd %-20s - %s\n", d.name, d.descr)
+        for w in sorted(mod.walkers, key=lambda w: w.name.encode()):
+            call.printf("  walk %-20s - %s\n", w.name, w.descr)
+    return None
+
+
+def _which(call: Call) -> int | None:
+    opts, rest = call.getopts({"v": bool})
+    if call.addrspec or not rest:
+        return DCMD_USAGE
+    reg = call.session.registry
+    failed = False
+    for arg in rest:
+        name = str(arg)
+        bare = name[2:] if name.startswith("::") else name
+        dcmds = reg.dcmd_definitions(bare)
+        walkers = reg.walker_definitions(bare)
+        if not dcmds and not walkers:
+            call.warn(f"{name} is not a dcmd or walker")
+            failed = True
+            continue
+        for kind, defs in (("dcmd", dcmds), ("walk", walkers)):
+            if not defs:
+                continue
+            top = defs[0]
+            mod = top.module
+            if mod is None or mod.builtin:
+                call.printf("%s is a built-in %s\n", bare, kind)
+            else:
+                call.printf("%s is a %s from %s\n", bare, kind, mod.name)
+            if opts["v"]:
+                call.printf("   >  definition list:\n")
+                for i, d in enumerate(defs, 1):
+                    call.printf("  [%d] %s`%s\n", i, d.module.name if d.module else "kdb", d.name)
+    return 1 if failed else None
+
+
+module.dcmd("which", "[-v] name ...", "show dcmd/walker definitions",
+            options=(("-v", "list every definition"),))(_which)
+module.dcmd("whence", "[-v] name ...", "show dcmd/walker definitions",
+            options=(("-v", "list every definition"),))(_which)
+
+
+@module.dcmd("version", None, "print debugger version string")
+def version(call: Call) -> int | None:
+    if call.args or call.addrspec:
+        return DCMD_USAGE
+    call.printf("%s %s\n", call.session.pname, __version__)
+    return None

@@ -1,0 +1,211 @@
+"""Session control: ``$d``, ``$s``, ``$w``, ``$q``/``::quit``, ``::set``,
+``$<``/``$<<`` macros, ``::load``/``::unload``, and the target-specific
+dcmds that need a target (``::status``, ``$c``...) (reference 1.6, 1.10)."""
+
+from __future__ import annotations
+
+import os
+
+from kdb.errors import CmdError, QuitSession
+from kdb.modapi import DCMD_USAGE, Call, Module
+
+module = Module("kdb", builtin=True)
+
+# legacy adb macro names mapped to dcmds (mdb_macalias.c)
+MACRO_ALIASES = {
+    "msgbuf": "::msgbuf",
+    "threadlist": "::threadlist -v",
+    "sema": "::print sema_impl_t",
+    "thread": "::print kthread_t",
+    "pid2proc": "::pid2proc |::print proc_t",
+    "cpus": "::walk cpu |::cpuinfo -v",
+    "cpun": "::cpuinfo -v",
+    "modules": "::modinfo",
+    "panicbuf": "::panicinfo",
+    "proc": "::print proc_t",
+    "mutex": "::mutex",
+    "rwlock": "::rwlock",
+    "stack": "$c",
+    "stacktrace": "$c",
+    "stackregs": "$C",
+    "kmastat": "::kmastat",
+    "zone": "::print zone_t",
+    "cpu": "::print cpu_t",
+    "devinfo": "::print struct dev_info",
+    "modctl": "::print struct modctl",
+    "ddi_prop": "::print struct ddi_prop",
+}
+
+
+@module.dcmd("$d", None, "get/set default output radix")
+def radix(call: Call) -> int | None:
+    s = call.session
+    if call.args:
+        return DCMD_USAGE
+    if call.addrspec:
+        if call.addr < 2 or call.addr > 16:
+            raise CmdError("expected radix from 2 to 16")
+        s.radix = call.addr
+    call.printf("radix = %d base ten\n", s.radix)
+    return None
+
+
+@module.dcmd("$s", None, "get/set symbol matching distance")
+def symdist(call: Call) -> int | None:
+    s = call.session
+    if call.args:
+        return DCMD_USAGE
+    if call.addrspec:
+        s.symdist = call.addr
+    call.printf("symbol matching distance = %lr (%s)\n", s.symdist,
+                "smart mode" if s.symdist == 0 else "absolute mode")
+    return None
+
+
+@module.dcmd("$w", None, "get/set output page width")
+def pgwidth(call: Call) -> int | None:
+    s = call.session
+    if call.args:
+        return DCMD_USAGE
+    if call.addrspec:
+        if call.addr < 1:
+            raise CmdError("page width must be at least 1")
+        s.out.cols = call.addr
+    call.printf("output page width = %lu\n", s.out.cols)
+    return None
+
+
+def _quit(call: Call) -> int | None:
+    raise QuitSession(0)
+
+
+module.dcmd("$q", None, "quit debugger")(_quit)
+module.dcmd("$Q", None, "quit debugger")(_quit)
+module.dcmd("quit", None, "quit debugger")(_quit)
+
+
+@module.dcmd("set", "[-wF] [+/-o opt] [-s dist] [-I path] [-L path] [-P prompt]",
+             "get/set debugger properties",
+             help="Set an option with -o NAME, clear it with +o NAME. Options:\n"
+                  "  autowrap    wrap all output at the page width\n"
+                  "  repeatlast  an empty line repeats the last command (adb)\n"
+                  "  vi, emacs   line editing mode of the interactive prompt\n"
+                  "-s dist sets the symbol matching distance. Without arguments,\n"
+                  "print the current settings.")
+def set_(call: Call) -> int | None:
+    s = call.session
+    args = [str(a) for a in call.args]
+    if not args:
+        on = [k for k, v in s.options.items() if v]
+        call.printf("  follow_exec_mode=ask, follow_fork_mode=parent\n")
+        call.printf("  symbol matching distance=%lr (%s)\n", s.symdist,
+                    "smart" if s.symdist == 0 else "absolute")
+        call.printf("  options=%s\n", ",".join(on) if on else "none")
+        call.printf("  edit mode=%s\n", s.extensions.get("editmode", "emacs"))
+        return None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-o", "+o"):
+            if i + 1 >= len(args):
+                return DCMD_USAGE
+            for opt in args[i + 1].split(","):
+                if opt in ("vi", "emacs"):
+                    s.extensions["editmode"] = opt if a == "-o" else "emacs"
+                elif opt in s.options:
+                    s.options[opt] = a == "-o"
+                    if opt == "autowrap":
+                        s.out.autowrap_opt = s.options[opt]
+                else:
+                    raise CmdError(f"invalid option: {opt}")
+            i += 2
+        elif a == "-s":
+            if i + 1 >= len(args):
+                return DCMD_USAGE
+            s.symdist = s.arg_to_int(args[i + 1])
+            i += 2
+        elif a in ("-w", "-F"):
+            i += 1
+        else:
+            return DCMD_USAGE
+    return None
+
+
+def _macro(call: Call, *, replace: bool) -> int | None:
+    s = call.session
+    if len(call.args) != 1 or not isinstance(call.args[0], str):
+        return DCMD_USAGE
+    name = call.args[0]
+    if replace:
+        s.vars["9"] = 1
+    prefix = f"0x{call.addr:x}" if call.addrspec else ""
+    alias = MACRO_ALIASES.get(name)
+    if alias is not None and "/" not in name:
+        r = s.run_string(prefix + alias + "\n", f"$<{name}")
+        return r.status
+    path = name
+    if "/" not in name:
+        for d in (os.environ.get("KDB_MACRO_PATH") or "").split(os.pathsep):
+            if d and os.path.isfile(os.path.join(d, name)):
+                path = os.path.join(d, name)
+                break
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError as e:
+        raise CmdError(f"failed to open {name}: {e.strerror}") from None
+    if call.addrspec:
+        s.dot = call.addr
+    r = s.run_string(text, name, stop_on_error=False, is_string=False)
+    return r.status
+
+
+@module.dcmd("$<", "macro-name", "replace input with macro")
+def exec_file(call: Call) -> int | None:
+    return _macro(call, replace=True)
+
+
+@module.dcmd("$<<", "macro-name", "source macro")
+def src_file(call: Call) -> int | None:
+    return _macro(call, replace=False)
+
+
+@module.dcmd("load", "[-sd] module", "load debugger module",
+             help="Load a debugger module: a Python file defining a kdb.modapi.Module.")
+def load(call: Call) -> int | None:
+    opts, rest = call.getopts({"s": bool, "d": bool})
+    if len(rest) != 1 or call.addrspec:
+        return DCMD_USAGE
+    path = str(rest[0])
+    loaded = call.session.registry.load_file(os.path.expanduser(path))
+    if not opts["s"]:
+        for m in loaded:
+            call.printf("Loaded module %s\n", m.name)
+    return None
+
+
+@module.dcmd("unload", "[-s] module", "unload debugger module")
+def unload(call: Call) -> int | None:
+    opts, rest = call.getopts({"s": bool})
+    if len(rest) != 1 or call.addrspec:
+        return DCMD_USAGE
+    name = str(rest[0])
+    mod = call.session.registry.modules.get(name)
+    if mod is not None and mod.builtin:
+        raise CmdError(f"failed to unload {name}: module is built-in")
+    call.session.registry.remove(name)
+    return None
+
+
+def _notsup(call: Call) -> int | None:
+    raise CmdError("command is not supported by current target")
+
+
+for _name, _usage, _descr in (
+        ("status", None, "print summary of current target"),
+        ("$c", "?[cnt]", "print stack backtrace"),
+        ("$C", "?[cnt]", "print stack backtrace"),
+        ("stack", "?[cnt]", "print stack backtrace"),
+        ("$r", None, "print general-purpose registers"),
+        ("$?", "", "print status and registers")):
+    module.dcmd(_name, _usage, _descr)(_notsup)

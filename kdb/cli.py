@@ -1,0 +1,136 @@
+"""The ``kdb`` command line, modelled on ``mdb``'s (reference 1.11).
+
+* ``kdb`` with no dump is mdb with no target: built-in dcmds only;
+* ``kdb DUMP`` opens a dump (a path, or the name of a bundled scenario);
+* commands come from ``-e CMDS``, from stdin when it is not a terminal, or
+  from the terminal (the interactive prompt);
+* exit status: with ``-e``, 1 after a parse error or when the last dcmd
+  failed, else 0; stdin scripts exit 0 at end of input; 2 for bad options
+  or a dump that cannot be loaded.
+
+Sub-commands: ``kdb check DUMP...`` validates dumps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from kdb import __version__
+from kdb.errors import QuitSession
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kdb", add_help=False,
+        description="A post-mortem kernel debugger speaking the illumos mdb language.",
+        epilog="Sub-commands: 'kdb check DUMP...' validates dumps; 'kdb-gen' makes dumps.")
+    p.add_argument("-?", "-h", "--help", action="help", help="show this help and exit")
+    p.add_argument("-e", dest="commands", metavar="CMDS",
+                   help="evaluate CMDS instead of reading commands, then exit")
+    p.add_argument("-K", "--kmdb", action="store_true",
+                   help="behave like kmdb stopped on the dump's CPU")
+    p.add_argument("--no-shell", action="store_true",
+                   help="refuse ! shell escapes (also KDB_NO_SHELL=1)")
+    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
+                   help="output format of dcmd results")
+    p.add_argument("-V", "--version", action="version", version=f"kdb {__version__}")
+    p.add_argument("dump", nargs="?", help="dump file, or the name of a bundled dump")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] == "check":
+            from kdb.check import main as check_main
+            return check_main(args_list[1:])
+        return _main(args_list)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _quiet_stdout()
+        return 130
+
+
+def _quiet_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter exits quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _open_target(path: str | None, kmdb: bool):  # -> Target
+    from kdb.target import Target
+    if path is None:
+        return Target()
+    from kdb.kernel import open_dump
+    return open_dump(path, kmdb=kmdb)
+
+
+def _main(argv: list[str]) -> int:
+    opts = _parser().parse_args(argv)
+    from kdb.errors import KdbError
+    pname = "kmdb" if opts.kmdb else "kdb"
+    try:
+        target = _open_target(opts.dump, opts.kmdb)
+    except KdbError as e:
+        sys.stderr.write(f"kdb: {e}\n")
+        return EXIT_USAGE
+    from kdb.session import InputSource, Session
+    stdout_tty = sys.stdout.isatty()
+    stdin_tty = sys.stdin.isatty()
+    cols = None
+    if stdout_tty:
+        try:
+            cols = os.get_terminal_size(sys.stdout.fileno()).columns
+        except OSError:
+            cols = None
+    color = stdout_tty and not os.environ.get("NO_COLOR")
+    no_shell = opts.no_shell or os.environ.get("KDB_NO_SHELL", "") not in ("", "0")
+    session = Session(target, pname=pname, tty=stdout_tty, color=color, cols=cols,
+                      kmdb=opts.kmdb, shell_allowed=not no_shell,
+                      stdout_fd=_fileno(sys.stdout))
+    session.extensions["format"] = opts.format
+    for err in session.module_errors:
+        session.warn(err)
+    try:
+        if opts.commands is not None:
+            result = session.run_string(opts.commands + "\n", "(string)")
+            session.flush_stdout()
+            if result.parse_error:
+                return EXIT_FAIL
+            return EXIT_FAIL if result.status != 0 else EXIT_OK
+        if opts.kmdb:
+            banner = getattr(target, "kmdb_banner", None)
+            if banner:
+                session.out.write(banner())
+        if stdin_tty and stdout_tty:
+            from kdb.console import interact
+            return interact(session)
+        src = InputSource("(stdin)")
+        for line in sys.stdin:
+            src.lineno += 1
+            session.run_line(line.rstrip("\n"), src)
+            if src.abandoned:
+                break
+        session.flush_stdout()
+        return EXIT_OK
+    except QuitSession as q:
+        session.out.nlflush()
+        session.flush_stdout()
+        return q.status
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None

@@ -1,0 +1,175 @@
+"""The output engine: mdb's output buffer ("iob") with its exact spacing rules.
+
+mdb never writes stdout directly. Text goes through a line buffer that knows
+the page width (80 columns when stdout is not a terminal), the tab stop (8),
+the 16-column indent margin used by the format verbs, and the autowrap rules
+that decide where a line breaks. This module reproduces those rules; see
+``mdb-behaviour.md`` section 1.14:
+
+* INDENT: every new line starts with the 16-column margin while it is set;
+* AUTOWRAP: before a formatted item of width W, break the line if it would
+  pass the last column; left-justified padding that would reach the last
+  column becomes a newline instead; verbatim text is split hard at the edge;
+* the "nl-flush" after each command: a line holding only the margin is
+  dropped, any other unfinished line gets its newline.
+
+Completed lines are handed to ``sink`` immediately, so output streams.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+DEFAULT_COLS = 80
+TABSTOP = 8
+MARGIN = 16
+PIPE_COLS = 1 << 30  # pipes: autowrap off and a very wide column limit
+
+
+class OutputBuffer:
+    """One output stream with mdb's line discipline."""
+
+    __slots__ = ("sink", "cols", "tabstop", "margin", "line", "indent",
+                 "autowrap_opt", "forced_wrap", "tty", "color", "is_pipe")
+
+    def __init__(self, sink: Callable[[str], None], *, cols: int = DEFAULT_COLS,
+                 tty: bool = False, color: bool = False, is_pipe: bool = False) -> None:
+        self.sink = sink
+        self.cols = cols
+        self.tabstop = TABSTOP
+        self.margin = MARGIN
+        self.line = ""
+        self.indent = False
+        self.autowrap_opt = False
+        self.forced_wrap = False
+        self.tty = tty
+        self.color = color
+        self.is_pipe = is_pipe
+
+    # -- state ------------------------------------------------------------
+    @property
+    def autowrap(self) -> bool:
+        return (self.autowrap_opt or self.forced_wrap) and not self.is_pipe
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.line)
+
+    def _margin_only(self) -> bool:
+        return self.indent and self.line == " " * self.margin
+
+    def _empty(self) -> bool:
+        return not self.line or self._margin_only()
+
+    def set_indent(self, on: bool) -> None:
+        """Set or clear the INDENT flag, inserting or removing the margin."""
+        if on and not self.indent:
+            self.indent = True
+            if not self.line:
+                self.line = " " * self.margin
+        elif not on and self.indent:
+            if self._margin_only():
+                self.line = ""
+            self.indent = False
+
+    # -- primitive output -------------------------------------------------
+    def nl(self) -> None:
+        """End the current line."""
+        line, self.line = self.line, ""
+        self.sink(line + "\n")
+        if self.indent:
+            self.line = " " * self.margin
+
+    def nlflush(self) -> None:
+        """The newline flush that follows every command."""
+        if self._margin_only() or not self.line:
+            self.line = ""
+            return
+        self.nl()
+        if self._margin_only():
+            self.line = ""
+
+    def _put(self, text: str) -> None:
+        """Append text without newlines, splitting at the edge under autowrap."""
+        if not self.autowrap:
+            self.line += text
+            return
+        while text:
+            room = self.cols - len(self.line)
+            if room <= 0:
+                self.nl()
+                continue
+            if len(text) <= room:
+                self.line += text
+                return
+            self.line += text[:room]
+            text = text[room:]
+            self.nl()
+
+    def write(self, text: str) -> None:
+        """Write verbatim text (it may contain newlines)."""
+        if "\n" not in text:
+            if text:
+                self._put(text)
+            return
+        parts = text.split("\n")
+        for part in parts[:-1]:
+            if part:
+                self._put(part)
+            self.nl()
+        if parts[-1]:
+            self._put(parts[-1])
+
+    def ws(self, n: int) -> None:
+        """Padding: under autowrap, padding that would reach the edge is a newline."""
+        if n <= 0:
+            return
+        if self.autowrap and len(self.line) + n >= self.cols:
+            self.nl()
+            return
+        self.line += " " * n
+
+    def item(self, text: str, width: int = 0, left: bool = False,
+             zero: bool = False) -> None:
+        """Emit one formatted item of the given field width."""
+        w = max(len(text), width)
+        if (self.autowrap and not self._empty()
+                and len(self.line) + w > self.cols):
+            self.nl()
+        pad = width - len(text)
+        if pad > 0 and zero and not left:
+            self._put("0" * pad + text)
+            return
+        if left:
+            self._put(text)
+            self.ws(pad)
+        else:
+            self.ws(pad)
+            self._put(text)
+
+    def tab_to(self, stop: int) -> None:
+        """Advance to the next multiple of ``stop`` (``%T``, ``%t``, format ``t``)."""
+        if stop <= 0:
+            return
+        rem = len(self.line) % stop
+        if rem:
+            self.ws(stop - rem)
+
+    def tab(self) -> None:
+        """A tab character: always moves to the next tab stop."""
+        n = len(self.line)
+        target = (n // self.tabstop + 1) * self.tabstop
+        if self.autowrap and target >= self.cols:
+            self.nl()
+            return
+        self.line += " " * (target - n)
+
+    def attr(self, code: str, on: bool) -> None:
+        """Terminal attributes (%<b>, %<u>...): nothing unless colour is on."""
+        if not self.color:
+            return
+        codes = {"b": "1", "u": "4", "s": "7", "r": "7", "d": "2", "a": "5"}
+        c = codes.get(code)
+        if c is None:
+            return
+        self.line += f"\x1b[{c}m" if on else "\x1b[0m"
