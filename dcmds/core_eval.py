@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from kdb.errors import CmdError
 from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, walk_addresses
 
@@ -91,7 +93,7 @@ def head(call: Call) -> int | None:
         return DCMD_USAGE
     n = 10
     args = list(call.args)
-    if len(args) == 1 and isinstance(args[0], str) and args[0][1:].isdigit() and args[0][0] == "-":
+    if len(args) == 1 and isinstance(args[0], str) and re.fullmatch(r"-[0-9]+", args[0]):
         n = int(args[0][1:])
     elif args:
         opts, rest = call.getopts({"n": int})
@@ -124,9 +126,7 @@ def walk(call: Call) -> int | None:
     addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
     if call.pipe_out:
         for a in addrs:
-            call.push(a)
-            if var:
-                s.vars[var] = a
+            call.push(a, var)
     else:
         printf = call.printf
         for a in addrs:

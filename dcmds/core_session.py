@@ -142,7 +142,7 @@ def _macro(call: Call, *, replace: bool) -> int | None:
     alias = MACRO_ALIASES.get(name)
     if alias is not None and "/" not in name:
         r = s.run_string(prefix + alias + "\n", f"$<{name}")
-        return r.status
+        return 1 if r.parse_error else r.status
     path = name
     if "/" not in name:
         for d in (os.environ.get("KDB_MACRO_PATH") or "").split(os.pathsep):
@@ -157,7 +157,7 @@ def _macro(call: Call, *, replace: bool) -> int | None:
     if call.addrspec:
         s.dot = call.addr
     r = s.run_string(text, name, stop_on_error=False, is_string=False)
-    return r.status
+    return 1 if r.parse_error else r.status
 
 
 @module.dcmd("$<", "macro-name", "replace input with macro")

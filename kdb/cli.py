@@ -13,7 +13,6 @@ Sub-commands: ``kdb check DUMP...`` validates dumps.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Sequence
@@ -24,23 +23,70 @@ from kdb.errors import QuitSession
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="kdb", add_help=False,
-        description="A post-mortem kernel debugger speaking the illumos mdb language.",
-        epilog="Sub-commands: 'kdb check DUMP...' validates dumps; 'kdb-gen' makes dumps.")
-    p.add_argument("-?", "-h", "--help", action="help", help="show this help and exit")
-    p.add_argument("-e", dest="commands", metavar="CMDS",
-                   help="evaluate CMDS instead of reading commands, then exit")
-    p.add_argument("-K", "--kmdb", action="store_true",
-                   help="behave like kmdb stopped on the dump's CPU")
-    p.add_argument("--no-shell", action="store_true",
-                   help="refuse ! shell escapes (also KDB_NO_SHELL=1)")
-    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text",
-                   help="output format of dcmd results")
-    p.add_argument("-V", "--version", action="version", version=f"kdb {__version__}")
-    p.add_argument("dump", nargs="?", help="dump file, or the name of a bundled dump")
-    return p
+USAGE = """\
+usage: kdb [-K] [--no-shell] [--format text|json|jsonl] [-e CMDS] [DUMP]
+       kdb check DUMP...
+
+  -e CMDS       evaluate CMDS instead of reading commands, then exit
+  -K, --kmdb    behave like kmdb stopped on the dump's CPU
+  --no-shell    refuse ! shell escapes (also KDB_NO_SHELL=1)
+  --format F    print dcmd results as text (default), json or jsonl
+  -V, --version print the version and exit
+  -?, -h        print this help and exit
+
+DUMP is a dump file, or the name of a bundled dump (kdb jurassic).
+"""
+
+
+class Options:
+    """The parsed command line."""
+
+    def __init__(self) -> None:
+        self.commands: str | None = None
+        self.kmdb = False
+        self.no_shell = False
+        self.format = "text"
+        self.dump: str | None = None
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_args(argv: list[str]) -> Options:
+    """getopt-style parsing, like mdb's: ``-e`` takes the next word, whatever it is."""
+    import getopt
+    try:
+        pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
+                                        ["kmdb", "no-shell", "format=", "help", "version"])
+    except getopt.GetoptError as e:
+        raise UsageError(str(e)) from None
+    o = Options()
+    for flag, val in pairs:
+        if flag == "-e":
+            o.commands = val
+        elif flag in ("-K", "--kmdb"):
+            o.kmdb = True
+        elif flag == "--no-shell":
+            o.no_shell = True
+        elif flag == "--format":
+            if val not in ("text", "json", "jsonl"):
+                raise UsageError(f"invalid --format {val!r}: use text, json or jsonl")
+            o.format = val
+        elif flag in ("-h", "-?", "--help"):
+            raise SystemExit(_print_usage(sys.stdout, EXIT_OK))
+        elif flag in ("-V", "--version"):
+            print(f"kdb {__version__}")
+            raise SystemExit(EXIT_OK)
+    if len(rest) > 1:
+        raise UsageError("at most one dump may be given")
+    o.dump = rest[0] if rest else None
+    return o
+
+
+def _print_usage(stream, status: int) -> int:
+    stream.write(USAGE)
+    return status
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,7 +122,11 @@ def _open_target(path: str | None, kmdb: bool):  # -> Target
 
 
 def _main(argv: list[str]) -> int:
-    opts = _parser().parse_args(argv)
+    try:
+        opts = parse_args(argv)
+    except UsageError as e:
+        sys.stderr.write(f"kdb: {e}\n")
+        return _print_usage(sys.stderr, EXIT_USAGE)
     from kdb.errors import KdbError
     pname = "kmdb" if opts.kmdb else "kdb"
     try:

@@ -107,18 +107,24 @@ class OutputBuffer:
             self.nl()
 
     def write(self, text: str) -> None:
-        """Write verbatim text (it may contain newlines)."""
-        if "\n" not in text:
+        """Write verbatim text; newlines end lines and tabs move to tab stops."""
+        if "\n" not in text and "\t" not in text:
             if text:
                 self._put(text)
             return
         parts = text.split("\n")
-        for part in parts[:-1]:
-            if part:
+        for i, part in enumerate(parts):
+            if i:
+                self.nl()
+            if "\t" in part:
+                chunks = part.split("\t")
+                for j, chunk in enumerate(chunks):
+                    if j:
+                        self.tab()
+                    if chunk:
+                        self._put(chunk)
+            elif part:
                 self._put(part)
-            self.nl()
-        if parts[-1]:
-            self._put(parts[-1])
 
     def ws(self, n: int) -> None:
         """Padding: under autowrap, padding that would reach the edge is a newline."""

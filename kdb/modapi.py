@@ -186,10 +186,14 @@ class Call:
         if self.out.is_pipe:
             self.out.sink.replace(addrs)
 
-    def push(self, addr: int) -> None:
-        """Pass ``addr`` to the next stage (a fast ``%#lr\\n`` into the pipe)."""
+    def push(self, addr: int, var: str | None = None) -> None:
+        """Pass ``addr`` to the next stage (a fast ``%#lr\\n`` into the pipe).
+
+        With ``var``, that variable is set to ``addr`` when the next stage
+        consumes it (``::walk name var``).
+        """
         if self.out.is_pipe:
-            self.out.sink.push(addr)
+            self.out.sink.push(addr, var)
         else:
             self.printf("%#lr\n", addr)
 

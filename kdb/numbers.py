@@ -43,14 +43,15 @@ def numtostr(value: int, base: int, *, showbase: bool = False,
              signpos: bool = False, upper: bool = False) -> str:
     """Render ``value`` (a Python int, possibly negative) like mdb's numtostr.
 
-    ``showbase`` adds ``0x``/``0t``/``0o``/``0i`` only when the magnitude is
-    larger than the biggest single digit of the base, so 8 stays ``8`` and
-    0x28 becomes ``0x28``. ``signpos`` writes ``+`` before non-negative values.
+    ``showbase`` adds ``0x``/``0t``/``0o``/``0i`` only when the value is
+    bigger than the biggest single decimal digit the base has (9, 7 or 1),
+    so 8 stays ``8`` and 0xa becomes ``0xa``; a negative value always gets
+    it (its unsigned view is huge): ``-0t5``. ``signpos`` writes ``+`` before non-negative values.
     """
     neg = value < 0
     mag = -value if neg else value
     text = digits(mag, base, upper)
-    if showbase and mag > base - 1 and base in PREFIX:
+    if showbase and base in PREFIX and (neg or mag > min(base - 1, 9)):
         text = PREFIX[base] + text
     if neg:
         text = "-" + text

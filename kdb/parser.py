@@ -24,6 +24,7 @@ from kdb.numbers import MASK64, signed, strtonum
 from kdb.statements import FmtChar, FmtCount, FmtText, Stage, Statement
 
 BLANKS = " \t"
+DECIMAL = frozenset("0123456789")
 META = set("[]|!/\\?=>$:; \t\n")
 IDENT = re.compile(r"[a-zA-Z_.][0-9a-zA-Z_.`]*")
 HEXNUM = re.compile(r"[0-9a-fA-F][0-9a-fA-F_]*")
@@ -178,9 +179,11 @@ class Parser:
             return Token("NL", "\n", None, end)
         if c == "\n" or c == ";":
             if state == "EXPR":
+                self.near = c
                 raise SyntaxFault("syntax error: $[ unmatched")
             return Token("NL", c, None, p + 1)
         if state == "EXPR" and c == "!" and two != "!=":
+            self.near = c
             raise SyntaxFault("syntax error: $[ unmatched")
         if state in ("INITIAL", "EXPR"):
             return self._lex_expr(p, state)
@@ -250,6 +253,7 @@ class Parser:
         if c == "'":
             end = src.find("'", p + 1)
             if end < 0:
+                self.near = "'"
                 raise SyntaxFault("syntax error: ' unmatched")
             body = stresc2chr(src[p + 1:end]).encode("latin-1", "replace")
             if len(body) > 8:
@@ -258,6 +262,7 @@ class Parser:
         if c == '"':
             end = self._find_dquote(p + 1)
             if end < 0:
+                self.near = '"'
                 raise SyntaxFault('syntax error: " unmatched')
             return Token("STR", src[p:end + 1], stresc2chr(src[p + 1:end]), end + 1)
         if c == "<":
@@ -291,7 +296,7 @@ class Parser:
             return Token("NUM", text, strtonum(text, self.env.radix), mp.end())
         if lh and lh >= li:
             text = mh.group(0)
-            if not text[0].isdigit():
+            if text[0] not in DECIMAL:
                 val = self.env.lookup_symbol(text)
                 if val is not None:
                     return Token("NUM", text, val, mh.end())
@@ -331,11 +336,12 @@ class Parser:
         if c == '"':
             end = self._find_dquote(p + 1)
             if end < 0:
+                self.near = '"'
                 raise SyntaxFault('syntax error: " unmatched')
             return Token("FSTR", src[p:end + 1], stresc2chr(src[p + 1:end]), end + 1)
-        if c.isdigit():
+        if c in DECIMAL:
             q = p
-            while q < len(src) and src[q].isdigit():
+            while q < len(src) and src[q] in DECIMAL:
                 q += 1
             return Token("COUNT", src[p:q], int(src[p:q]), q)
         if c in META or c == "'":
@@ -361,6 +367,7 @@ class Parser:
                 end = src.find("'", q + 1)
                 nl = src.find("\n", q + 1)
                 if end < 0 or (0 <= nl < end):
+                    self.near = "'"
                     raise SyntaxFault("syntax error: ' unmatched")
                 word.append(src[q + 1:end])
                 q = end + 1
@@ -368,6 +375,7 @@ class Parser:
             if ch == '"':
                 end = self._find_dquote(q + 1)
                 if end < 0:
+                    self.near = '"'
                     raise SyntaxFault('syntax error: " unmatched')
                 word.append(stresc2chr(src[q + 1:end]))
                 q = end + 1

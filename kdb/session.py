@@ -64,25 +64,28 @@ class PipeSink:
     def __call__(self, text: str) -> None:
         self.items.append(text)
 
-    def push(self, addr: int) -> None:
-        self.items.append(addr)
+    def push(self, addr: int, var: str | None = None) -> None:
+        self.items.append(addr if var is None else (addr, var))
 
     def replace(self, addrs: Iterable[int]) -> None:
         self.items = [int(a) for a in addrs]
 
     def text(self, radix: int) -> str:
-        return "".join(i if isinstance(i, str) else numtostr(i, radix, showbase=True) + "\n"
-                       for i in self.items)
+        return "".join(
+            i if isinstance(i, str)
+            else numtostr(i if isinstance(i, int) else i[0], radix, showbase=True) + "\n"
+            for i in self.items)
 
 
 class AddressQueue:
     """The address list of a pipe stage, consumed FIFO (mdb_addrvec)."""
 
-    __slots__ = ("addrs", "idx")
+    __slots__ = ("addrs", "idx", "vars")
 
-    def __init__(self, addrs: list[int]) -> None:
+    def __init__(self, addrs: list[int], vars: dict[int, str] | None = None) -> None:
         self.addrs = addrs
         self.idx = 0
+        self.vars = vars or {}
 
     def take_all(self) -> list[int]:
         rest = self.addrs[max(self.idx - 1, 0):]
@@ -396,13 +399,13 @@ class Session:
                 out.nlflush()
             else:
                 assert prev is not None
-                addrs = self._pipe_addresses(prev)
-                if addrs is None:
+                parsed = self._pipe_addresses(prev)
+                if parsed is None:
                     status = DCMD_ERR
                     break
-                if not addrs:
+                if not parsed[0]:
                     break
-                status = self._pipe_loop(stage, addrs, 0 if last else DCMD_PIPE_OUT, out)
+                status = self._pipe_loop(stage, parsed, 0 if last else DCMD_PIPE_OUT, out)
                 out.nlflush()
             if last:
                 ran_last = True
@@ -419,9 +422,10 @@ class Session:
                 self.shell(st.sink, stdin_text=text)
         return status
 
-    def _pipe_addresses(self, sink: PipeSink) -> list[int] | None:
+    def _pipe_addresses(self, sink: PipeSink) -> tuple[list[int], dict[int, str]] | None:
         """Parse a pipe stage's output as mdb input: one expression per line."""
         addrs: list[int] = []
+        vars_: dict[int, str] = {}
         pending: list[str] = []
 
         def flush_text() -> bool:
@@ -460,13 +464,17 @@ class Session:
         for item in sink.items:
             if isinstance(item, str):
                 pending.append(item)
+                continue
+            if not flush_text():
+                return None
+            if isinstance(item, tuple):
+                vars_[len(addrs)] = item[1]
+                addrs.append(item[0])
             else:
-                if not flush_text():
-                    return None
                 addrs.append(item)
         if not flush_text():
             return None
-        return addrs
+        return addrs, vars_
 
     def _loop(self, stage: Stage, addr: int, count: int, flags: int, out: OutputBuffer) -> int:
         status = DCMD_OK
@@ -482,13 +490,17 @@ class Session:
                 addr = nxt
         return status
 
-    def _pipe_loop(self, stage: Stage, addrs: list[int], extra: int, out: OutputBuffer) -> int:
-        queue = AddressQueue(addrs)
+    def _pipe_loop(self, stage: Stage, parsed: tuple[list[int], dict[int, str]], extra: int,
+                   out: OutputBuffer) -> int:
+        queue = AddressQueue(*parsed)
         status = DCMD_OK
         base = DCMD_ADDRSPEC | DCMD_PIPE | DCMD_LOOP | extra
         while queue.idx < len(queue.addrs):
             addr = queue.addrs[queue.idx]
             first = queue.idx == 0
+            var = queue.vars.get(queue.idx)
+            if var is not None:
+                self.vars[var] = addr
             queue.idx += 1
             status = self.call(stage, addr, base | (DCMD_LOOPFIRST if first else 0), out, queue)
             if status in (DCMD_USAGE, DCMD_ABORT):

@@ -1,0 +1,59 @@
+"""The examples in docs/*.md run and print exactly what the docs show.
+
+A fenced block tagged ``kdb-example`` holds ``> command`` lines, each followed
+by its exact output (stdout and stderr as a terminal shows them). A block may
+name a dump on its first line: ``# dump: jurassic``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kdb.errors import QuitSession
+from kdb.session import Session
+
+DOCS = Path(__file__).parent.parent / "docs"
+BLOCK = re.compile(r"```kdb-example\n(.*?)```", re.S)
+
+
+def blocks():
+    for path in sorted(DOCS.glob("*.md")):
+        for i, m in enumerate(BLOCK.finditer(path.read_text(encoding="utf-8"))):
+            yield pytest.param(m.group(1), id=f"{path.name}#{i}")
+
+
+def split(block: str):
+    dump = None
+    lines = block.split("\n")
+    if lines and lines[0].startswith("# dump: "):
+        dump = lines.pop(0)[len("# dump: "):].strip()
+    steps: list[tuple[str, list[str]]] = []
+    for line in lines[:-1] if lines and lines[-1] == "" else lines:
+        if line.startswith("> "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    return dump, steps
+
+
+@pytest.mark.parametrize("block", blocks())
+def test_doc_example(block):
+    dump, steps = split(block)
+    target = None
+    if dump:
+        from kdb.kernel import open_dump
+        target = open_dump(dump)
+    chunks: list[str] = []
+    session = Session(target, write=chunks.append, write_err=chunks.append)
+    for command, expected in steps:
+        chunks.clear()
+        try:
+            session.run_string(command + "\n")
+        except QuitSession:
+            pass
+        got = "".join(chunks)
+        want = "".join(line + "\n" for line in expected)
+        assert got == want, f"> {command}"

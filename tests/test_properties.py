@@ -1,0 +1,63 @@
+"""Property tests: random command lines never crash the engine.
+
+Whatever is typed, the engine answers with its own errors (``kdb: ...``),
+never a Python exception, and never an internal error.
+"""
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kdb.errors import QuitSession
+from kdb.session import InputSource, Session
+
+TOKENS = [
+    "1", "0", "ff", "0x10", "0t10", "0i101", "0o7", "e4", "-", "+", "*", "%", "%%", "#", "~",
+    "&", "|", "^", "==", "!=", "<<", ">>", "(", ")", ",", ";", ".", "=", "/", "?", "\\", "@",
+    ">x", "<x", "<.", "$[", "]", "'a'", "'", '"', "X", "J", "K", "j", "D", "s", "n", "t",
+    "::echo", "::map", "::grep", "::eval", "::walk", "::head", "::vars", "::help", "::dcmds",
+    "::formats", "::which", "$d", "$s", "$v", "$w", "$<", "::typeset", "::unset", " ", "-n",
+    "//", "*/4/", "*/q/", "`", "$", ":", "::", "zz", "'\\n'", '"a b"', "0t1.5", "{", "\t",
+]
+
+
+def make_session():
+    return Session(write=lambda s: None, write_err=lambda s: None, shell_allowed=False)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14))
+def test_random_command_lines_never_raise(tokens):
+    errors = []
+    session = Session(write=lambda s: None, write_err=errors.append, shell_allowed=False)
+    line = "".join(tokens)
+    try:
+        session.run_line(line, InputSource("(string)", is_string=True))
+    except QuitSession:
+        pass
+    assert not any("internal error" in e for e in errors), (line, errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=40))
+def test_arbitrary_text_never_raises(text):
+    errors = []
+    session = Session(write=lambda s: None, write_err=errors.append, shell_allowed=False)
+    for line in text.split("\n"):
+        if ",$" in line or "$w" in line:
+            continue
+        try:
+            session.run_line(line, InputSource("(stdin)"))
+        except QuitSession:
+            break
+    assert not any("internal error" in e for e in errors), (text, errors)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=(1 << 64) - 1),
+       st.sampled_from(list("BCDEGHJKOQRUVWXYZbcdeghjoqsuvwxy")))
+def test_every_format_char_formats_any_value(value, ch):
+    chunks = []
+    session = Session(write=chunks.append, write_err=lambda s: None)
+    r = session.run_string(f"0x{value:x}={ch}\n")
+    assert not r.parse_error and r.status == 0
+    text = "".join(chunks)
+    assert text.endswith("\n") and text.startswith(" " * 16)
