@@ -152,16 +152,17 @@ def _main(argv: list[str]) -> int:
     for err in session.module_errors:
         session.warn(err)
     try:
+        if opts.kmdb:
+            banner = getattr(target, "kmdb_banner", None)
+            if banner:
+                session.out.write(banner())
+                session.flush_stdout()
         if opts.commands is not None:
             result = session.run_string(opts.commands + "\n", "(string)")
             session.flush_stdout()
             if result.parse_error:
                 return EXIT_FAIL
             return EXIT_FAIL if result.status != 0 else EXIT_OK
-        if opts.kmdb:
-            banner = getattr(target, "kmdb_banner", None)
-            if banner:
-                session.out.write(banner())
         if stdin_tty and stdout_tty:
             from kdb.console import interact
             return interact(session)

@@ -170,6 +170,20 @@ class Call:
     def write(self, text: str) -> None:
         self.out.write(text)
 
+    def emit(self, kind: str, record: dict[str, Any],
+             render: Callable[["Call", dict[str, Any]], None]) -> None:
+        """Produce one result record; ``render`` is its text layout.
+
+        Text output calls ``render``; structured output (``--format json``)
+        collects the record instead. Into a pipe, layouts still run so they
+        can print bare addresses.
+        """
+        sink = self.session.record_sink
+        if sink is not None and not self.pipe_out:
+            sink(self.dcmd.name, kind, record)
+        else:
+            render(self, record)
+
     def warn(self, message: str) -> None:
         """mdb_warn: ``kdb: message`` on stderr."""
         self.session.warn(message)

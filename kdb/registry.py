@@ -64,15 +64,22 @@ class Registry:
             if not self._walkers[w.name]:
                 del self._walkers[w.name]
 
-    def load_package(self) -> None:
-        """Load every bundled module in ``kdb.dcmds``."""
+    def load_package(self) -> list[str]:
+        """Load every bundled module in ``kdb.dcmds``; return the failures."""
+        errors = []
         pkg = importlib.import_module("kdb.dcmds")
         for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
             if info.name.startswith("_"):
                 continue
-            pymod = importlib.import_module(f"kdb.dcmds.{info.name}")
+            try:
+                pymod = importlib.import_module(f"kdb.dcmds.{info.name}")
+            except Exception as e:  # a broken bundled module must not stop kdb
+                errors.append(f"internal error: failed to load module {info.name}: "
+                              f"{type(e).__name__}: {e}")
+                continue
             for m in _modules_in(pymod):
                 self.add(m)
+        return errors
 
     def load_file(self, path: str) -> list[Module]:
         """Load a module file (``::load``, ``KDB_MODULE_PATH``)."""

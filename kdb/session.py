@@ -133,9 +133,11 @@ class Session:
         self.registry = Registry(self.target.kind)
         self.module_errors: list[str] = []
         self.extensions: dict[str, Any] = {}   # per-session caches for modules
+        # structured output: called with (dcmd name, record kind, record)
+        self.record_sink: Callable[[str, str, dict[str, Any]], None] | None = None
         if load_modules:
-            self.registry.load_package()
-            self.module_errors = self.registry.load_path(os.environ.get("KDB_MODULE_PATH"))
+            self.module_errors = self.registry.load_package()
+            self.module_errors += self.registry.load_path(os.environ.get("KDB_MODULE_PATH"))
         init = getattr(self.target, "session_init", None)
         if init:
             init(self)

@@ -1,0 +1,136 @@
+"""Helpers shared by the kernel dcmds: finding entities and printing stacks.
+
+Not a debugger module itself (the leading underscore keeps the loader away).
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from kdb.errors import CmdError
+from kdb.model import Dump, Frame, Proc, Thread
+from kdb.modapi import Call
+
+TS_NAMES = {"free": "TS_FREE", "sleep": "TS_SLEEP", "run": "TS_RUN", "onproc": "TS_ONPROC",
+            "zomb": "TS_ZOMB", "stopped": "TS_STOPPED", "wait": "TS_WAIT"}
+MDB_NARGS = 6
+
+
+def kdump(call: Call) -> Dump:
+    """The dump of the session's kernel target."""
+    dump = getattr(call.session.target, "dump", None)
+    if dump is None:
+        raise CmdError("command is not supported by current target")
+    return dump
+
+
+def thread_at(dump: Dump, addr: int) -> Thread:
+    t = dump.thread_by_addr.get(addr)
+    if t is None:
+        raise CmdError(f"failed to read kthread_t at {addr:x}: no mapping for address")
+    return t
+
+
+def proc_at(dump: Dump, addr: int) -> Proc:
+    p = dump.proc_by_addr.get(addr)
+    if p is None:
+        raise CmdError(f"failed to read proc_t at {addr:x}: no mapping for address")
+    return p
+
+
+def current_thread(call: Call) -> Thread:
+    t = call.session.target.current_thread()
+    if t is None:
+        raise CmdError("no current thread: give a thread address")
+    return t
+
+
+def is_kernel_thread(t: Thread) -> bool:
+    return t.proc.pid == 0 or t.tid == 0
+
+
+def thread_desc(call: Call, t: Thread) -> str:
+    """The CMD/LWPID column of ::threadlist: comm/tid, name, or start()."""
+    if not is_kernel_thread(t):
+        text = f"{t.proc.comm}/{t.tid}"
+        if t.name:
+            text += f" [{t.name}]"
+        return text
+    if t.name:
+        return t.name
+    if t.start is not None:
+        return (call.session.addr2str(t.start) or f"{t.start:#x}") + "()"
+    return "?"
+
+
+def frame_args(call: Call, f: Frame, nargs: int | None) -> str:
+    args = f.args if nargs is None else f.args[:nargs]
+    return ", ".join(call.session.numfmt(a) for a in args)
+
+
+def print_frames(call: Call, frames: Iterable[Frame], *, with_fp: bool, nargs: int | None) -> None:
+    """``$C`` (frame pointer first) or ``$c`` style frame lines."""
+    printf = call.printf
+    for f in frames:
+        if with_fp:
+            printf("%0?lr %a(%s)\n", f.fp, f.pc, frame_args(call, f, nargs))
+        else:
+            printf("%a(%s)\n", f.pc, frame_args(call, f, nargs))
+
+
+def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
+              nargs: int | None = None) -> None:
+    """The ::findstack layout of the 2008 mdb the seed shows."""
+    printf = call.printf
+    sp = t.sp if t.sp is not None else 0
+    printf("stack pointer for thread %p: %p\n", t.addr, sp)
+    if t.stack_error:
+        printf("  %s\n", t.stack_error)
+        return
+    if t.resume is not None:
+        printf("[ %0?lr %a() ]\n", sp, t.resume)
+    with lower_indent(call, 2):
+        if with_fp:
+            print_frames(call, t.frames, with_fp=True, nargs=None if verbose else 0)
+        else:
+            print_frames(call, t.frames, with_fp=False, nargs=nargs if nargs is not None else 0)
+
+
+def lower_indent(call: Call, n: int):
+    """A context manager-like helper: indent following lines by ``n`` (mdb_inc_indent)."""
+    return _Indent(call, n)
+
+
+class _Indent:
+    def __init__(self, call: Call, n: int) -> None:
+        self.out = call.out
+        self.n = n
+        self.saved = (self.out.margin, self.out.indent)
+
+    def __enter__(self) -> None:
+        self.out.set_indent(False)
+        self.out.margin = self.saved[0] if self.saved[1] else 0
+        self.out.margin += self.n
+        self.out.set_indent(True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.out.set_indent(False)
+        self.out.margin, ind = self.saved
+        if ind:
+            self.out.set_indent(True)
+
+
+def fmt_age(seconds: int) -> str:
+    """A compact age: 17m24s, 2h03m, 3d04h."""
+    if seconds < 0:
+        seconds = 0
+    d, rem = divmod(seconds, 86400)
+    h, rem = divmod(rem, 3600)
+    m, s = divmod(rem, 60)
+    if d:
+        return f"{d}d{h:02d}h"
+    if h:
+        return f"{h}h{m:02d}m"
+    if m:
+        return f"{m}m{s:02d}s"
+    return f"{s}s"

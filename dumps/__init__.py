@@ -1,0 +1,1 @@
+"""Bundled scenario dumps (data files); see dumps/README.md."""

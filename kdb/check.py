@@ -1,0 +1,37 @@
+"""``kdb check DUMP...``: validate dumps without opening a session.
+
+Prints one line per dump: ``DUMP: ok (...)`` or ``DUMP: $.path: rule``.
+Exit status: 0 when every dump is valid, 1 when some are not, 2 for usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from kdb.errors import KdbError
+
+
+def main(argv: Sequence[str]) -> int:
+    from kdb.kernel import resolve_dump_path
+    from kdb.loader import load_dump
+    args = list(argv)
+    if not args or args[0] in ("-h", "--help", "-?"):
+        sys.stderr.write("usage: kdb check DUMP...\n")
+        return 2 if not args else 0
+    bad = 0
+    for spec in args:
+        try:
+            path = resolve_dump_path(spec)
+            d = load_dump(path)
+        except KdbError as e:
+            bad += 1
+            text = str(e)
+            if not text.startswith(spec) and not text.startswith(getattr(e, "file", None) or "\0"):
+                text = f"{spec}: {text}"
+            sys.stdout.write(f"{text}\n")
+            continue
+        kind = "panic" if d.panic else "hang/live" if d.system.dump == "live" else "crash"
+        sys.stdout.write(f"{spec}: ok ({d.system.nodename}, {kind}, {len(d.procs)} processes, "
+                         f"{len(d.threads)} threads, {len(d.cpus)} CPUs)\n")
+    return 1 if bad else 0
