@@ -253,7 +253,7 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
             if r["switch"] is not None:
                 call.printf("t-%-4d", r["switch"])
             else:
-                call.printf("%-6s", "-")
+                call.printf("-")
     call.printf("\n")
 
 
@@ -344,7 +344,10 @@ def threadlist(call: Call) -> int | None:
                 pc = t.resume if t.resume is not None else (t.frames[0].pc if t.frames else 0)
                 c.printf("PC: %a", pc)
                 if is_kernel_thread(t):
-                    c.printf("    THREAD: %s\n", thread_desc(c, t))
+                    if t.start is not None:
+                        c.printf("    THREAD: %a()\n", t.start)
+                    else:
+                        c.printf("    THREAD: %s\n", thread_desc(c, t))
                 else:
                     c.printf("    CMD: %s\n", t.proc.psargs)
                 findstack(c, t, verbose=False, with_fp=False, nargs=count)

@@ -71,7 +71,12 @@ def _jtype(v: Any) -> str:
 
 
 def _show(v: Any) -> str:
-    text = json.dumps(v, ensure_ascii=True)
+    """A value quoted for a message: strings in single quotes, escaped."""
+    if type(v) is str:
+        inner = json.dumps(v, ensure_ascii=True)[1:-1].replace("'", "\\'")
+        text = f"'{inner}'"
+    else:
+        text = json.dumps(v, ensure_ascii=True)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -508,7 +513,7 @@ class _Builder:
         if "addr" not in d or "state" not in d:
             obj(v, tp, THREAD_KEYS, ("addr", "state"))
         state = d["state"]
-        if state not in _THREAD_STATE_SET or type(state) is not str:
+        if type(state) is not str or state not in _THREAD_STATE_SET:
             enum(state, f"{tp}.state", THREAD_STATES)
         stack = d.get("stack")
         if stack is not None:
@@ -549,7 +554,7 @@ class _Builder:
         if resume is None and state != "onproc" and (stack or d.get("sp") is not None):
             resume = DEFAULT_RESUME
         if resume is not None:
-            if resume not in self.valid_locs:
+            if type(resume) is not str or resume not in self.valid_locs:
                 resume = location(resume, f"{tp}.resume")
             self.want(resume)
         cpu = d.get("cpu")
@@ -806,8 +811,9 @@ def read_json(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
         except UnicodeDecodeError as e:
             raise DumpError("$", f"not UTF-8 text at byte {e.start}", path) from None
         except json.JSONDecodeError as e:
-            what = "truncated JSON" if e.pos >= len(raw.rstrip()) else "invalid JSON"
-            raise DumpError("$", f"{what}: {e.msg} at line {e.lineno} column {e.colno}", path) from None
+            ended = e.pos >= len(raw.rstrip()) or e.msg.startswith("Unterminated string")
+            what = "truncated JSON (the file ends early)" if ended else "invalid JSON"
+            raise DumpError("$", f"{what}: {e.msg} (line {e.lineno}, column {e.colno})", path) from None
         except RecursionError:
             raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
     finally:

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import attrs
 
-THREAD_STATES = ("free", "sleep", "run", "onproc", "zomb", "stopped", "wait")
+THREAD_STATES = ("sleep", "run", "onproc", "zomb", "stopped", "wait", "free")
 PROC_STATES = ("run", "sleep", "zomb", "stop", "idle", "onproc", "wait")
 SOBJ_TYPES = ("mutex", "rwlock", "cv", "sema", "user", "user_pi", "shuttle")
 ZONE_STATUSES = ("configured", "incomplete", "installed", "ready", "running",

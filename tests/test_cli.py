@@ -92,3 +92,68 @@ def test_internal_error_is_one_line(tmp_path):
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith("kdb: internal error in ::buggy: ZeroDivisionError")
     assert r.stdout.strip() == "1"
+
+
+SEED = """\
+stack pointer for thread ffffff0934cbce20: ffffff003c57dc80
+[ ffffff003c57dc80 _resume_from_idle+0xf1() ]
+  ffffff003c57dcc0 swtch+0x221()
+  ffffff003c57dd00 sema_p+0x26f(ffffff0935930648)
+  ffffff003c57dd60 hwc_parse+0x88(ffffff09357aeb80, ffffff003c57dd90, ffffff003c57dd88)
+  ffffff003c57ddb0 impl_make_parlist+0xab(e4)
+  ffffff003c57de00 i_ddi_load_drvconf+0x72(ffffffff)
+  ffffff003c57de30 modctl_load_drvconf+0x37(ffffffff)
+  ffffff003c57deb0 modctl+0x1ba(12, ffffffff, 3, 8079000, 8047e14, 0)
+  ffffff003c57df00 sys_syscall32+0x1fc()
+"""
+
+
+def test_seed_acceptance_transcript():
+    r = run(["-e", "0t100015::pid2proc | ::walk thread | ::findstack -v", "jurassic"])
+    assert r.stdout == SEED and r.returncode == 0, r.stderr
+    r = run(["-e", "e4::major2name", "jurassic"])
+    assert r.stdout == "ii\n"
+
+
+def test_seed_session_through_stdin_in_kmdb_mode():
+    r = run(["--kmdb", "jurassic"], stdin="0t100015::pid2proc | ::walk thread | ::findstack -v\n"
+                                          "e4::major2name\n")
+    assert r.stdout == ("kmdb: target stopped at:\nkmdb_enter+0xb: movq   %rax,%rdi\n" + SEED + "ii\n")
+
+
+def test_ddi_prop_walk_counts_in_seconds():
+    r = run(["-e", "e4::walk ddi_prop ! wc -l", "jurassic"])
+    assert r.stdout.strip() == str(262144 + 5)
+
+
+def test_kmdb_prompt():
+    from kdb.console import prompt_for
+    from kdb.kernel import open_dump
+    from kdb.session import Session
+    s = Session(open_dump("jurassic", kmdb=True), kmdb=True, pname="kmdb")
+    assert prompt_for(s) == "[12]> "
+    assert prompt_for(Session()) == "> "
+
+
+def test_bad_dump_exits_2(tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text('{"kdb_dump": 1, "system": {"nodename": "x"}, "procs": [], "bogus": 1}')
+    r = run(["-e", "::status", str(f)])
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == f"kdb: {f}: $.bogus: unknown key (not in the format; use an x_ prefix for notes)\n"
+    r = run(["-e", "::status", "nosuchdump"])
+    assert r.returncode == 2 and "no such file or bundled dump" in r.stderr
+
+
+def test_non_editable_install_carries_modules_and_dumps(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps",
+                          "--disable-pip-version-check", root],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert pip.returncode == 0, pip.stderr
+    r = subprocess.run([str(venv / "bin" / "kdb"), "-e", "e4::major2name; ::stacks -c hwc_parse ! head -2",
+                        "jurassic"], capture_output=True, text=True, cwd=tmp_path,
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+    assert r.stdout == "ii\nTHREAD           STATE    SOBJ                COUNT\nffffff0934cbce20 SLEEP    SEMA                    2\n", r.stderr

@@ -1,0 +1,20 @@
+"""docs/dcmds.md is generated from the registrations and must be current."""
+
+from pathlib import Path
+
+from kdb.docgen import render
+
+
+def test_dcmd_reference_is_current():
+    path = Path(__file__).parent.parent / "docs" / "dcmds.md"
+    assert path.read_text(encoding="utf-8") == render(), \
+        "docs/dcmds.md is stale: run `make docs` (python -m kdb.docgen > docs/dcmds.md)"
+
+
+def test_every_dcmd_has_usage_and_description():
+    from kdb.docgen import _registry
+    reg = _registry()
+    for d in reg.all_dcmds():
+        assert d.descr, d.name
+    for w in reg.all_walkers():
+        assert w.descr, w.name

@@ -1,0 +1,219 @@
+"""The dump loader: valid dumps load, every broken rule is refused with its path."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from kdb.gen import generate
+from kdb.loader import DumpError, build_dump, load_dump
+
+ROOT = Path(__file__).parent.parent
+JURASSIC = ROOT / "dumps" / "jurassic.json"
+
+
+def minimal() -> dict:
+    return {
+        "kdb_dump": 1,
+        "system": {"nodename": "tiny"},
+        "cpus": [{"id": 0, "addr": "0xfffffffffbc4f0c0", "thread": "0xffffff0001000000"}],
+        "procs": [{"addr": "0xfffffffffbc28c30", "pid": 0, "comm": "sched", "threads": [
+            {"addr": "0xffffff0001000000", "state": "onproc", "cpu": 0, "sp": "0xffffff0000fffe00",
+             "stack": ["idle+0x102", "thread_start+8"]}]}],
+    }
+
+
+def refuse(data) -> DumpError:
+    with pytest.raises(DumpError) as e:
+        build_dump(data, "t.json")
+    return e.value
+
+
+def test_jurassic_and_generated_dumps_load():
+    d = load_dump(str(JURASSIC))
+    assert d.system.nodename == "jurassic" and len(d.cpus) == 16
+    assert d.major_by_num[0xE4].name == "ii" and d.major_by_num[0xE4].prop_count == 262149
+    for f in (ROOT / "tests" / "data").glob("*.json"):
+        load_dump(str(f))
+
+
+def test_minimal_dump_defaults():
+    d = build_dump(minimal())
+    assert d.system.dump == "live" and d.zones[0].name == "global"
+    p = d.procs[0]
+    assert (p.state, p.pgid, p.psargs) == ("run", 0, "sched")
+    t = d.threads[0]
+    assert [d.symbols.containing(f.pc).name for f in t.frames] == ["idle", "thread_start"]
+    assert t.frames[0].fp == 0xFFFFFF0000FFFE40
+
+
+def test_synthesized_symbols_are_deterministic():
+    a = build_dump(minimal())
+    b = build_dump(json.loads(json.dumps(minimal())))
+    assert [(s.name, s.addr) for s in a.symbols] == [(s.name, s.addr) for s in b.symbols]
+
+
+@pytest.mark.parametrize("mutate,path,rule", [
+    (lambda d: d.update(kdb_dump=2), "$.kdb_dump", "is not a supported format version"),
+    (lambda d: d.pop("system"), "$.system", "required key is missing"),
+    (lambda d: d["system"].update(nodenme="x"), "$.system.nodenme", "unknown key"),
+    (lambda d: d["procs"][0].update(pid="0"), "$.procs[0].pid", "expected an integer, got a string"),
+    (lambda d: d["procs"][0]["threads"][0].update(state="slept"), "$.procs[0].threads[0].state",
+     "'slept' is not one of sleep, run, onproc, zomb, stopped, wait, free"),
+    (lambda d: d["procs"][0]["threads"][0].update(addr="0xzz"), "$.procs[0].threads[0].addr",
+     "is not an address"),
+    (lambda d: d["procs"][0]["threads"][0].update(cpu=7), "$.procs[0].threads[0].cpu",
+     "CPU 7 is not a CPU of this dump"),
+    (lambda d: d["cpus"][0].update(thread="0xdead"), "$.cpus[0].thread",
+     "0xdead is not a thread of this dump"),
+    (lambda d: d["procs"].append({"addr": "0x1000", "pid": 0, "comm": "dup"}), "$.procs[1].pid",
+     "duplicate pid 0 (also $.procs[0].pid)"),
+    (lambda d: d["procs"].append({"addr": "0xfffffffffbc28c30", "pid": 5, "comm": "dup"}),
+     "$.procs[1].addr", "duplicate address 0xfffffffffbc28c30 (also $.procs[0].addr)"),
+    (lambda d: d["procs"][0]["threads"][0].update(thraeds=1), "$.procs[0].threads[0].thraeds",
+     "unknown key"),
+    (lambda d: d["procs"][0]["threads"][0].update(stack=["not a location!"]),
+     "$.procs[0].threads[0].stack[0]", "is not a code location"),
+    (lambda d: d["procs"][0]["threads"][0].pop("sp"), "$.procs[0].threads[0].sp", "required key"),
+    (lambda d: d.update(panic={"message": "x", "thread": "0x1"}), "$.panic.thread",
+     "is not a thread of this dump"),
+    (lambda d: d.update(sobjs=[{"addr": "0x10", "type": "mutex", "owner": "0x20"}]),
+     "$.sobjs[0].owner", "is not a thread of this dump"),
+    (lambda d: d.update(sobjs=[{"addr": "0x10", "type": "sema", "owner": None}]),
+     "$.sobjs[0].owner", "not a field of a sema"),
+    (lambda d: d["procs"][0].update(zone="nowhere"), "$.procs[0].zone", "is not a zone of this dump"),
+    (lambda d: d["system"].update(time="May 12 2008"), "$.system.time", "ISO 8601"),
+    (lambda d: d["system"].update(time="2008-05-12T17:39:00"), "$.system.time", "no time zone"),
+    (lambda d: d["procs"][0].update(addr=1 << 60), "$.procs[0].addr", "out of range"),
+    (lambda d: d.update(majors=[{"major": 1, "name": "a"}, {"major": 1, "name": "b"}]),
+     "$.majors[1].major", "duplicate major 1"),
+    (lambda d: d.update(devinfo=[{"addr": "0x50", "name": "x", "major": 9}]), "$.devinfo[0].major",
+     "9 is not a major of this dump"),
+])
+def test_broken_rules_are_refused_with_path_and_rule(mutate, path, rule):
+    d = minimal()
+    mutate(d)
+    e = refuse(d)
+    assert e.path == path, str(e)
+    assert rule in e.rule, str(e)
+    assert str(e).startswith(f"t.json: {path}: ")
+
+
+def test_x_keys_are_ignored():
+    d = minimal()
+    d["x_note"] = {"anything": [1, 2]}
+    d["procs"][0]["x_why"] = "because"
+    build_dump(d)
+
+
+def test_invalid_and_truncated_json(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kdb_dump": 1,,}')
+    with pytest.raises(DumpError, match=r"\$: invalid JSON: .* \(line 1, column 16\)"):
+        load_dump(str(bad))
+    text = JURASSIC.read_text()
+    trunc = tmp_path / "trunc.json"
+    trunc.write_text(text[: len(text) // 2])
+    with pytest.raises(DumpError, match=r"truncated JSON"):
+        load_dump(str(trunc))
+    notjson = tmp_path / "bin.json"
+    notjson.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(DumpError, match="not UTF-8"):
+        load_dump(str(notjson))
+
+
+def test_file_size_limit(tmp_path):
+    with pytest.raises(DumpError, match="more than the limit"):
+        load_dump(str(JURASSIC), max_bytes=1000)
+
+
+def test_cli_refuses_bad_dump_with_exit_2(tmp_path):
+    from goldenlib import run_inprocess
+    d = minimal()
+    d["procs"][0]["threads"][0]["state"] = "slept"
+    f = tmp_path / "x.json"
+    f.write_text(json.dumps(d))
+    out, err, code = run_inprocess(["-e", "::ps", str(f)], None)
+    assert code == 2 and out == ""
+    assert err == f"kdb: {f}: $.procs[0].threads[0].state: 'slept' is not one of sleep, run, onproc, zomb, stopped, wait, free\n"
+
+
+def test_kdb_check(tmp_path, capsys):
+    from kdb.check import main
+    d = minimal()
+    d["cpus"][0]["thread"] = "0x1"
+    f = tmp_path / "x.json"
+    f.write_text(json.dumps(d))
+    assert main(["jurassic", str(f)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("jurassic: ok (jurassic, hang/live, 27 processes, 439 threads, 16 CPUs)")
+    assert out[1] == f"{f}: $.cpus[0].thread: 0x1 is not a thread of this dump"
+
+
+def test_generator_is_deterministic_and_valid():
+    a = generate(10, 200, 4, panic=True)
+    b = generate(10, 200, 4, panic=True)
+    assert a == b
+    d = build_dump(a)
+    assert len(d.threads) == 200 and d.panic is not None
+
+
+# -- property tests ------------------------------------------------------------
+
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+                    st.text(max_size=20), st.just("0xffffff0934cbce20"), st.just("swtch+0x221"),
+                    st.just([]), st.just({}))
+
+
+def paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from paths(v, prefix + (i,))
+
+
+BASE = generate(3, 12, 2, panic=True)
+ALL_PATHS = [p for p in paths(BASE) if p]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), SCALARS, st.sampled_from(["set", "del", "dup"])),
+                min_size=1, max_size=4))
+def test_mutated_dumps_load_or_are_refused(mutations):
+    d = copy.deepcopy(BASE)
+    for path, value, op in mutations:
+        parent = d
+        try:
+            for k in path[:-1]:
+                parent = parent[k]
+            key = path[-1]
+            if op == "set":
+                parent[key] = value
+            elif op == "del":
+                del parent[key]
+            elif isinstance(parent, list):
+                parent.append(copy.deepcopy(parent[key]))
+        except (KeyError, IndexError, TypeError):
+            continue
+    try:
+        build_dump(d, "m.json")
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(min_value=0, max_value=4000))
+def test_truncation_anywhere_is_refused(tmp_path_factory, cut):
+    text = json.dumps(BASE)
+    cut = min(cut, len(text) - 1)
+    f = tmp_path_factory.mktemp("t") / "t.json"
+    f.write_text(text[:cut])
+    with pytest.raises(DumpError):
+        load_dump(str(f))
