@@ -302,7 +302,7 @@ class _Builder:
                 key = (mod or "unix", name)
                 wanted[key] = max(wanted.get(key, 0), off)
         if wanted:
-            for mod in {k[0] for k in wanted}:
+            for mod in sorted({k[0] for k in wanted}):
                 if mod not in mods_by_name:
                     km = KModule(len(modules), mod, 0, 0, 0, 1, None, MODCTL_BASE + 0x100 * len(modules))
                     modules.append(km)

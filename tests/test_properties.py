@@ -60,4 +60,7 @@ def test_every_format_char_formats_any_value(value, ch):
     r = session.run_string(f"0x{value:x}={ch}\n")
     assert not r.parse_error and r.status == 0
     text = "".join(chunks)
-    assert text.endswith("\n") and text.startswith(" " * 16)
+    if ch in "sS" and value & 0xFF == 0:
+        assert text == ""   # an empty string leaves only the margin, which is dropped
+    else:
+        assert text.endswith("\n") and text.startswith(" " * 16)
