@@ -130,7 +130,7 @@ def aggregate(call: Call, dump: Dump) -> list[StackGroup]:
             rkey = tuple(raw) if raw else ()
             hash(rkey)
         except TypeError:   # object frames: key on their pcs
-            rkey = tuple(f if type(f) is str else repr(f["pc"]) for f in raw)
+            rkey = tuple(f if type(f) is str else repr(f.pc) for f in raw)
         key = (t.addr == panic_thread, t.state, t.sobj_type, rkey, t.stack_error)
         bucket = raw_groups.get(key)
         if bucket is None:

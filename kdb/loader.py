@@ -19,7 +19,10 @@ import datetime
 import gc
 import json
 import os
+import re
 from typing import Any, Callable
+
+import msgspec
 
 from kdb.errors import KdbError
 from kdb.model import (PROC_STATES, SOBJ_TYPES, THREAD_STATES, ZONE_STATUSES, Cpu, DevNode,
@@ -161,6 +164,23 @@ def _addr(v: Any, base: str, key: str) -> int:
     return address(v, f"{base}.{key}")
 
 
+_HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+_ADDR_BULK = re.compile(r"(?:0[xX][0-9a-fA-F]{1,16}\n)*")
+
+
+def _fast_addr(v: Any) -> int:
+    """An address value as an int, or -1 if it breaks the address rule."""
+    if v.__class__ is int:
+        return v if 0 <= v <= MAX_SAFE else -1
+    if v.__class__ is not str or not 2 < len(v) <= 18 or v[0] != "0" or v[1] not in "xX" \
+            or "_" in v or v[-1] not in _HEXDIGITS:
+        return -1
+    try:
+        return int(v, 16)
+    except ValueError:
+        return -1
+
+
 def _int(d: dict, key: str, default: int, lo: int, hi: int, base: str) -> int:
     """integer() of ``d[key]`` with a default, the path built only on failure."""
     v = d.get(key, default)
@@ -243,7 +263,9 @@ class _Builder:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.addrs: dict[int, str] = {}           # every entity address -> its JSON path
+        self.addrs: dict[int, Any] = {}           # every entity address -> where it was claimed
+        self._threads: list[Thread] = []
+        self._procs: list[Proc] = []
         self.locations: dict[str, int] = {}       # code location string -> address (later)
         self.loc_wanted: set[str] = set()
         self.valid_locs: set[str] = set()
@@ -251,7 +273,7 @@ class _Builder:
     def claim(self, addr: int, path: str) -> None:
         other = self.addrs.get(addr)
         if other is not None:
-            raise DumpError(path, f"duplicate address 0x{addr:x} (also {other})")
+            raise DumpError(path, f"duplicate address 0x{addr:x} (also {self._path_of(other)})")
         self.addrs[addr] = path
 
     def want(self, loc: int | str) -> None:
@@ -259,7 +281,8 @@ class _Builder:
             self.loc_wanted.add(loc)
 
     # -----------------------------------------------------------------
-    def build(self, data: Any) -> Dump:
+    def build(self, data: Any, procs_in: list[Proc]) -> Dump:
+        """Build the dump from sections (plain JSON) and typed processes."""
         top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
         if top["kdb_dump"] != 1 or type(top["kdb_dump"]) is not int:
             raise DumpError("$.kdb_dump", f"{_show(top['kdb_dump'])} is not a supported format version (1)")
@@ -269,7 +292,8 @@ class _Builder:
         zone_by_id = {z.id: z for z in zones}
         zone_by_name = {z.name: z for z in zones}
         modules = self.modules(top.get("modules"))
-        procs, threads = self.procs(lst(top["procs"], "$.procs"), zone_by_id, zone_by_name)
+        procs = procs_in
+        threads = self.procs_typed(procs, zone_by_id, zone_by_name)
         thread_by_addr = {t.addr: t for t in threads}
         cpus = self.cpus(top.get("cpus"), thread_by_addr)
         cpu_ids = {c.id for c in cpus}
@@ -330,11 +354,13 @@ class _Builder:
             return loc
 
         for t in threads:
-            t._resolver = resolve
-            if type(t.start) is str:
-                t.start = resolve(t.start)
-            if type(t.resume) is str:
-                t.resume = resolve(t.resume)
+            t.resolver = resolve
+            r = t.resume
+            if r is not None and r.__class__ is str:
+                t.resume = resolved[r]
+            r = t.start
+            if r is not None and r.__class__ is str:
+                t.start = resolved[r]
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
 
@@ -444,10 +470,13 @@ class _Builder:
             mods.append(km)
         return mods
 
-    def procs(self, plist: list, zone_by_id: dict[int, Zone],
-              zone_by_name: dict[str, Zone]) -> tuple[list[Proc], list[Thread]]:
-        procs: list[Proc] = []
-        threads: list[Thread] = []
+    def check_procs(self, plist: list, zone_by_id: dict[int, Zone],
+                    zone_by_name: dict[str, Zone]) -> None:
+        """Check every process and thread field by field (the slow path).
+
+        Used when the typed decoder refused the dump, to name the path and
+        the rule exactly; builds nothing.
+        """
         pids: dict[int, str] = {}
         claim = self.claim
         for i, raw in enumerate(plist):
@@ -470,30 +499,189 @@ class _Builder:
                 raise DumpError(f"{p}.zone", f"{_show(zref)} is not a zone of this dump")
             tlist = lst(d.get("threads", []), f"{p}.threads")
             comm = text(d["comm"], f"{p}.comm")
-            proc = Proc(
-                addr, pid,
-                integer(d.get("ppid", 0), f"{p}.ppid", 0),
-                integer(d.get("pgid", pid), f"{p}.pgid", 0),
-                integer(d.get("sid", pid), f"{p}.sid", 0),
-                integer(d.get("uid", 0), f"{p}.uid", 0),
-                integer(d.get("gid", 0), f"{p}.gid", 0),
-                integer(d.get("flags", 0), f"{p}.flags", 0, 0xFFFFFFFF),
-                enum(d.get("state", "run" if tlist else "zomb"), f"{p}.state", PROC_STATES),
-                comm,
-                text(d.get("psargs", comm), f"{p}.psargs"),
-                zone,
-                integer(d.get("task", 0), f"{p}.task", 0),
-                integer(d.get("project", 0), f"{p}.project", 0),
-                opt_text(d.get("service"), f"{p}.service"),
-                timestamp(d["start"], f"{p}.start") if d.get("start") is not None else None)
+            for key in ("ppid", "pgid", "sid", "uid", "gid", "task", "project"):
+                if key in d:
+                    integer(d[key], f"{p}.{key}", 0)
+            integer(d.get("flags", 0), f"{p}.flags", 0, 0xFFFFFFFF)
+            enum(d.get("state", "run" if tlist else "zomb"), f"{p}.state", PROC_STATES)
+            text(d.get("psargs", comm), f"{p}.psargs")
+            opt_text(d.get("service"), f"{p}.service")
+            if d.get("start") is not None:
+                timestamp(d["start"], f"{p}.start")
             for j, traw in enumerate(tlist):
                 tp = f"{p}.threads[{j}]"
-                t = self.thread(traw, tp, proc, len(threads))
-                claim(t.addr, f"{tp}.addr")
-                proc.threads.append(t)
-                threads.append(t)
-            procs.append(proc)
-        return procs, threads
+                claim(self.thread(traw, tp), f"{tp}.addr")
+
+    def procs_typed(self, procs: list[Proc], zone_by_id: dict[int, Zone],
+                    zone_by_name: dict[str, Zone]) -> list[Thread]:
+        """The hot path: finish typed processes and threads, checking the rules
+        the decoder cannot (address syntax, uniqueness, zones, locations).
+
+        Per thread it does a handful of attribute operations; address fields
+        other than the thread's own are checked in bulk with one regex scan.
+        """
+        threads: list[Thread] = []
+        self._threads = threads
+        self._procs = procs
+        append = threads.append
+        pids: dict[int, int] = {}
+        addrs = self.addrs
+        want = self.loc_wanted
+        loose: list[str] = []          # optional address strings, checked in bulk
+        loose_ints: list[int] = []
+        n = 0
+        for i, p in enumerate(procs):
+            a = _fast_addr(p.addr_raw)
+            if a < 0:
+                address(p.addr_raw, f"$.procs[{i}].addr")
+            if a in addrs:
+                raise DumpError(f"$.procs[{i}].addr",
+                                f"duplicate address 0x{a:x} (also {self._path_of(addrs[a])})")
+            addrs[a] = ("p", i)
+            p.addr = a
+            pid = p.pid
+            if pid in pids:
+                raise DumpError(f"$.procs[{i}].pid", f"duplicate pid {pid} (also $.procs[{pids[pid]}].pid)")
+            pids[pid] = i
+            zref = p.zone_raw
+            zone = zone_by_id.get(zref) if zref.__class__ is int else zone_by_name.get(zref)
+            if zone is None:
+                raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
+            p.zone = zone
+            p.pgid = pid if p.pgid_raw is None else p.pgid_raw
+            p.sid = pid if p.sid_raw is None else p.sid_raw
+            p.psargs = p.comm if p.psargs_raw is None else p.psargs_raw
+            tl = p.threads
+            p.state = p.state_raw or ("run" if tl else "zomb")
+            if p.start is not None:
+                timestamp(p.start, f"$.procs[{i}].start")
+            for j, t in enumerate(tl):
+                a = t.addr_raw
+                if a.__class__ is str and 2 < len(a) <= 18 and a[1] in "xX" and a[0] == "0" \
+                        and "_" not in a and a[-1] in _HEXDIGITS:
+                    try:
+                        a = int(a, 16)
+                    except ValueError:
+                        a = -1
+                else:
+                    a = _fast_addr(a)
+                if a < 0:
+                    address(t.addr_raw, f"$.procs[{i}].threads[{j}].addr")
+                if a in addrs:
+                    raise DumpError(f"$.procs[{i}].threads[{j}].addr",
+                                    f"duplicate address 0x{a:x} (also {self._path_of(addrs[a])})")
+                addrs[a] = n
+                t.addr = a
+                t.proc = p
+                t.index = n
+                n += 1
+                append(t)
+                sp = t.sp_raw
+                if sp is not None:
+                    if sp.__class__ is str:
+                        loose.append(sp)
+                    else:
+                        loose_ints.append(sp)
+                st = t.raw_stack
+                if st:
+                    if sp is None:
+                        raise DumpError(f"$.procs[{i}].threads[{j}].sp",
+                                        "required key is missing (a thread with a stack needs sp)")
+                    try:
+                        want.update(st)
+                    except TypeError:   # object frames
+                        for f in st:
+                            if f.__class__ is str:
+                                want.add(f)
+                            else:
+                                want.add(f.pc) if f.pc.__class__ is str else loose_ints.append(f.pc)
+                                for v in (f.fp, *f.args):
+                                    if v is None:
+                                        continue
+                                    (loose if v.__class__ is str else loose_ints).append(v)
+                r = t.resume_raw
+                if r is None:
+                    if t.state != "onproc" and (st or sp is not None):
+                        t.resume = DEFAULT_RESUME  # type: ignore[assignment]
+                        want.add(DEFAULT_RESUME)
+                elif r.__class__ is str:
+                    t.resume = r  # type: ignore[assignment]
+                    want.add(r)
+                else:
+                    t.resume = r
+                    loose_ints.append(r)
+                r = t.start_raw
+                if r is not None:
+                    t.start = r  # type: ignore[assignment]
+                    if r.__class__ is str:
+                        want.add(r)
+                    else:
+                        loose_ints.append(r)
+                for v in (t.wchan_raw, t.lwp_raw, t.sobj.addr if t.sobj is not None else None):
+                    if v is not None:
+                        (loose if v.__class__ is str else loose_ints).append(v)
+        if loose and not _ADDR_BULK.fullmatch("\n".join(loose) + "\n") or \
+                loose_ints and (min(loose_ints) < 0 or max(loose_ints) > MAX_SAFE):
+            self._find_bad_address(procs)
+        # code locations: check each distinct string once
+        for loc in list(want):
+            if loc in self.valid_locs:
+                continue
+            if loc[:2] in ("0x", "0X"):
+                want.discard(loc)
+                if _fast_addr(loc) < 0:
+                    self._find_bad_location(procs, loc)
+            elif parse_location(loc) is None:
+                self._find_bad_location(procs, loc)
+            self.valid_locs.add(loc)
+        return threads
+
+    def _path_of(self, marker: Any) -> str:
+        """The JSON path of an address claim (claims store cheap markers)."""
+        if isinstance(marker, str):
+            return marker
+        if isinstance(marker, tuple):
+            return f"$.procs[{marker[1]}].addr"
+        t = self._threads[marker]
+        i = next(k for k, p in enumerate(self._procs) if p is t.proc)
+        j = next(k for k, x in enumerate(t.proc.threads) if x is t)
+        return f"$.procs[{i}].threads[{j}].addr"
+
+    def _find_bad_address(self, procs: list[Proc]) -> None:
+        """A bulk check failed: find the offending value and report its path."""
+        for i, p in enumerate(procs):
+            for j, t in enumerate(p.threads):
+                tp = f"$.procs[{i}].threads[{j}]"
+                for key, v in (("sp", t.sp_raw), ("wchan", t.wchan_raw), ("lwp", t.lwp_raw),
+                               ("resume", t.resume_raw), ("start", t.start_raw)):
+                    if v is not None and (v.__class__ is int or key in ("sp", "wchan", "lwp")):
+                        address(v, f"{tp}.{key}")
+                if t.sobj is not None:
+                    address(t.sobj.addr, f"{tp}.sobj.addr")
+                for k, f in enumerate(t.raw_stack or ()):
+                    if f.__class__ is not str:
+                        if f.pc.__class__ is int:
+                            address(f.pc, f"{tp}.stack[{k}].pc")
+                        if f.fp is not None:
+                            address(f.fp, f"{tp}.stack[{k}].fp")
+                        for m, a in enumerate(f.args):
+                            address(a, f"{tp}.stack[{k}].args[{m}]")
+        raise DumpError("$.procs", "an address is malformed")  # pragma: no cover
+
+    def _find_bad_location(self, procs: list[Proc], loc: str) -> None:
+        for i, p in enumerate(procs):
+            for j, t in enumerate(p.threads):
+                tp = f"$.procs[{i}].threads[{j}]"
+                if t.start_raw == loc:
+                    location(loc, f"{tp}.start")
+                if t.resume_raw == loc:
+                    location(loc, f"{tp}.resume")
+                for k, f in enumerate(t.raw_stack or ()):
+                    if f == loc:
+                        location(loc, f"{tp}.stack[{k}]")
+                    elif f.__class__ is not str and f.pc == loc:
+                        location(loc, f"{tp}.stack[{k}].pc")
+        location(loc, "$.procs")
 
     def frame(self, f: Any, path: str) -> int | str:
         d = obj(f, path, FRAME_KEYS, ("pc",))
@@ -504,9 +692,8 @@ class _Builder:
         loc = location(d["pc"], f"{path}.pc")
         return loc
 
-    def thread(self, v: Any, tp: str, proc: Proc, index: int) -> Thread:
-        # The hot path of loading: a dump may hold a million threads. Values
-        # are checked inline and a JSON path is only built when a rule fails.
+    def thread(self, v: Any, tp: str) -> int:
+        """Check one thread field by field; return its address."""
         if type(v) is not dict or not v.keys() <= THREAD_KEYS:
             obj(v, tp, THREAD_KEYS)
         d = v
@@ -569,25 +756,19 @@ class _Builder:
         err = d.get("stack_error")
         if err is not None and type(err) is not str:
             text(err, f"{tp}.stack_error")
-        return Thread(
-            _addr(d["addr"], tp, "addr"), proc, index,
-            _int(d, "tid", 0, 0, 1 << 31, tp),
-            None if lwp is None else _addr(lwp, tp, "lwp"),
-            name, start, state,
-            _int(d, "flags", 0, 0, 0xFFFF, tp),
-            _int(d, "pflags", 0, 0, 0xFFFF, tp),
-            _int(d, "sflags", 0, 0, 0xFFFF, tp),
-            _int(d, "pri", 60, -1, 255, tp),
-            _int(d, "epri", 0, -1, 255, tp),
-            _int(d, "pil", 0, 0, 15, tp),
-            cpu,
-            None if wchan is None else _addr(wchan, tp, "wchan"),
-            sobj_type, sobj_addr,
-            None if sp is None else _addr(sp, tp, "sp"),
-            resume, stack, err)
+        if lwp is not None:
+            _addr(lwp, tp, "lwp")
+        if wchan is not None:
+            _addr(wchan, tp, "wchan")
+        if sp is not None:
+            _addr(sp, tp, "sp")
+        for key, lo, hi in (("tid", 0, 1 << 31), ("flags", 0, 0xFFFF), ("pflags", 0, 0xFFFF),
+                            ("sflags", 0, 0xFFFF), ("pri", -1, 255), ("epri", -1, 255), ("pil", 0, 15)):
+            _int(d, key, 0, lo, hi, tp)
+        return _addr(d["addr"], tp, "addr")
 
     def _thread_path(self, t: Thread) -> str:
-        return self.addrs.get(t.addr, "$").rsplit(".addr", 1)[0]
+        return self._path_of(self.addrs[t.addr]).rsplit(".addr", 1)[0]
 
     def cpus(self, v: Any, threads: dict[int, Thread]) -> list[Cpu]:
         if v is None:
@@ -792,8 +973,20 @@ class _Builder:
         return out
 
 
-def read_json(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
-    """Parse a dump file's JSON (GC off during the parse, the result frozen)."""
+_PROCS_DECODER = msgspec.json.Decoder(list[Proc])
+_SECTIONS_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _strip_x(v: Any) -> Any:
+    """A copy without the ``x_`` notes (for the typed conversion)."""
+    if type(v) is dict:
+        return {k: _strip_x(x) for k, x in v.items() if not k.startswith("x_")}
+    if type(v) is list:
+        return [_strip_x(x) for x in v]
+    return v
+
+
+def _read_bytes(path: str, max_bytes: int) -> bytes:
     try:
         size = os.path.getsize(path)
     except OSError as e:
@@ -801,42 +994,91 @@ def read_json(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     if size > max_bytes:
         raise DumpError("$", f"the file is {size} bytes, more than the limit of {max_bytes} "
                              "(raise it with KDB_MAX_DUMP_BYTES)", path)
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise DumpError("$", f"cannot read dump: {e.strerror}", path) from None
+
+
+def parse_json(raw: bytes, path: str) -> Any:
+    """Parse JSON with the standard library, for exact error positions."""
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError as e:
+        raise DumpError("$", f"not UTF-8 text at byte {e.start}", path) from None
+    except json.JSONDecodeError as e:
+        ended = e.pos >= len(raw.rstrip()) or e.msg.startswith("Unterminated string")
+        what = "truncated JSON (the file ends early)" if ended else "invalid JSON"
+        raise DumpError("$", f"{what}: {e.msg} (line {e.lineno}, column {e.colno})", path) from None
+    except RecursionError:
+        raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
+
+
+def read_json(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
+    """Parse a dump file's JSON into plain Python values."""
+    return parse_json(_read_bytes(path, max_bytes), path)
+
+
+def load_dump(path: str, *, max_bytes: int | None = None) -> Dump:
+    """Load and validate a dump file; raise :class:`DumpError` if it breaks a rule.
+
+    The fast path decodes processes and threads straight into typed structs
+    (msgspec, in C); anything it refuses goes through the field-by-field
+    checker, which names the JSON path and the rule.
+    """
+    if max_bytes is None:
+        env = os.environ.get("KDB_MAX_DUMP_BYTES")
+        max_bytes = int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
+    raw = _read_bytes(path, max_bytes)
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
         try:
-            return json.loads(raw)
-        except UnicodeDecodeError as e:
-            raise DumpError("$", f"not UTF-8 text at byte {e.start}", path) from None
-        except json.JSONDecodeError as e:
-            ended = e.pos >= len(raw.rstrip()) or e.msg.startswith("Unterminated string")
-            what = "truncated JSON (the file ends early)" if ended else "invalid JSON"
-            raise DumpError("$", f"{what}: {e.msg} (line {e.lineno}, column {e.colno})", path) from None
+            sections = _SECTIONS_DECODER.decode(raw)
+            if "procs" not in sections or any(k not in TOP_KEYS and not k.startswith("x_")
+                                               for k in sections):
+                raise _SlowPath()
+            procs = _PROCS_DECODER.decode(sections["procs"])
+            data = {k: msgspec.json.decode(v) for k, v in sections.items()
+                    if k != "procs" and not k.startswith("x_")}
+        except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError):
+            return build_dump(parse_json(raw, path), path)
+        data["procs"] = procs
+        try:
+            dump = _Builder(path).build(data, procs)
+        except DumpError as e:
+            e.file = path
+            raise
         except RecursionError:
             raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
+        gc.freeze()
+        return dump
     finally:
         if enabled:
             gc.enable()
 
 
-def load_dump(path: str, *, max_bytes: int | None = None) -> Dump:
-    """Load and validate a dump file; raise :class:`DumpError` if it breaks a rule."""
-    if max_bytes is None:
-        env = os.environ.get("KDB_MAX_DUMP_BYTES")
-        max_bytes = int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
-    data = read_json(path, max_bytes)
-    return build_dump(data, path)
+class _SlowPath(Exception):
+    pass
 
 
 def build_dump(data: Any, path: str = "<dump>") -> Dump:
-    """Validate parsed JSON and build the model (GC off while building)."""
+    """Validate parsed JSON field by field and build the model."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         try:
-            dump = _Builder(path).build(data)
+            top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
+            plist = lst(top["procs"], "$.procs")
+            checker = _Builder(path)
+            zones = checker.zones(top.get("zones"))
+            checker.check_procs(plist, {z.id: z for z in zones}, {z.name: z for z in zones})
+            try:
+                procs = msgspec.convert(_strip_x(plist), list[Proc])
+            except msgspec.ValidationError as e:
+                raise DumpError("$.procs", str(e)) from None
+            dump = _Builder(path).build(top, procs)
         except DumpError as e:
             e.file = path
             raise

@@ -10,9 +10,10 @@ Stacks stay in their raw JSON form until a command needs them
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Annotated, Any, Literal, Union
 
 import attrs
+import msgspec
 
 THREAD_STATES = ("sleep", "run", "onproc", "zomb", "stopped", "wait", "free")
 PROC_STATES = ("run", "sleep", "zomb", "stop", "idle", "onproc", "wait")
@@ -65,77 +66,146 @@ class Frame:
     args: tuple[int, ...] = ()
 
 
-@attrs.define(slots=True, eq=False)
-class Thread:
+# --------------------------------------------------------------------------
+# Processes and threads are the bulk of a dump (a million threads at the
+# top end), so they are msgspec Structs decoded straight from the JSON in C:
+# compact, not tracked by the garbage collector, and validated for types,
+# enums, ranges and unknown keys while decoding. A raw JSON field whose
+# value needs interpreting (an address written as a string, a code location,
+# a default that depends on other fields) is kept under a ``*_raw`` name;
+# the loader fills the interpreted value in the field of the plain name
+# (encoded as ``@kdb:name``: a dump that sets such a key is overwritten).
+# --------------------------------------------------------------------------
+Addr = Union[int, str]
+Loc = Union[int, str]
+U16 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
+U32 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFFFFFF)]
+NonNeg = Annotated[int, msgspec.Meta(ge=0)]
+Pri = Annotated[int, msgspec.Meta(ge=-1, le=255)]
+Pil = Annotated[int, msgspec.Meta(ge=0, le=15)]
+ThreadState = Literal["sleep", "run", "onproc", "zomb", "stopped", "wait", "free"]
+ProcState = Literal["run", "sleep", "zomb", "stop", "idle", "onproc", "wait"]
+SobjType = Literal["mutex", "rwlock", "cv", "sema", "user", "user_pi", "shuttle"]
+
+
+def int_of(v: Any) -> Any:
+    """An address already checked by the loader, as an int (None stays None)."""
+    if v is None or v.__class__ is int:
+        return v
+    return int(v[2:], 16)
+
+
+class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A stack frame written as an object: ``{pc, fp, args}``."""
+
+    pc: Loc
+    fp: Union[Addr, None] = None
+    args: list[Addr] = []
+
+
+class SobjRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """What a thread blocks on: ``{type, addr}``."""
+
+    type: SobjType
+    addr: Addr
+
+
+class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
     """A kernel thread (``kthread_t``)."""
 
-    addr: int
-    proc: "Proc"
-    index: int               # position in the dump's thread order
-    tid: int
-    lwp: int | None
-    name: str | None
-    start: int | None
-    state: str
-    flags: int
-    pflags: int
-    sflags: int
-    pri: int
-    epri: int
-    pil: int
-    cpu: int | None
-    wchan: int | None
-    sobj_type: str | None
-    sobj_addr: int | None
-    sp: int | None
-    resume: int | None
-    raw_stack: list[Any] | None
-    stack_error: str | None
-    _frames: tuple[Frame, ...] | None = None
-    _resolver: Callable[[Any], int] | None = None
+    addr_raw: Addr = msgspec.field(name="addr")
+    state: ThreadState
+    tid: NonNeg = 0
+    lwp_raw: Union[Addr, None] = msgspec.field(name="lwp", default=None)
+    name: Union[str, None] = None
+    start_raw: Union[Loc, None] = msgspec.field(name="start", default=None)
+    flags: U16 = 0
+    pflags: U16 = 0
+    sflags: U16 = 0
+    pri: Pri = 60
+    epri: Pri = 0
+    pil: Pil = 0
+    cpu: Union[NonNeg, None] = None
+    wchan_raw: Union[Addr, None] = msgspec.field(name="wchan", default=None)
+    sobj: Union[SobjRef, None] = None
+    sp_raw: Union[Addr, None] = msgspec.field(name="sp", default=None)
+    resume_raw: Union[Loc, None] = msgspec.field(name="resume", default=None)
+    raw_stack: Union[list[Union[str, RawFrame]], None] = msgspec.field(name="stack", default=None)
+    stack_error: Union[str, None] = None
+    # filled in by the loader
+    addr: int = msgspec.field(name="@kdb:addr", default=0)
+    proc: Any = msgspec.field(name="@kdb:proc", default=None)
+    index: int = msgspec.field(name="@kdb:index", default=0)
+    start: Union[int, None] = msgspec.field(name="@kdb:start", default=None)
+    resume: Union[int, None] = msgspec.field(name="@kdb:resume", default=None)
+    resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
+    frames_cache: Any = msgspec.field(name="@kdb:frames", default=None)
 
     @property
-    def frames(self) -> tuple[Frame, ...]:
+    def lwp(self) -> int | None:
+        return int_of(self.lwp_raw)
+
+    @property
+    def sp(self) -> int | None:
+        return int_of(self.sp_raw)
+
+    @property
+    def wchan(self) -> int | None:
+        return int_of(self.wchan_raw)
+
+    @property
+    def sobj_type(self) -> str | None:
+        return self.sobj.type if self.sobj is not None else None
+
+    @property
+    def sobj_addr(self) -> int | None:
+        return int_of(self.sobj.addr) if self.sobj is not None else None
+
+    @property
+    def frames(self) -> tuple["Frame", ...]:
         """The stack, innermost first, with every pc resolved to an address."""
-        if self._frames is None:
+        if self.frames_cache is None:
             frames = []
-            raw = self.raw_stack or []
-            resolve = self._resolver
+            resolve = self.resolver
             sp = self.sp or 0
-            for i, f in enumerate(raw):
-                if isinstance(f, str):
-                    frames.append(Frame(sp + 0x40 * (i + 1), resolve(f)))  # type: ignore[misc]
+            for i, f in enumerate(self.raw_stack or ()):
+                if f.__class__ is str:
+                    frames.append(Frame(sp + 0x40 * (i + 1), resolve(f)))
                 else:
-                    fp = f.get("fp")
-                    frames.append(Frame(
-                        int(fp, 16) if isinstance(fp, str) else (fp if fp is not None else sp + 0x40 * (i + 1)),
-                        resolve(f["pc"]),  # type: ignore[misc]
-                        tuple(int(a, 16) if isinstance(a, str) else a for a in f.get("args") or ())))
-            self._frames = tuple(frames)
-        return self._frames
+                    fp = int_of(f.fp)
+                    frames.append(Frame(fp if fp is not None else sp + 0x40 * (i + 1),
+                                        resolve(f.pc), tuple(int_of(a) for a in f.args)))
+            self.frames_cache = tuple(frames)
+        return self.frames_cache
 
 
-@attrs.define(slots=True, eq=False)
-class Proc:
+class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
     """A process (``proc_t``)."""
 
-    addr: int
-    pid: int
-    ppid: int
-    pgid: int
-    sid: int
-    uid: int
-    gid: int
-    flags: int
-    state: str
+    addr_raw: Addr = msgspec.field(name="addr")
+    pid: NonNeg
     comm: str
-    psargs: str
-    zone: "Zone"
-    task: int
-    project: int
-    service: str | None
-    start: str | None
-    threads: list[Thread] = attrs.Factory(list)
+    ppid: NonNeg = 0
+    pgid_raw: Union[NonNeg, None] = msgspec.field(name="pgid", default=None)
+    sid_raw: Union[NonNeg, None] = msgspec.field(name="sid", default=None)
+    uid: NonNeg = 0
+    gid: NonNeg = 0
+    flags: U32 = 0
+    state_raw: Union[ProcState, None] = msgspec.field(name="state", default=None)
+    psargs_raw: Union[str, None] = msgspec.field(name="psargs", default=None)
+    zone_raw: Union[NonNeg, str] = msgspec.field(name="zone", default=0)
+    task: NonNeg = 0
+    project: NonNeg = 0
+    service: Union[str, None] = None
+    start: Union[str, None] = None
+    threads: list[Thread] = []
+    # filled in by the loader
+    addr: int = msgspec.field(name="@kdb:addr", default=0)
+    pgid: int = msgspec.field(name="@kdb:pgid", default=0)
+    sid: int = msgspec.field(name="@kdb:sid", default=0)
+    state: str = msgspec.field(name="@kdb:state", default="run")
+    psargs: str = msgspec.field(name="@kdb:psargs", default="")
+    zone: Any = msgspec.field(name="@kdb:zone", default=None)
 
 
 @attrs.define(slots=True, eq=False)

@@ -149,7 +149,7 @@ def test_non_editable_install_carries_modules_and_dumps(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps",
+    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                           "--disable-pip-version-check", root],
                          capture_output=True, text=True, cwd=tmp_path)
     assert pip.returncode == 0, pip.stderr

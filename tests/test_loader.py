@@ -202,10 +202,26 @@ def test_mutated_dumps_load_or_are_refused(mutations):
                 parent.append(copy.deepcopy(parent[key]))
         except (KeyError, IndexError, TypeError):
             continue
+    slow = fast = None
     try:
-        build_dump(d, "m.json")
+        build_dump(copy.deepcopy(d), "m.json")
+        slow = "ok"
     except DumpError as e:
         assert e.path.startswith("$") and e.rule
+        slow = e.path
+    # the typed fast path must agree with the field-by-field checker
+    import tempfile, os
+    fd, name = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(d, f)
+    try:
+        load_dump(name)
+        fast = "ok"
+    except DumpError as e:
+        fast = e.path
+    finally:
+        os.unlink(name)
+    assert (slow == "ok") == (fast == "ok"), (slow, fast, mutations)
 
 
 @settings(max_examples=100, deadline=None)
