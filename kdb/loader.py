@@ -18,20 +18,21 @@ import binascii
 import datetime
 import gc
 import json
+import operator
 import os
 import re
+from itertools import chain, repeat
 from typing import Any, Callable
 
 import msgspec
 
 from kdb.errors import KdbError
-from kdb.model import (PROC_STATES, SOBJ_TYPES, THREAD_STATES, ZONE_STATUSES, Cpu, DevNode,
+from kdb.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
 from kdb.symbols import SymbolTable, parse_location
 
 MAX_SAFE = (1 << 53) - 1
-DEFAULT_RESUME = "_resume_from_idle+0xf1"
 MODCTL_BASE = 0xFFFFFF0901F00000
 PROP_REGION = 0xFFFFFF0950000000
 DEVNAMES_BASE = 0xFFFFFFFFFBC5A000
@@ -165,7 +166,6 @@ def _addr(v: Any, base: str, key: str) -> int:
 
 
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
-_ADDR_BULK = re.compile(r"(?:0[xX][0-9a-fA-F]{1,16}\n)*")
 
 
 def _fast_addr(v: Any) -> int:
@@ -179,6 +179,42 @@ def _fast_addr(v: Any) -> int:
         return int(v, 16)
     except ValueError:
         return -1
+
+
+_PREFIX_SET = {"0x", "0X"}
+_HEX_DELETE = str.maketrans("", "", "0123456789abcdefABCDEFxX")
+
+
+_PREFIX_OF = operator.itemgetter(slice(0, 2))
+
+
+def _addresses(values: list[Any], convert: bool = True) -> list[int] | None:
+    """Check (and convert) a column of address values; None if any is malformed.
+
+    The decoder has already bounded integers; here every step runs in C over
+    the whole column: the ``0x`` prefixes, one ``x`` per value, nothing but
+    hex digits, and 1 to 16 of them.
+    """
+    n = len(values)
+    if not n:
+        return []
+    try:
+        joined = "".join(values)
+    except TypeError:   # integers in the column: the per-value path
+        out = []
+        for v in values:
+            a = _fast_addr(v)
+            if a < 0:
+                return None
+            out.append(a)
+        return out
+    if not set(map(_PREFIX_OF, values)) <= _PREFIX_SET \
+            or joined.count("x") + joined.count("X") != n or joined.translate(_HEX_DELETE):
+        return None
+    lengths = set(map(len, values))
+    if min(lengths) < 3 or max(lengths) > 18:
+        return None
+    return list(map(int, values, repeat(16))) if convert else []
 
 
 def _int(d: dict, key: str, default: int, lo: int, hi: int, base: str) -> int:
@@ -266,12 +302,15 @@ class _Builder:
         self.addrs: dict[int, Any] = {}           # every entity address -> where it was claimed
         self._threads: list[Thread] = []
         self._procs: list[Proc] = []
+        self.thread_addrs: dict[int, Thread] = {}
         self.locations: dict[str, int] = {}       # code location string -> address (later)
         self.loc_wanted: set[str] = set()
         self.valid_locs: set[str] = set()
 
     def claim(self, addr: int, path: str) -> None:
         other = self.addrs.get(addr)
+        if other is None:
+            other = self.thread_addrs.get(addr)
         if other is not None:
             raise DumpError(path, f"duplicate address 0x{addr:x} (also {self._path_of(other)})")
         self.addrs[addr] = path
@@ -293,14 +332,14 @@ class _Builder:
         zone_by_name = {z.name: z for z in zones}
         modules = self.modules(top.get("modules"))
         procs = procs_in
-        threads = self.procs_typed(procs, zone_by_id, zone_by_name)
-        thread_by_addr = {t.addr: t for t in threads}
+        threads, thread_by_addr = self.procs_typed(procs, zone_by_id, zone_by_name)
         cpus = self.cpus(top.get("cpus"), thread_by_addr)
         cpu_ids = {c.id for c in cpus}
-        for t in threads:
-            if t.cpu is not None and t.cpu not in cpu_ids:
-                p = self._thread_path(t)
-                raise DumpError(f"{p}.cpu", f"CPU {t.cpu} is not a CPU of this dump")
+        if not {t.cpu for t in threads} <= cpu_ids | {None}:
+            for t in threads:
+                if t.cpu is not None and t.cpu not in cpu_ids:
+                    p = self._thread_path(t)
+                    raise DumpError(f"{p}.cpu", f"CPU {t.cpu} is not a CPU of this dump")
         sobjs = self.sobjs(top.get("sobjs"), thread_by_addr)
         majors = self.majors(top.get("majors"))
         devinfo, devnodes = self.devinfo(top.get("devinfo"), {m.major for m in majors})
@@ -353,14 +392,8 @@ class _Builder:
                 return address(loc, "$")
             return loc
 
-        for t in threads:
-            t.resolver = resolve
-            r = t.resume
-            if r is not None and r.__class__ is str:
-                t.resume = resolved[r]
-            r = t.start
-            if r is not None and r.__class__ is str:
-                t.start = resolved[r]
+        for p in procs:
+            p.resolver = resolve
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
 
@@ -513,23 +546,17 @@ class _Builder:
                 claim(self.thread(traw, tp), f"{tp}.addr")
 
     def procs_typed(self, procs: list[Proc], zone_by_id: dict[int, Zone],
-                    zone_by_name: dict[str, Zone]) -> list[Thread]:
+                    zone_by_name: dict[str, Zone]) -> tuple[list[Thread], dict[int, Thread]]:
         """The hot path: finish typed processes and threads, checking the rules
         the decoder cannot (address syntax, uniqueness, zones, locations).
 
-        Per thread it does a handful of attribute operations; address fields
-        other than the thread's own are checked in bulk with one regex scan.
+        Per-process work is a plain loop; per-thread work is done a column at
+        a time (comprehensions, map, zip, one regex scan over all address
+        strings), so a million threads cost seconds, not minutes. Anything
+        wrong is then located by a slow scan that names the JSON path.
         """
-        threads: list[Thread] = []
-        self._threads = threads
-        self._procs = procs
-        append = threads.append
-        pids: dict[int, int] = {}
         addrs = self.addrs
-        want = self.loc_wanted
-        loose: list[str] = []          # optional address strings, checked in bulk
-        loose_ints: list[int] = []
-        n = 0
+        pids: dict[int, int] = {}
         for i, p in enumerate(procs):
             a = _fast_addr(p.addr_raw)
             if a < 0:
@@ -555,74 +582,59 @@ class _Builder:
             p.state = p.state_raw or ("run" if tl else "zomb")
             if p.start is not None:
                 timestamp(p.start, f"$.procs[{i}].start")
-            for j, t in enumerate(tl):
-                a = t.addr_raw
-                if a.__class__ is str and 2 < len(a) <= 18 and a[1] in "xX" and a[0] == "0" \
-                        and "_" not in a and a[-1] in _HEXDIGITS:
-                    try:
-                        a = int(a, 16)
-                    except ValueError:
-                        a = -1
-                else:
-                    a = _fast_addr(a)
-                if a < 0:
-                    address(t.addr_raw, f"$.procs[{i}].threads[{j}].addr")
-                if a in addrs:
-                    raise DumpError(f"$.procs[{i}].threads[{j}].addr",
-                                    f"duplicate address 0x{a:x} (also {self._path_of(addrs[a])})")
-                addrs[a] = n
-                t.addr = a
+            for t in tl:
                 t.proc = p
-                t.index = n
-                n += 1
-                append(t)
-                sp = t.sp_raw
-                if sp is not None:
-                    if sp.__class__ is str:
-                        loose.append(sp)
-                    else:
-                        loose_ints.append(sp)
-                st = t.raw_stack
-                if st:
-                    if sp is None:
+        threads = [t for p in procs for t in p.threads]
+        self._threads = threads
+        self._procs = procs
+
+        # thread addresses: checked in one scan, converted in C, unique
+        raws = [t.addr_raw for t in threads]
+        ints = _addresses(raws)
+        if ints is None:
+            self._find_bad_address(procs, thread_addr=True)
+        by_addr = dict(zip(ints, threads))  # type: ignore[arg-type]
+        if len(by_addr) != len(threads) or not by_addr.keys().isdisjoint(addrs):
+            self._find_duplicate(threads, ints)  # type: ignore[arg-type]
+        for t, a in zip(threads, ints):  # type: ignore[arg-type]
+            t.addr = a
+        self.thread_addrs = by_addr
+
+        # a stack needs a saved stack pointer
+        if any(t.sp_raw is None and t.raw_stack for t in threads):
+            for i, p in enumerate(procs):
+                for j, t in enumerate(p.threads):
+                    if t.raw_stack and t.sp_raw is None:
                         raise DumpError(f"$.procs[{i}].threads[{j}].sp",
                                         "required key is missing (a thread with a stack needs sp)")
-                    try:
-                        want.update(st)
-                    except TypeError:   # object frames
-                        for f in st:
-                            if f.__class__ is str:
-                                want.add(f)
-                            else:
-                                want.add(f.pc) if f.pc.__class__ is str else loose_ints.append(f.pc)
-                                for v in (f.fp, *f.args):
-                                    if v is None:
-                                        continue
-                                    (loose if v.__class__ is str else loose_ints).append(v)
-                r = t.resume_raw
-                if r is None:
-                    if t.state != "onproc" and (st or sp is not None):
-                        t.resume = DEFAULT_RESUME  # type: ignore[assignment]
-                        want.add(DEFAULT_RESUME)
-                elif r.__class__ is str:
-                    t.resume = r  # type: ignore[assignment]
-                    want.add(r)
+
+        # every other address field, in bulk
+        loose = [v for t in threads for v in (t.sp_raw, t.wchan_raw, t.lwp_raw) if v is not None]
+        loose += [t.sobj.addr for t in threads if t.sobj is not None]
+        starts = {t.start_raw for t in threads}
+        resumes = {t.resume_raw for t in threads}
+        loose_ints = [v for v in starts | resumes if v.__class__ is int]
+        want = self.loc_wanted
+        frames = set(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
+        objs = [f for f in frames if f.__class__ is not str]
+        if objs:
+            frames.difference_update(objs)
+            for f in objs:
+                if f.pc.__class__ is str:
+                    frames.add(f.pc)
                 else:
-                    t.resume = r
-                    loose_ints.append(r)
-                r = t.start_raw
-                if r is not None:
-                    t.start = r  # type: ignore[assignment]
-                    if r.__class__ is str:
-                        want.add(r)
-                    else:
-                        loose_ints.append(r)
-                for v in (t.wchan_raw, t.lwp_raw, t.sobj.addr if t.sobj is not None else None):
-                    if v is not None:
-                        (loose if v.__class__ is str else loose_ints).append(v)
-        if loose and not _ADDR_BULK.fullmatch("\n".join(loose) + "\n") or \
-                loose_ints and (min(loose_ints) < 0 or max(loose_ints) > MAX_SAFE):
+                    loose.append(f.pc)
+                if f.fp is not None:
+                    loose.append(f.fp)
+                loose.extend(f.args)
+        if _addresses(loose, convert=False) is None or _addresses(loose_ints) is None:
             self._find_bad_address(procs)
+        want.update(frames)
+        want.update(v for v in starts | resumes if v.__class__ is str)
+        if any(t.resume_raw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None)
+               for t in threads):
+            want.add(DEFAULT_RESUME)
+
         # code locations: check each distinct string once
         for loc in list(want):
             if loc in self.valid_locs:
@@ -634,7 +646,22 @@ class _Builder:
             elif parse_location(loc) is None:
                 self._find_bad_location(procs, loc)
             self.valid_locs.add(loc)
-        return threads
+        return threads, by_addr
+
+    def _find_duplicate(self, threads: list[Thread], ints: list[int]) -> None:
+        seen: dict[int, Any] = {}
+        for n, a in enumerate(ints):
+            t = threads[n]
+            p = next(k for k, q in enumerate(self._procs) if q is t.proc)
+            j = next(k for k, x in enumerate(t.proc.threads) if x is t)
+            path = f"$.procs[{p}].threads[{j}].addr"
+            other = seen.get(a)
+            if other is None and a in self.addrs:
+                other = self._path_of(self.addrs[a])
+            if other is not None:
+                raise DumpError(path, f"duplicate address 0x{a:x} (also {other})")
+            seen[a] = path
+        raise DumpError("$.procs", "duplicate thread address")  # pragma: no cover
 
     def _path_of(self, marker: Any) -> str:
         """The JSON path of an address claim (claims store cheap markers)."""
@@ -642,16 +669,19 @@ class _Builder:
             return marker
         if isinstance(marker, tuple):
             return f"$.procs[{marker[1]}].addr"
-        t = self._threads[marker]
+        t = marker
         i = next(k for k, p in enumerate(self._procs) if p is t.proc)
         j = next(k for k, x in enumerate(t.proc.threads) if x is t)
         return f"$.procs[{i}].threads[{j}].addr"
 
-    def _find_bad_address(self, procs: list[Proc]) -> None:
+    def _find_bad_address(self, procs: list[Proc], thread_addr: bool = False) -> None:
         """A bulk check failed: find the offending value and report its path."""
         for i, p in enumerate(procs):
             for j, t in enumerate(p.threads):
                 tp = f"$.procs[{i}].threads[{j}]"
+                if thread_addr:
+                    address(t.addr_raw, f"{tp}.addr")
+                    continue
                 for key, v in (("sp", t.sp_raw), ("wchan", t.wchan_raw), ("lwp", t.lwp_raw),
                                ("resume", t.resume_raw), ("start", t.start_raw)):
                     if v is not None and (v.__class__ is int or key in ("sp", "wchan", "lwp")):
@@ -768,7 +798,7 @@ class _Builder:
         return _addr(d["addr"], tp, "addr")
 
     def _thread_path(self, t: Thread) -> str:
-        return self._path_of(self.addrs[t.addr]).rsplit(".addr", 1)[0]
+        return self._path_of(t).rsplit(".addr", 1)[0]
 
     def cpus(self, v: Any, threads: dict[int, Thread]) -> list[Cpu]:
         if v is None:

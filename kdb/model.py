@@ -76,8 +76,12 @@ class Frame:
 # the loader fills the interpreted value in the field of the plain name
 # (encoded as ``@kdb:name``: a dump that sets such a key is overwritten).
 # --------------------------------------------------------------------------
-Addr = Union[int, str]
-Loc = Union[int, str]
+DEFAULT_RESUME = "_resume_from_idle+0xf1"
+MAX_SAFE = (1 << 53) - 1
+# an address: an integer up to 2^53-1 (checked by the decoder), or "0x" and
+# 1 to 16 hex digits (checked by the loader a column at a time)
+Addr = Union[Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)], str]
+Loc = Union[Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)], str]
 U16 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
 U32 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFFFFFF)]
 NonNeg = Annotated[int, msgspec.Meta(ge=0)]
@@ -95,7 +99,7 @@ def int_of(v: Any) -> Any:
     return int(v[2:], 16)
 
 
-class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False, eq=False):
     """A stack frame written as an object: ``{pc, fp, args}``."""
 
     pc: Loc
@@ -135,11 +139,23 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
     # filled in by the loader
     addr: int = msgspec.field(name="@kdb:addr", default=0)
     proc: Any = msgspec.field(name="@kdb:proc", default=None)
-    index: int = msgspec.field(name="@kdb:index", default=0)
-    start: Union[int, None] = msgspec.field(name="@kdb:start", default=None)
-    resume: Union[int, None] = msgspec.field(name="@kdb:resume", default=None)
-    resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
     frames_cache: Any = msgspec.field(name="@kdb:frames", default=None)
+
+    @property
+    def start(self) -> int | None:
+        """The pc the thread started at (kernel threads)."""
+        r = self.start_raw
+        return None if r is None else self.proc.resolver(r)
+
+    @property
+    def resume(self) -> int | None:
+        """The pc shown in findstack's first line (defaults for threads off CPU)."""
+        r = self.resume_raw
+        if r is None:
+            if self.state == "onproc" or (not self.raw_stack and self.sp_raw is None):
+                return None
+            r = DEFAULT_RESUME
+        return self.proc.resolver(r)
 
     @property
     def lwp(self) -> int | None:
@@ -166,7 +182,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
         """The stack, innermost first, with every pc resolved to an address."""
         if self.frames_cache is None:
             frames = []
-            resolve = self.resolver
+            resolve = self.proc.resolver
             sp = self.sp or 0
             for i, f in enumerate(self.raw_stack or ()):
                 if f.__class__ is str:
@@ -206,6 +222,7 @@ class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, e
     state: str = msgspec.field(name="@kdb:state", default="run")
     psargs: str = msgspec.field(name="@kdb:psargs", default="")
     zone: Any = msgspec.field(name="@kdb:zone", default=None)
+    resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
 
 
 @attrs.define(slots=True, eq=False)
