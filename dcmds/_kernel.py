@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Iterable
 
 from kdb.errors import CmdError
-from kdb.model import Dump, Frame, Proc, Thread
+from kdb.model import Dump, Frame, Proc, Thread, int_of
 from kdb.modapi import Call
+from kdb.numbers import numtostr
 
 TS_NAMES = {"free": "TS_FREE", "sleep": "TS_SLEEP", "run": "TS_RUN", "onproc": "TS_ONPROC",
             "zomb": "TS_ZOMB", "stopped": "TS_STOPPED", "wait": "TS_WAIT"}
@@ -69,7 +70,27 @@ def frame_args(call: Call, f: Frame, nargs: int | None) -> str:
 
 
 def print_frames(call: Call, frames: Iterable[Frame], *, with_fp: bool, nargs: int | None) -> None:
-    """``$C`` (frame pointer first) or ``$c`` style frame lines."""
+    """``$C`` (frame pointer first) or ``$c`` style frame lines.
+
+    The lines are ``%0?lr %a(args)`` / ``%a(args)`` with arguments ``%lr``;
+    without autowrap (always, for dcmd output) they are built directly.
+    """
+    out = call.out
+    if not out.autowrap:
+        s = call.session
+        radix = s.radix
+        a2s = s.addr2str
+        num = (lambda v: "%x" % v) if radix == 16 else (lambda v: numtostr(v, radix))
+        write_line = out.write_line
+        for f in frames:
+            sym = a2s(f.pc) or numtostr(f.pc, radix, showbase=True)
+            args = f.args if nargs is None else f.args[:nargs]
+            text = f"{sym}({', '.join(map(num, args))})" if args else f"{sym}()"
+            if with_fp:
+                fp = "%016x" % f.fp if radix == 16 else numtostr(f.fp, radix).rjust(16, "0")
+                text = f"{fp} {text}"
+            write_line(text)
+        return
     printf = call.printf
     for f in frames:
         if with_fp:
@@ -80,9 +101,66 @@ def print_frames(call: Call, frames: Iterable[Frame], *, with_fp: bool, nargs: i
 
 def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
               nargs: int | None = None) -> None:
-    """The ::findstack layout of the 2008 mdb the seed shows."""
-    printf = call.printf
+    """The ::findstack layout of the 2008 mdb the seed shows.
+
+    ``stack pointer for thread %p: %p``, then ``[ %0?lr %a() ]`` for the
+    resume pc, then the frames indented 2 (``$C0``, or ``$C`` with -v).
+    """
+    out = call.out
     sp = t.sp if t.sp is not None else 0
+    if out.autowrap:
+        return _findstack_printf(call, t, sp, verbose=verbose, with_fp=with_fp, nargs=nargs)
+    s = call.session
+    radix = s.radix
+    write_line = out.write_line
+    write_line(f"stack pointer for thread {t.addr:x}: {sp:x}")
+    if t.stack_error:
+        write_line(f"  {t.stack_error}")
+        return
+    resume = t.resume
+    if resume is not None:
+        sym = s.addr2str(resume) or numtostr(resume, radix, showbase=True)
+        write_line(f"[ {_pad16(sp, radix)} {sym}() ]")
+    if with_fp:
+        n = None if verbose else 0
+    else:
+        n = nargs if nargs is not None else 0
+    for line in frame_lines(s, t, with_fp=with_fp, nargs=n):
+        write_line("  " + line)
+
+
+def _pad16(v: int, radix: int) -> str:
+    """``%0?lr``: the value in the current radix, zero-filled to 16 columns."""
+    return "%016x" % v if radix == 16 else numtostr(v, radix).rjust(16, "0")
+
+
+def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None):  # noqa: ANN001 - Session
+    """The ``$C``/``$c`` lines of a thread's stack, straight from the raw frames."""
+    radix = s.radix
+    a2s = s.addr2str
+    resolve = t.proc.resolver
+    num = (lambda v: "%x" % v) if radix == 16 else (lambda v: numtostr(v, radix))
+    sp = t.sp or 0
+    for i, f in enumerate(t.raw_stack or ()):
+        if f.__class__ is str:
+            pc = resolve(f)
+            fp = sp + 0x40 * (i + 1)
+            args: tuple[int, ...] = ()
+        else:
+            pc = resolve(f.pc)
+            fp = int_of(f.fp) if f.fp is not None else sp + 0x40 * (i + 1)
+            args = tuple(int_of(a) for a in f.args)
+            if nargs is not None:
+                args = args[:nargs]
+        sym = a2s(pc) or numtostr(pc, radix, showbase=True)
+        text = f"{sym}({', '.join(map(num, args))})" if args else f"{sym}()"
+        yield f"{_pad16(fp, radix)} {text}" if with_fp else text
+
+
+def _findstack_printf(call: Call, t: Thread, sp: int, *, verbose: bool, with_fp: bool,
+                      nargs: int | None) -> None:
+    """findstack through mdb_printf, for output with autowrap on."""
+    printf = call.printf
     printf("stack pointer for thread %p: %p\n", t.addr, sp)
     if t.stack_error:
         printf("  %s\n", t.stack_error)

@@ -7,6 +7,7 @@ import re
 
 from kdb.errors import CmdError
 from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, walk_addresses
+from kdb.numbers import numtostr
 
 module = Module("kdb", builtin=True)
 
@@ -127,10 +128,16 @@ def walk(call: Call) -> int | None:
     if call.pipe_out:
         for a in addrs:
             call.push(a, var)
-    else:
-        printf = call.printf
+    elif var or call.out.autowrap:
         for a in addrs:
             if var:
                 s.vars[var] = a
-            printf("%#lr\n", a)
+            call.printf("%#lr\n", a)
+    else:
+        radix = s.radix
+        if radix == 16:
+            lines = ("0x%x" % a if a > 9 else "%d" % a for a in addrs)
+        else:
+            lines = (numtostr(a, radix, showbase=True) for a in addrs)
+        call.out.write_lines(lines)
     return None

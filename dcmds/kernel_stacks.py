@@ -30,7 +30,7 @@ def findstack_dcmd(call: Call) -> int | None:
     if rest or not call.addrspec:
         return DCMD_USAGE
     t = thread_at(dump, call.addr)
-    call.emit("stack", stack_record(call, t), lambda c, r: findstack(c, t, verbose=o["v"]))
+    call.emit("stack", lambda: stack_record(call, t), lambda c, r: findstack(c, t, verbose=o["v"]))
     return None
 
 
@@ -67,8 +67,9 @@ def _stack_dcmd(call: Call, with_fp: bool) -> int | None:
     t, frames = _frames_for(call)
     if t is not None and t.stack_error and not frames:
         raise CmdError(f"failed to read stack of thread {t.addr:x}: {t.stack_error}")
-    call.emit("stack", {"thread": t.addr if t else None,
-                        "frames": [{"fp": f.fp, "pc": f.pc, "args": list(f.args)} for f in frames]},
+    call.emit("stack", lambda: {"thread": t.addr if t else None,
+                                "frames": [{"fp": f.fp, "pc": f.pc, "args": list(f.args)}
+                                           for f in frames]},
               lambda c, r: print_frames(c, frames, with_fp=with_fp, nargs=nargs))
     return None
 

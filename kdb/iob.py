@@ -18,7 +18,7 @@ Completed lines are handed to ``sink`` immediately, so output streams.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterable
 
 DEFAULT_COLS = 80
 TABSTOP = 8
@@ -30,7 +30,7 @@ class OutputBuffer:
     """One output stream with mdb's line discipline."""
 
     __slots__ = ("sink", "cols", "tabstop", "margin", "line", "indent",
-                 "autowrap_opt", "forced_wrap", "tty", "color", "is_pipe")
+                 "_autowrap_opt", "_forced_wrap", "tty", "color", "is_pipe", "_wrap")
 
     def __init__(self, sink: Callable[[str], None], *, cols: int = DEFAULT_COLS,
                  tty: bool = False, color: bool = False, is_pipe: bool = False) -> None:
@@ -40,16 +40,36 @@ class OutputBuffer:
         self.margin = MARGIN
         self.line = ""
         self.indent = False
-        self.autowrap_opt = False
-        self.forced_wrap = False
+        self._autowrap_opt = False
+        self._forced_wrap = False
         self.tty = tty
         self.color = color
         self.is_pipe = is_pipe
+        self._wrap = False
 
     # -- state ------------------------------------------------------------
     @property
     def autowrap(self) -> bool:
-        return (self.autowrap_opt or self.forced_wrap) and not self.is_pipe
+        """Autowrap is on: the ``autowrap`` option, or forced for format characters."""
+        return self._wrap
+
+    @property
+    def autowrap_opt(self) -> bool:
+        return self._autowrap_opt
+
+    @autowrap_opt.setter
+    def autowrap_opt(self, on: bool) -> None:
+        self._autowrap_opt = on
+        self._wrap = (on or self._forced_wrap) and not self.is_pipe
+
+    @property
+    def forced_wrap(self) -> bool:
+        return self._forced_wrap
+
+    @forced_wrap.setter
+    def forced_wrap(self, on: bool) -> None:
+        self._forced_wrap = on
+        self._wrap = (self._autowrap_opt or on) and not self.is_pipe
 
     @property
     def nbytes(self) -> int:
@@ -91,7 +111,7 @@ class OutputBuffer:
 
     def _put(self, text: str) -> None:
         """Append text without newlines, splitting at the edge under autowrap."""
-        if not self.autowrap:
+        if not self._wrap:
             self.line += text
             return
         while text:
@@ -110,7 +130,10 @@ class OutputBuffer:
         """Write verbatim text; newlines end lines and tabs move to tab stops."""
         if "\n" not in text and "\t" not in text:
             if text:
-                self._put(text)
+                if self._wrap:
+                    self._put(text)
+                else:
+                    self.line += text
             return
         parts = text.split("\n")
         for i, part in enumerate(parts):
@@ -126,11 +149,43 @@ class OutputBuffer:
             elif part:
                 self._put(part)
 
+    def write_line(self, text: str) -> None:
+        """A whole line of plain text (no newline or tab in it), then the newline.
+
+        The fast path of dcmds that print many lines; identical in effect to
+        ``write(text + "\\n")``.
+        """
+        if self._wrap:
+            self.write(text + "\n")
+            return
+        line, self.line = self.line + text, ""
+        self.sink(line + "\n")
+        if self.indent:
+            self.line = " " * self.margin
+
+    def write_lines(self, lines: "Iterable[str]") -> None:
+        """Many plain lines at once (batched into large writes when possible)."""
+        if self._wrap or self.indent or self.line:
+            for text in lines:
+                self.write_line(text)
+            return
+        sink = self.sink
+        batch: list[str] = []
+        for text in lines:
+            batch.append(text)
+            if len(batch) >= 8192:
+                batch.append("")
+                sink("\n".join(batch))
+                batch.clear()
+        if batch:
+            batch.append("")
+            sink("\n".join(batch))
+
     def ws(self, n: int) -> None:
         """Padding: under autowrap, padding that would reach the edge is a newline."""
         if n <= 0:
             return
-        if self.autowrap and len(self.line) + n >= self.cols:
+        if self._wrap and len(self.line) + n >= self.cols:
             self.nl()
             return
         self.line += " " * n
@@ -138,8 +193,19 @@ class OutputBuffer:
     def item(self, text: str, width: int = 0, left: bool = False,
              zero: bool = False) -> None:
         """Emit one formatted item of the given field width."""
+        if not self._wrap:
+            pad = width - len(text)
+            if pad <= 0:
+                self.line += text
+            elif zero and not left:
+                self.line += "0" * pad + text
+            elif left:
+                self.line += text + " " * pad
+            else:
+                self.line += " " * pad + text
+            return
         w = max(len(text), width)
-        if (self.autowrap and not self._empty()
+        if (self._wrap and not self._empty()
                 and len(self.line) + w > self.cols):
             self.nl()
         pad = width - len(text)
@@ -165,7 +231,7 @@ class OutputBuffer:
         """A tab character: always moves to the next tab stop."""
         n = len(self.line)
         target = (n // self.tabstop + 1) * self.tabstop
-        if self.autowrap and target >= self.cols:
+        if self._wrap and target >= self.cols:
             self.nl()
             return
         self.line += " " * (target - n)

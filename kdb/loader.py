@@ -532,12 +532,18 @@ class _Builder:
                 raise DumpError(f"{p}.zone", f"{_show(zref)} is not a zone of this dump")
             tlist = lst(d.get("threads", []), f"{p}.threads")
             comm = text(d["comm"], f"{p}.comm")
-            for key in ("ppid", "pgid", "sid", "uid", "gid", "task", "project"):
+            # null means "absent" for the optional fields, as in the typed path
+            for key in ("ppid", "uid", "gid", "task", "project"):
                 if key in d:
                     integer(d[key], f"{p}.{key}", 0)
+            for key in ("pgid", "sid"):
+                if d.get(key) is not None:
+                    integer(d[key], f"{p}.{key}", 0)
             integer(d.get("flags", 0), f"{p}.flags", 0, 0xFFFFFFFF)
-            enum(d.get("state", "run" if tlist else "zomb"), f"{p}.state", PROC_STATES)
-            text(d.get("psargs", comm), f"{p}.psargs")
+            if d.get("state") is not None:
+                enum(d["state"], f"{p}.state", PROC_STATES)
+            if d.get("psargs") is not None:
+                text(d["psargs"], f"{p}.psargs")
             opt_text(d.get("service"), f"{p}.service")
             if d.get("start") is not None:
                 timestamp(d["start"], f"{p}.start")

@@ -170,19 +170,20 @@ class Call:
     def write(self, text: str) -> None:
         self.out.write(text)
 
-    def emit(self, kind: str, record: dict[str, Any],
+    def emit(self, kind: str, record: "dict[str, Any] | Callable[[], dict[str, Any]]",
              render: Callable[["Call", dict[str, Any]], None]) -> None:
         """Produce one result record; ``render`` is its text layout.
 
         Text output calls ``render``; structured output (``--format json``)
         collects the record instead. Into a pipe, layouts still run so they
-        can print bare addresses.
+        can print bare addresses. ``record`` may be a function that builds
+        the record, so text output does not pay for records it never shows.
         """
         sink = self.session.record_sink
         if sink is not None and not self.pipe_out:
-            sink(self.dcmd.name, kind, record)
+            sink(self.dcmd.name, kind, record() if callable(record) else record)
         else:
-            render(self, record)
+            render(self, {} if callable(record) else record)
 
     def warn(self, message: str) -> None:
         """mdb_warn: ``kdb: message`` on stderr."""

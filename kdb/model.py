@@ -119,7 +119,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
 
     addr_raw: Addr = msgspec.field(name="addr")
     state: ThreadState
-    tid: NonNeg = 0
+    tid: Annotated[int, msgspec.Meta(ge=0, le=1 << 31)] = 0
     lwp_raw: Union[Addr, None] = msgspec.field(name="lwp", default=None)
     name: Union[str, None] = None
     start_raw: Union[Loc, None] = msgspec.field(name="start", default=None)

@@ -27,8 +27,14 @@ def signed(value: int, bits: int = 64) -> int:
     return value
 
 
+_BUILTIN_FMT = {16: "x", 10: "d", 8: "o", 2: "b"}
+
+
 def digits(value: int, base: int, upper: bool = False) -> str:
     """The digits of a non-negative ``value`` in ``base`` (no prefix)."""
+    spec = _BUILTIN_FMT.get(base)
+    if spec is not None:
+        return format(value, "X" if upper and base == 16 else spec)
     if value == 0:
         return "0"
     out = []

@@ -59,9 +59,13 @@ def time_representable(secs: int) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=1024)
 def compile_format(fmt: str) -> tuple[Any, ...]:
-    """Split a format string into literal text and conversion specs."""
+    """Split a format string into literal text and pre-parsed conversions.
+
+    A conversion is ``(conv, left, zero, alt, plus, width, bits)`` where
+    width is an int, or -1 for ``*`` (taken from the arguments).
+    """
     parts: list[Any] = []
     pos = 0
     for m in _SPEC.finditer(fmt):
@@ -71,7 +75,9 @@ def compile_format(fmt: str) -> tuple[Any, ...]:
             parts.append(("attr", m.group(1) == "/", m.group(2)))
         else:
             flags, width, size, conv = m.group(3), m.group(4), m.group(5), m.group(6)
-            parts.append(("conv", flags, width, size, conv))
+            w = -1 if width == "*" else 16 if width == "?" else int(width) if width else 0
+            parts.append((conv, "-" in flags, "0" in flags, "#" in flags, "+" in flags, w,
+                          _SIZES[size]))
         pos = m.end()
     if pos < len(fmt):
         parts.append(fmt[pos:])
@@ -92,114 +98,141 @@ def bitmask_text(value: int, bits: Sequence[tuple[str, int, int]]) -> str:
     return ",".join(names)
 
 
+def _conv_d(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v)
+    if bits < 64 or not -(1 << 63) <= n < (1 << 63):
+        n = signed(n, bits)
+    if not alt and not plus:
+        return str(n)
+    return numtostr(n, 10, showbase=alt, signpos=plus)
+
+
+def _conv_u(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & ((1 << bits) - 1)
+    return numtostr(n, 10, showbase=True) if alt else str(n)
+
+
+def _conv_x(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & ((1 << bits) - 1)
+    return ("0x%x" if alt and n else "%x") % n
+
+
+def _conv_X(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & ((1 << bits) - 1)
+    return ("0X%X" if alt and n else "%X") % n
+
+
+def _conv_o(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & ((1 << bits) - 1)
+    return ("0%o" if alt and n else "%o") % n
+
+
+def _conv_q(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = signed(int(v), bits)
+    text = "%o" % abs(n)
+    if alt and n:
+        text = "0" + text
+    return "-" + text if n < 0 else text
+
+
+def _conv_r(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & ((1 << bits) - 1)
+    if env.radix == 16 and not alt:
+        return "%x" % n
+    return numtostr(n, env.radix, showbase=alt)
+
+
+def _conv_R(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return numtostr(signed(int(v), bits), env.radix, showbase=alt)
+
+
+def _conv_c(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return v if isinstance(v, str) else chr(int(v) & 0xFF)
+
+
+def _conv_s(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return "<NULL>" if v is None else v if v.__class__ is str else str(v)
+
+
+def _conv_p(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return "%x" % (int(v) & MASK64)
+
+
+def _conv_a(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    a = int(v) & MASK64
+    text = env.addr2str(a) or numtostr(a, env.radix, showbase=True)
+    return text + ":" if alt else text
+
+
+def _conv_A(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    a = int(v) & MASK64
+    sym = env.addr2str(a)
+    return sym.split("+")[0].split("-")[0] if sym else numtostr(a, env.radix, showbase=True)
+
+
+def _conv_H(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return human_size(int(v))
+
+
+def _conv_I(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    n = int(v) & 0xFFFFFFFF
+    return ".".join(str((n >> s) & 0xFF) for s in (24, 16, 8, 0))
+
+
+def _conv_Y(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
+    return format_time(signed(int(v), 64))
+
+
+_CONV = {"d": _conv_d, "i": _conv_d, "u": _conv_u, "x": _conv_x, "X": _conv_X, "o": _conv_o,
+         "q": _conv_q, "r": _conv_r, "R": _conv_R, "c": _conv_c, "s": _conv_s, "p": _conv_p,
+         "a": _conv_a, "A": _conv_A, "H": _conv_H, "I": _conv_I, "Y": _conv_Y}
+
+
 def mprintf(out: OutputBuffer, env: FormatEnv, fmt: str, *args: Any) -> None:
     """Format ``args`` with ``fmt`` into ``out``."""
-    argv = list(args)
     ai = 0
-
-    def nextarg() -> Any:
-        nonlocal ai
-        if ai >= len(argv):
-            raise IndexError(f"mdb_printf: too few arguments for {fmt!r}")
-        v = argv[ai]
-        ai += 1
-        return v
-
     for part in compile_format(fmt):
-        if isinstance(part, str):
+        if part.__class__ is str:
             out.write(part)
             continue
-        if part[0] == "attr":
+        conv = part[0]
+        if conv == "attr":
             _, closing, name = part
             if name.startswith("_"):
                 out.item(str(env.var_value(name[1:])))
             else:
                 out.attr(name, not closing)
             continue
-        _, flags, width_s, size, conv = part
-        left = "-" in flags
-        zero = "0" in flags
-        alt = "#" in flags
-        if width_s == "*":
-            width = int(nextarg())
-        elif width_s == "?":
-            width = 16
-        elif width_s:
-            width = int(width_s)
-        else:
-            width = 0
-        bits = _SIZES[size]
-        if conv == "%":
-            out.item("%", width, left)
-            continue
-        if conv == "T":
+        _, left, zero, alt, plus, width, bits = part
+        if width < 0:
+            width = int(args[ai])
+            ai += 1
+        fn = _CONV.get(conv)
+        if fn is not None:
+            if ai >= len(args):
+                raise IndexError(f"mdb_printf: too few arguments for {fmt!r}")
+            text = fn(args[ai], bits, alt, plus, env)
+            ai += 1
+        elif conv == "%":
+            text = "%"
+        elif conv == "T":
             out.tab_to(width)
             continue
-        if conv == "t":
+        elif conv == "t":
             out.tab()
             continue
-        if conv == "m":
+        elif conv == "m":
             out.ws(out.margin)
             continue
-        if conv == "N":
+        elif conv == "N":
             out.write("\n")
             continue
-        v = nextarg()
-        if conv in "di":
-            n = signed(int(v), bits)
-            text = numtostr(n, 10, showbase=alt, signpos="+" in flags)
-        elif conv == "u":
-            n = int(v) & ((1 << bits) - 1)
-            text = numtostr(n, 10, showbase=alt)
-        elif conv in "xX":
-            n = int(v) & ((1 << bits) - 1)
-            text = numtostr(n, 16, upper=conv == "X")
-            if alt and n:
-                text = ("0X" if conv == "X" else "0x") + text
-        elif conv == "o":
-            n = int(v) & ((1 << bits) - 1)
-            text = numtostr(n, 8)
-            if alt and n:
-                text = "0" + text
-        elif conv == "q":
-            n = signed(int(v), bits)
-            text = numtostr(abs(n), 8)
-            if alt and n:
-                text = "0" + text
-            if n < 0:
-                text = "-" + text
-        elif conv == "r":
-            n = int(v) & ((1 << bits) - 1)
-            text = numtostr(n, env.radix, showbase=alt)
-        elif conv == "R":
-            n = signed(int(v), bits)
-            text = numtostr(n, env.radix, showbase=alt)
-        elif conv == "c":
-            text = v if isinstance(v, str) else chr(int(v) & 0xFF)
-        elif conv == "s":
-            text = "<NULL>" if v is None else str(v)
-        elif conv == "p":
-            text = numtostr(int(v) & MASK64, 16)
-        elif conv == "a":
-            a = int(v) & MASK64
-            text = env.addr2str(a) or numtostr(a, env.radix, showbase=True)
-            if alt:
-                text += ":"
-        elif conv == "A":
-            a = int(v) & MASK64
-            sym = env.addr2str(a)
-            text = sym.split("+")[0].split("-")[0] if sym else numtostr(a, env.radix, showbase=True)
         elif conv == "b":
-            text = bitmask_text(int(v), nextarg())
+            text = bitmask_text(int(args[ai]), args[ai + 1])
+            ai += 2
         elif conv in "eEgG":
-            text = _float_text(conv, float(v), flags)
-        elif conv == "H":
-            text = human_size(int(v))
-        elif conv == "I":
-            n = int(v) & 0xFFFFFFFF
-            text = ".".join(str((n >> s) & 0xFF) for s in (24, 16, 8, 0))
-        elif conv == "Y":
-            text = format_time(signed(int(v), 64))
+            text = _float_text(conv, float(args[ai]), "+" if plus else "")
+            ai += 1
         else:
             raise ValueError(f"mdb_printf: unknown conversion %{conv} in {fmt!r}")
         out.item(text, width, left, zero and not left)

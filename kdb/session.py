@@ -130,6 +130,7 @@ class Session:
         self.options: dict[str, bool] = {"autowrap": False, "repeatlast": False}
         self.last_stmt: Statement | None = None
         self.status = DCMD_OK
+        self._sym_cache: dict[tuple[int, int], str | None] = {}
         self.registry = Registry(self.target.kind)
         self.module_errors: list[str] = []
         self.extensions: dict[str, Any] = {}   # per-session caches for modules
@@ -146,14 +147,22 @@ class Session:
     # environment for printf and the parser
     # ------------------------------------------------------------------
     def addr2str(self, addr: int) -> str | None:
+        """``%a``: ``sym+off`` in the current radix (memoized: dumps do not change)."""
+        key = (addr, self.radix)
+        cache = self._sym_cache
+        if key in cache:
+            return cache[key]
         found = self.target.lookup_by_addr(addr)
         if found is None:
-            return None
-        name, value = found
-        if value == addr:
-            return name
-        off = addr - value
-        return name + numtostr(off, self.radix, showbase=True, signpos=True)
+            text = None
+        else:
+            name, value = found
+            off = addr - value
+            text = name if not off else name + numtostr(off, self.radix, showbase=True, signpos=True)
+        if len(cache) > 200_000:
+            cache.clear()
+        cache[key] = text
+        return text
 
     def var_value(self, name: str) -> int:
         if name == ".":
