@@ -107,26 +107,26 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
     resume pc, then the frames indented 2 (``$C0``, or ``$C`` with -v).
     """
     out = call.out
-    sp = t.sp if t.sp is not None else 0
+    sp = t.sp or 0
     if out.autowrap:
         return _findstack_printf(call, t, sp, verbose=verbose, with_fp=with_fp, nargs=nargs)
     s = call.session
     radix = s.radix
-    write_line = out.write_line
-    write_line(f"stack pointer for thread {t.addr:x}: {sp:x}")
+    lines = [f"stack pointer for thread {t.addr:x}: {sp:x}"]
     if t.stack_error:
-        write_line(f"  {t.stack_error}")
+        lines.append(f"  {t.stack_error}")
+        out.write_block(lines)
         return
     resume = t.resume
     if resume is not None:
         sym = s.addr2str(resume) or numtostr(resume, radix, showbase=True)
-        write_line(f"[ {_pad16(sp, radix)} {sym}() ]")
+        lines.append(f"[ {_pad16(sp, radix)} {sym}() ]")
     if with_fp:
         n = None if verbose else 0
     else:
         n = nargs if nargs is not None else 0
-    for line in frame_lines(s, t, with_fp=with_fp, nargs=n):
-        write_line("  " + line)
+    lines.extend(frame_lines(s, t, with_fp=with_fp, nargs=n, prefix="  "))
+    out.write_block(lines)
 
 
 def _pad16(v: int, radix: int) -> str:
@@ -134,27 +134,58 @@ def _pad16(v: int, radix: int) -> str:
     return "%016x" % v if radix == 16 else numtostr(v, radix).rjust(16, "0")
 
 
-def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None):  # noqa: ANN001 - Session
-    """The ``$C``/``$c`` lines of a thread's stack, straight from the raw frames."""
+def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN001
+                prefix: str = "") -> list[str]:
+    """The ``$C``/``$c`` lines of a thread's stack, straight from the raw frames.
+
+    The symbolic text of a frame written as a string is memoized per session
+    (a dump has a few hundred distinct frames over a million threads); a
+    stack of such frames is formatted a column at a time.
+    """
     radix = s.radix
     a2s = s.addr2str
     resolve = t.proc.resolver
-    num = (lambda v: "%x" % v) if radix == 16 else (lambda v: numtostr(v, radix))
+    cache = s.extensions.get("frame_text")
+    if cache is None:
+        cache = s.extensions["frame_text"] = {}
     sp = t.sp or 0
+    raw = t.raw_stack or ()
+    hexfp = radix == 16
+    if hexfp:
+        try:
+            texts = [cache[f] for f in raw]
+        except (KeyError, TypeError):
+            texts = None
+        if texts is not None:
+            if not with_fp:
+                return [prefix + x for x in texts] if prefix else texts
+            fps = range(sp + 0x40, sp + 0x40 * (len(raw) + 1), 0x40)
+            return list(map((prefix + "%016x %s").__mod__, zip(fps, texts)))
+    out = []
+    append = out.append
+    hexfp = radix == 16
     for i, f in enumerate(t.raw_stack or ()):
         if f.__class__ is str:
-            pc = resolve(f)
+            key = f if hexfp else (f, radix)
+            text = cache.get(key)
+            if text is None:
+                pc = resolve(f)
+                text = cache[key] = (a2s(pc) or numtostr(pc, radix, showbase=True)) + "()"
             fp = sp + 0x40 * (i + 1)
-            args: tuple[int, ...] = ()
         else:
             pc = resolve(f.pc)
             fp = int_of(f.fp) if f.fp is not None else sp + 0x40 * (i + 1)
             args = tuple(int_of(a) for a in f.args)
             if nargs is not None:
                 args = args[:nargs]
-        sym = a2s(pc) or numtostr(pc, radix, showbase=True)
-        text = f"{sym}({', '.join(map(num, args))})" if args else f"{sym}()"
-        yield f"{_pad16(fp, radix)} {text}" if with_fp else text
+            num = (lambda v: "%x" % v) if hexfp else (lambda v: numtostr(v, radix))
+            sym = a2s(pc) or numtostr(pc, radix, showbase=True)
+            text = f"{sym}({', '.join(map(num, args))})"
+        if with_fp:
+            append(prefix + ("%016x " % fp if hexfp else _pad16(fp, radix) + " ") + text)
+        else:
+            append(prefix + text)
+    return out
 
 
 def _findstack_printf(call: Call, t: Thread, sp: int, *, verbose: bool, with_fp: bool,

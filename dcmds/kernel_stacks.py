@@ -29,9 +29,21 @@ def findstack_dcmd(call: Call) -> int | None:
     o, rest = call.getopts({"v": bool})
     if rest or not call.addrspec:
         return DCMD_USAGE
-    t = thread_at(dump, call.addr)
-    call.emit("stack", lambda: stack_record(call, t), lambda c, r: findstack(c, t, verbose=o["v"]))
-    return None
+    verbose = o["v"]
+    # like mdb_get_pipe(): take every piped thread in one invocation (the
+    # output is the same as one call per address, without the per-call cost)
+    addrs = call.get_pipe() if call.piped else [call.addr]
+    status = None
+    by_addr = dump.thread_by_addr
+    for addr in addrs:
+        t = by_addr.get(addr)
+        if t is None:
+            call.warn(f"failed to read kthread_t at {addr:x}: no mapping for address")
+            status = 1
+            continue
+        call.emit("stack", lambda: stack_record(call, t),
+                  lambda c, r, t=t: findstack(c, t, verbose=verbose))
+    return status
 
 
 def stack_record(call: Call, t: Thread) -> dict[str, Any]:

@@ -163,6 +163,15 @@ class OutputBuffer:
         if self.indent:
             self.line = " " * self.margin
 
+    def write_block(self, lines: list[str]) -> None:
+        """A few plain lines, written with one call to the sink when possible."""
+        if self._wrap or self.line or self.indent:
+            for text in lines:
+                self.write_line(text)
+            return
+        lines.append("")
+        self.sink("\n".join(lines))
+
     def write_lines(self, lines: "Iterable[str]") -> None:
         """Many plain lines at once (batched into large writes when possible)."""
         if self._wrap or self.indent or self.line:

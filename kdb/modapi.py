@@ -222,7 +222,10 @@ class Call:
         (a flag that may repeat). Options stop at the first non-option word
         or ``--``. Raises :class:`UsageRequest` for an unknown option.
         """
-        argv = list(self.args if args is None else args)
+        argv = self.args if args is None else args
+        if not argv:
+            return {k: False if v is bool else (0 if v == "count" else None) for k, v in spec.items()}, []
+        argv = list(argv)
         opts: dict[str, Any] = {}
         for letter, kind in spec.items():
             opts[letter] = False if kind is bool else (0 if kind == "count" else None)
