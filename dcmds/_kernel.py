@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from kdb.errors import CmdError
-from kdb.model import Dump, Frame, Proc, Thread, int_of
+from kdb.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
 from kdb.modapi import Call
 from kdb.numbers import numtostr
 
@@ -117,9 +117,18 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
         lines.append(f"  {t.stack_error}")
         out.write_block(lines)
         return
-    resume = t.resume
-    if resume is not None:
-        sym = s.addr2str(resume) or numtostr(resume, radix, showbase=True)
+    rraw = t.resume_raw
+    if rraw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None):
+        rraw = DEFAULT_RESUME
+    if rraw is not None:
+        cache = s.extensions.get("frame_text")
+        if cache is None:
+            cache = s.extensions["frame_text"] = {}
+        key = (rraw, radix, "resume")
+        sym = cache.get(key)
+        if sym is None:
+            pc = t.proc.resolver(rraw)
+            sym = cache[key] = s.addr2str(pc) or numtostr(pc, radix, showbase=True)
         lines.append(f"[ {_pad16(sp, radix)} {sym}() ]")
     if with_fp:
         n = None if verbose else 0

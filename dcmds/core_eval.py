@@ -126,8 +126,11 @@ def walk(call: Call) -> int | None:
         return DCMD_USAGE
     addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
     if call.pipe_out:
-        for a in addrs:
-            call.push(a, var)
+        if var:
+            for a in addrs:
+                call.push(a, var)
+        else:
+            call.push_many(addrs)
     elif var or call.out.autowrap:
         for a in addrs:
             if var:

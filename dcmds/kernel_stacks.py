@@ -35,14 +35,18 @@ def findstack_dcmd(call: Call) -> int | None:
     addrs = call.get_pipe() if call.piped else [call.addr]
     status = None
     by_addr = dump.thread_by_addr
+    structured = call.session.record_sink is not None and not call.pipe_out
     for addr in addrs:
         t = by_addr.get(addr)
         if t is None:
             call.warn(f"failed to read kthread_t at {addr:x}: no mapping for address")
             status = 1
             continue
-        call.emit("stack", lambda: stack_record(call, t),
-                  lambda c, r, t=t: findstack(c, t, verbose=verbose))
+        if structured:
+            call.emit("stack", lambda: stack_record(call, t),
+                      lambda c, r, t=t: findstack(c, t, verbose=verbose))
+        else:
+            findstack(call, t, verbose=verbose)
     return status
 
 

@@ -190,6 +190,14 @@ class Call:
         self.session.warn(message)
 
     # pipes -----------------------------------------------------------------
+    def push_many(self, addrs: Iterable[int]) -> None:
+        """Pass many addresses to the next stage at once."""
+        if self.out.is_pipe:
+            self.out.sink.extend(addrs)
+        else:
+            for a in addrs:
+                self.printf("%#lr\n", a)
+
     def get_pipe(self) -> list[int]:
         """mdb_get_pipe: take every remaining input address (this one included)."""
         if self._pipe is None:

@@ -67,6 +67,9 @@ class PipeSink:
     def push(self, addr: int, var: str | None = None) -> None:
         self.items.append(addr if var is None else (addr, var))
 
+    def extend(self, addrs: Iterable[int]) -> None:
+        self.items.extend(addrs)
+
     def replace(self, addrs: Iterable[int]) -> None:
         self.items = [int(a) for a in addrs]
 
@@ -435,6 +438,8 @@ class Session:
 
     def _pipe_addresses(self, sink: PipeSink) -> tuple[list[int], dict[int, str]] | None:
         """Parse a pipe stage's output as mdb input: one expression per line."""
+        if all(i.__class__ is int for i in sink.items):
+            return sink.items, {}
         addrs: list[int] = []
         vars_: dict[int, str] = {}
         pending: list[str] = []
