@@ -11,6 +11,7 @@ from kdb.errors import CmdError
 from kdb.kernel import SIZEOF_CPU, SIZEOF_PROC, SIZEOF_THREAD, STACK_SIZE
 from kdb.model import Cpu, Dump
 from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.printf import safe_text
 
 from kdb.dcmds._kernel import fmt_age, kdump
 
@@ -128,7 +129,7 @@ def msgbuf(call: Call) -> int | None:
             if o["t"]:
                 c.printf("%-20s ", fmt_age(now - _epoch(r["time"])) if r["time"] else "-")
             text = r["text"][1:] if r["text"].startswith("\r") else r["text"]
-            c.write(_escape(text))
+            c.write(safe_text(text))
             if not text.endswith("\n"):
                 c.write("\n")
 
@@ -142,18 +143,6 @@ def _timestamp(ts: str | None) -> str:
         return "-"
     from kdb.printf import MONTHS
     return f"{t.year:04d} {MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-
-
-def _escape(text: str) -> str:
-    """Dump strings reach the terminal with control characters escaped."""
-    out = []
-    for ch in text:
-        o = ord(ch)
-        if ch in "\n\t" or o >= 0x20 and o != 0x7F:
-            out.append(ch)
-        else:
-            out.append("\\x%02x" % o)
-    return "".join(out)
 
 
 # ---------------------------------------------------------------------------

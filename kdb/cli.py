@@ -24,12 +24,13 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 USAGE = """\
-usage: kdb [-K] [--no-shell] [--format text|json|jsonl] [-e CMDS] [DUMP]
+usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
        kdb check DUMP...
 
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU
   --no-shell    refuse ! shell escapes (also KDB_NO_SHELL=1)
+  --vi          vi editing keys at the prompt (also ::set -o vi)
   --format F    print dcmd results as text (default), json or jsonl
   -V, --version print the version and exit
   -?, -h        print this help and exit
@@ -47,6 +48,7 @@ class Options:
         self.no_shell = False
         self.format = "text"
         self.dump: str | None = None
+        self.vi = False
 
 
 class UsageError(Exception):
@@ -58,7 +60,7 @@ def parse_args(argv: list[str]) -> Options:
     import getopt
     try:
         pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
-                                        ["kmdb", "no-shell", "format=", "help", "version"])
+                                        ["kmdb", "no-shell", "format=", "help", "version", "vi"])
     except getopt.GetoptError as e:
         raise UsageError(str(e)) from None
     o = Options()
@@ -69,6 +71,8 @@ def parse_args(argv: list[str]) -> Options:
             o.kmdb = True
         elif flag == "--no-shell":
             o.no_shell = True
+        elif flag == "--vi":
+            o.vi = True
         elif flag == "--format":
             if val not in ("text", "json", "jsonl"):
                 raise UsageError(f"invalid --format {val!r}: use text, json or jsonl")
@@ -183,7 +187,7 @@ def _main(argv: list[str]) -> int:
             return EXIT_FAIL if result.status != 0 else EXIT_OK
         if stdin_tty and stdout_tty:
             from kdb.console import interact
-            return interact(session)
+            return interact(session, vi=opts.vi)
         src = InputSource("(stdin)")
         for line in sys.stdin:
             src.lineno += 1

@@ -106,6 +106,9 @@ def complete(session: "Session", line: str, symbols: SymbolIndex | None = None) 
         if dcmd is not None and current.startswith("-"):
             return [Candidate(opt, opt, text, -len(current)) for opt, text in dcmd.options
                     if opt.startswith(current)]
+        if current and symbols is not None and not current[0].isdigit():
+            # an argument such as ::stacks -c FUNC or ::nm MODULE: symbol names
+            return [Candidate(n, n, "symbol", -len(current)) for n in symbols.prefixed(current)]
         return []
     # an expression: symbol names
     sm = _WORD.search(tail)

@@ -17,13 +17,13 @@ def prompt_for(session: Session) -> str:
     return "> "
 
 
-def interact(session: Session) -> int:
+def interact(session: Session, *, vi: bool = False) -> int:
     try:
         from kdb.repl import run_repl
     except ImportError:
         run_repl = None
     if run_repl is not None:
-        return run_repl(session)
+        return run_repl(session, vi=vi)
     return simple_loop(session)
 
 

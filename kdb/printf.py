@@ -150,8 +150,21 @@ def _conv_c(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
     return v if isinstance(v, str) else chr(int(v) & 0xFF)
 
 
+# control characters (C0 but tab and newline, DEL, C1) are printed escaped, so
+# a string from a dump can never drive the terminal
+_CONTROL = {c: "\\x%02x" % c for c in list(range(0x20)) + list(range(0x7F, 0xA0)) if c not in (9, 10)}
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control characters escaped as ``\\xNN``."""
+    return text.translate(_CONTROL) if not text.isprintable() else text
+
+
 def _conv_s(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
-    return "<NULL>" if v is None else v if v.__class__ is str else str(v)
+    if v is None:
+        return "<NULL>"
+    text = v if v.__class__ is str else str(v)
+    return text if text.isprintable() else text.translate(_CONTROL)
 
 
 def _conv_p(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:

@@ -31,7 +31,7 @@ from kdb.modapi import (DCMD_ABORT, DCMD_ADDRSPEC, DCMD_ERR, DCMD_LOOP, DCMD_LOO
                         UsageRequest)
 from kdb.numbers import MASK64, numtostr, strtonum
 from kdb.parser import Parser, escape_text
-from kdb.printf import mprintf
+from kdb.printf import mprintf, safe_text
 from kdb.registry import Registry
 from kdb.statements import Stage, Statement
 from kdb.target import Target
@@ -161,6 +161,7 @@ class Session:
         else:
             name, value = found
             off = addr - value
+            name = safe_text(name)
             text = name if not off else name + numtostr(off, self.radix, showbase=True, signpos=True)
         if len(cache) > 200_000:
             cache.clear()
@@ -324,6 +325,10 @@ class Session:
                 self._after_abort()
                 break
         return result
+
+    def abort_output(self) -> None:
+        """After an interrupted command: reset the output state, keep the session."""
+        self._after_abort()
 
     def _after_abort(self) -> None:
         self.cur_out = self.out
