@@ -8,7 +8,7 @@ import datetime
 from typing import Any
 
 from kdb.errors import CmdError
-from kdb.kernel import SIZEOF_CPU, SIZEOF_PROC, SIZEOF_THREAD, STACK_SIZE
+from kdb.kernel import STACK_SIZE
 from kdb.model import Cpu, Dump
 from kdb.modapi import DCMD_USAGE, Call, Module, Walk
 from kdb.printf import safe_text
@@ -342,6 +342,10 @@ def _base_off(addr: int, base: int) -> str:
 
 def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
     out = []
+    ts = call.session.types
+    SIZEOF_THREAD = ts.lookup("kthread_t").size  # noqa: N806
+    SIZEOF_PROC = ts.lookup("proc_t").size  # noqa: N806
+    SIZEOF_CPU = ts.lookup("cpu_t").size  # noqa: N806
     for t in dump.threads:
         if t.addr <= addr < t.addr + SIZEOF_THREAD:
             if t.proc.pid == 0:

@@ -102,6 +102,10 @@ def complete(session: "Session", line: str, symbols: SymbolIndex | None = None) 
             return [Candidate(d.name, d.name, d.descr, -len(current))
                     for d in sorted(reg.all_dcmds(), key=lambda d: d.name)
                     if d.name.startswith(current)]
+        if name in ("print", "sizeof", "offsetof", "list", "array") and not current.startswith("-"):
+            got = _complete_types(session, [a for a in args if not a.startswith("-")], current, ends_blank)
+            if got is not None:
+                return got
         dcmd = reg.dcmd(name)
         if dcmd is not None and current.startswith("-"):
             return [Candidate(opt, opt, text, -len(current)) for opt, text in dcmd.options
@@ -116,6 +120,31 @@ def complete(session: "Session", line: str, symbols: SymbolIndex | None = None) 
     if word and not word[0].isdigit() and symbols is not None:
         return [Candidate(n, n, "symbol", -len(word)) for n in symbols.prefixed(word)]
     return []
+
+
+def _complete_types(session: "Session", args: list[str], current: str,
+                    ends_blank: bool) -> list[Candidate] | None:
+    """Type names for the first argument, then members of that type (a.b paths too)."""
+    ts = getattr(session, "types", None)
+    if ts is None or ts.model is None:
+        return None
+    done = args if ends_blank else args[:-1]
+    if not done:
+        names = sorted(n for n in ts.types if not n.startswith(("struct ", "union ", "enum ")))
+        return [Candidate(n, n, ts.types[n].resolve().kind, -len(current))
+                for n in names if n.startswith(current)]
+    t = ts.find(done[0])
+    if t is None:
+        return []
+    head, _, last = current.rpartition(".")
+    cur = t
+    for part in head.split(".") if head else []:
+        m = cur.member(part)
+        if m is None:
+            return []
+        cur = m.type
+    return [Candidate(f"{head}.{m.name}" if head else m.name, m.name, m.type.name, -len(current))
+            for m in cur.resolve().members if m.name and m.name.startswith(last)]
 
 
 try:  # the adapter needs prompt_toolkit; the engine above does not

@@ -11,8 +11,13 @@ import importlib.resources
 import os
 from pathlib import Path
 
-from kdb.errors import ENOMAP, KdbError, ReadError
+from typing import Any
+
+from kdb.ctypes_ import CType, TypeSystem
+from kdb.errors import CmdError, KdbError
+from kdb.kimages import Strings, add_entity_images, encode, kernel_types
 from kdb.loader import DumpError, load_dump
+from kdb.memory import AddressSpace
 from kdb.model import Dump, Thread
 from kdb.target import Target
 
@@ -55,7 +60,41 @@ class KernelTarget(Target):
         self.kmdb = kmdb
         self.name = "kmdb" if kmdb else "kvm"
         self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
-        self._segments = sorted(dump.memory)
+        self.types = TypeSystem("lp64")
+        kernel_types(self.types)
+        for i, decl in enumerate(dump.types):
+            try:
+                self.types.declare(decl, synthetic=False)
+            except CmdError as e:
+                raise DumpError(f"$.types[{i}]", e.message, dump.path) from None
+        self.space = AddressSpace()
+        for base, data in dump.memory:
+            self.space.add_bytes(base, data)
+        self._place_objects()
+        add_entity_images(self.space, self.types, dump)
+
+    def _place_objects(self) -> None:
+        """Lay the dump's typed objects into memory, checking types and members."""
+        placed: list[tuple[int, int, str]] = sorted(
+            (b, b + len(d), f"$.memory[{i}]") for i, (b, d) in enumerate(self.dump.memory))
+        strings = ObjectStrings()
+        for i, o in enumerate(self.dump.objects):
+            path = f"$.objects[{i}]"
+            try:
+                t = self.types.lookup(o["type"])
+            except CmdError:
+                raise DumpError(f"{path}.type", f"unknown type {o['type']!r}", self.dump.path) from None
+            value = _object_value(t, o["value"], f"{path}.value", strings, self.dump.path)
+            addr = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
+            end = addr + max(t.size, 1)
+            for lo, hi, where in placed:
+                if lo < end and addr < hi:
+                    raise DumpError(f"{path}.addr", f"{t.name} at 0x{addr:x} overlaps {where}",
+                                    self.dump.path)
+            placed.append((addr, end, path))
+            self.space.add_bytes(addr, encode(t, value))
+        if strings.data:
+            self.space.add_bytes(strings.BASE, bytes(strings.data))
 
     # symbols ---------------------------------------------------------------
     def lookup_by_name(self, name: str) -> int | None:
@@ -73,10 +112,7 @@ class KernelTarget(Target):
 
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:
-        for base, data in self._segments:
-            if base <= addr and addr + size <= base + len(data):
-                return data[addr - base:addr - base + size]
-        raise ReadError(addr, ENOMAP)
+        return self.space.read(addr, size)
 
     # the session -------------------------------------------------------------
     def session_init(self, session) -> None:  # noqa: ANN001 - Session
@@ -108,6 +144,45 @@ class KernelTarget(Target):
             label = f"{stop.pc:#x}"
         label += ":"
         return f"kmdb: target stopped at:\n{label.ljust(15)} {stop.instr}\n"
+
+
+class ObjectStrings(Strings):
+    """The region holding the strings of objects' ``char *`` members."""
+
+    BASE = 0xFFFFFF0978000000
+
+
+def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file: str) -> Any:
+    """Check an object's value against its type; store ``char *`` strings."""
+    r = t.resolve()
+    if r.kind in ("struct", "union"):
+        if not isinstance(value, dict):
+            raise DumpError(path, f"expected an object for {t.name}", file)
+        out = {}
+        for key, v in value.items():
+            if key.startswith("x_"):
+                continue
+            m = r.member(key)
+            if m is None:
+                raise DumpError(f"{path}.{key}", f"{t.name} has no member {key}", file)
+            out[key] = _object_value(m.type, v, f"{path}.{key}", strings, file)
+        return out
+    if r.kind == "array":
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, list):
+            raise DumpError(path, f"expected an array or a string for {t.name}", file)
+        return [_object_value(r.target, v, f"{path}[{k}]", strings, file) for k, v in enumerate(value)]
+    if r.kind == "pointer" and isinstance(value, str) and not value.startswith(("0x", "0X")):
+        return strings.addr(value)
+    if isinstance(value, str):
+        try:
+            return int(value, 16)
+        except ValueError:
+            raise DumpError(path, f"{value!r} is not a value of {t.name}", file) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DumpError(path, f"expected a number for {t.name}", file)
+    return value
 
 
 def open_dump(spec: str, *, kmdb: bool = False) -> KernelTarget:

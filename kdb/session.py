@@ -134,6 +134,8 @@ class Session:
         self.last_stmt: Statement | None = None
         self.status = DCMD_OK
         self._sym_cache: dict[tuple[int, int], str | None] = {}
+        from kdb.ctypes_ import TypeSystem
+        self.types: TypeSystem = getattr(self.target, "types", None) or TypeSystem(None)
         self.registry = Registry(self.target.kind)
         self.module_errors: list[str] = []
         self.extensions: dict[str, Any] = {}   # per-session caches for modules

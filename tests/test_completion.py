@@ -54,3 +54,10 @@ def test_prompt_toolkit_adapter(session):
     c = MdbCompleter(session)
     got = list(c.get_completions(Document("::major2"), CompleteEvent(completion_requested=True)))
     assert [x.text for x in got] == ["major2name"] and got[0].start_position == -6
+
+
+def test_type_and_member_names(session):
+    assert "proc_t" in texts(complete(session, "::print pro"))
+    assert texts(complete(session, "0t1::pid2proc | ::print proc_t p_us")) == ["p_user"]
+    assert "p_user.u_psargs" in texts(complete(session, "::print proc_t p_user.u_p"))
+    assert texts(complete(session, "::offsetof kthread_t t_proc")) == ["t_proc_flag", "t_procp"]
