@@ -361,6 +361,11 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
     for z in dump.zones:
         if z.addr == addr:
             out.append(f"{addr:x} is {addr:x}, allocated as the zone_t of zone {z.name}")
+    for o in dump.objects:
+        base = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
+        t = ts.find(o["type"])
+        if t is not None and base <= addr < base + max(t.size, 1):
+            out.append(f"{addr:x} is {_base_off(addr, base)}, an object of type {t.name}")
     sym = dump.symbols.containing(addr)
     if sym is not None:
         seg = "text" if sym.kind == "func" else "data"

@@ -13,7 +13,7 @@ from kdb.errors import KdbError
 
 
 def main(argv: Sequence[str]) -> int:
-    from kdb.kernel import resolve_dump_path
+    from kdb.kernel import KernelTarget, resolve_dump_path
     from kdb.loader import load_dump
     args = list(argv)
     if not args or args[0] in ("-h", "--help", "-?"):
@@ -24,6 +24,7 @@ def main(argv: Sequence[str]) -> int:
         try:
             path = resolve_dump_path(spec)
             d = load_dump(path)
+            KernelTarget(d)          # types, objects and memory are checked as they are laid out
         except KdbError as e:
             bad += 1
             text = str(e)

@@ -55,6 +55,13 @@ KERNEL_TYPES = [
     "hrtime_t t_stoptime; unsigned int t_pctcpu; short t_sysnum; void *t_pil; "
     "struct _kthread *t_intr; struct cpu *t_cpu; struct cpu *t_weakbound_cpu; struct proc *t_procp; "
     "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; } kthread_t",
+    "typedef struct ddi_prop { struct ddi_prop *prop_next; dev_t prop_dev; char *prop_name; "
+    "int prop_flags; int prop_len; caddr_t prop_val; void *prop_private; } ddi_prop_t",
+    "struct devnames { char *dn_name; int dn_flags; int dn_instance; struct dev_info *dn_head; "
+    "struct ddi_prop *dn_global_prop_ptr; kmutex_t dn_lock; void *dn_pl; }",
+    "struct modctl { struct modctl *mod_next; struct modctl *mod_prev; int mod_id; void *mod_mp; "
+    "char *mod_filename; char *mod_modname; char mod_busy; char mod_want; char mod_loaded; "
+    "char mod_installed; int mod_loadcnt; void *mod_text; size_t mod_text_size; }",
     "typedef struct zone { char *zone_name; zoneid_t zone_id; unsigned int zone_ref; "
     "unsigned int zone_cred_ref; struct zone *zone_next; struct zone *zone_prev; "
     "char *zone_rootpath; unsigned long zone_status; char *zone_brand; unsigned long long zone_cpu_cap; "
@@ -135,6 +142,17 @@ class Strings:
             self.index[s] = a
         return a
 
+    def blob(self, data: bytes) -> int:
+        """Raw bytes in the region (deduplicated), 8-byte aligned."""
+        key = "\0blob:" + data.hex()
+        a = self.index.get(key)
+        if a is None:
+            self.data += bytes(-len(self.data) % 8)
+            a = self.BASE + len(self.data)
+            self.data += data
+            self.index[key] = a
+        return a
+
 
 def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
     """Map every process, thread, zone and CPU as its kernel structure."""
@@ -150,6 +168,22 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
         return produce
 
     def build(sp: AddressSpace) -> None:
+        # intern every string an image can point to, in a fixed order, so
+        # their addresses do not depend on what was read first
+        for z in dump.zones:
+            strings.addr(z.name), strings.addr(z.path), strings.addr(z.brand)
+        for t in dump.threads:
+            if t.name:
+                strings.addr(t.name)
+        for mj in dump.majors:
+            strings.addr(mj.name)
+            for p in mj.props:
+                strings.addr(p.name)
+                blob = _prop_bytes(p.value)
+                if blob:
+                    strings.blob(blob)
+        for m in sorted(dump.modules, key=lambda m: m.id):
+            strings.addr(m.name), strings.addr(f"kernel/misc/amd64/{m.name}")
         proc_t = ts.lookup("proc_t")
         thread_t = ts.lookup("kthread_t")
         zone_t = ts.lookup("zone_t")
@@ -219,11 +253,107 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
                 "cpu_next": cpus[(i + 1) % len(cpus)].addr, "cpu_prev": cpus[i - 1].addr,
                 "cpu_disp_nrunnable": c.nrun, "cpu_runrun": int(c.runrun),
                 "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl}))
+        add_sobjs(sp, ts, dump)
+        add_driver_images(sp, ts, dump, strings)
         # the strings the images point to (filled as images are made)
         sp.add(Strings.BASE, 1 << 24, lambda off, n: bytes(strings.data[off:off + n]).ljust(n, b"\0"))
 
     space.add_lazy(build)
     add_stacks(space, dump.threads)
+
+
+def add_sobjs(sp: AddressSpace, ts: TypeSystem, dump: Any) -> None:
+    """Mutexes, rwlocks, semaphores and condition variables as their kernel types."""
+    mutex_t, rw_t = ts.lookup("kmutex_t"), ts.lookup("krwlock_t")
+    sema_t, cv_t = ts.lookup("sema_impl_t"), ts.lookup("kcondvar_t")
+    waiters: dict[int, list] = {}
+    for t in dump.threads:
+        if t.sobj is not None:
+            waiters.setdefault(t.sobj_addr, []).append(t)
+    for so in dump.sobjs:
+        ws = waiters.get(so.addr, [])
+        if so.type == "mutex":
+            # adaptive: owner | has-waiters bit; spin: the lock byte and SPLs
+            word = ((so.owner or 0) | (1 if ws else 0)) if so.kind == "adaptive" else \
+                (0xFF if so.owner else 0) | so.minspl << 16 | so.oldspl << 32
+            sp.add_bytes(so.addr, encode(mutex_t, {"_opaque": [word]}))
+        elif so.type == "rwlock":
+            word = (so.writer or 0) | 0x4 if so.writer else so.readers << 3
+            word |= (0x2 if so.write_wanted else 0) | (0x1 if ws else 0)
+            sp.add_bytes(so.addr, encode(rw_t, {"_opaque": [word]}))
+        elif so.type == "sema":
+            sp.add_bytes(so.addr, encode(sema_t, {"s_slpq": ws[0].addr if ws else 0,
+                                                   "s_count": so.count}))
+        else:
+            sp.add_bytes(so.addr, encode(cv_t, {"_opaque": 1 if ws else 0}))
+
+
+def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Strings") -> None:
+    """struct devnames per major, its ddi_prop list (every entry at its own
+    address, produced on demand), and struct modctl per module."""
+    import bisect
+    prop_t, dn_t, mod_t = ts.lookup("ddi_prop_t"), ts.lookup("struct devnames"), ts.lookup("struct modctl")
+    heads: dict[int, int] = {}
+    for m in dump.devinfo and [n for r in dump.devinfo for n in _preorder(r)] or []:
+        if m.major is not None and m.major not in heads:
+            heads[m.major] = m.addr
+    for mj in dump.majors:
+        count = mj.prop_count
+        sp.add_bytes(mj.devnames, encode(dn_t, {
+            "dn_name": strings.addr(mj.name), "dn_instance": -1 if mj.major not in heads else 0,
+            "dn_head": heads.get(mj.major, 0),
+            "dn_global_prop_ptr": mj.prop_base if count else 0}))
+        if not count:
+            continue
+        ends: list[int] = []
+        total = 0
+        for p in mj.props:
+            total += p.repeat
+            ends.append(total)
+        size = prop_t.size
+
+        def produce(off: int, n: int, mj: Any = mj, ends: list[int] = ends, count: int = count) -> bytes:
+            out = bytearray()
+            i = off // size
+            while len(out) < n + off % size and i < count:
+                p = mj.props[bisect.bisect_right(ends, i)]
+                blob = _prop_bytes(p.value)
+                rec = encode(prop_t, {
+                    "prop_next": mj.prop_base + (i + 1) * size if i + 1 < count else 0,
+                    "prop_name": strings.addr(p.name), "prop_flags": 0x2, "prop_len": len(blob),
+                    "prop_val": strings.blob(blob) if blob else 0,
+                    "prop_dev": 0xFFFFFFFFFFFFFFFF})
+                out += rec
+                i += 1
+            start = off % size
+            return bytes(out[start:start + n]).ljust(n, b"\0")
+        sp.add(mj.prop_base, count * size, produce)
+    mods = sorted(dump.modules, key=lambda m: m.id)
+    for i, m in enumerate(mods):
+        sp.add_bytes(m.addr, encode(mod_t, {
+            "mod_next": mods[(i + 1) % len(mods)].addr, "mod_prev": mods[i - 1].addr,
+            "mod_id": m.id, "mod_modname": strings.addr(m.name),
+            "mod_filename": strings.addr(f"kernel/misc/amd64/{m.name}"), "mod_loaded": 1,
+            "mod_installed": 1, "mod_loadcnt": 1, "mod_text": m.text, "mod_text_size": m.text_size}))
+
+
+def _prop_bytes(value: Any) -> bytes:
+    """A property value as the kernel stores it: ints 4 bytes each, strings NUL-ended."""
+    if isinstance(value, bool) or value is None:
+        return b""
+    if isinstance(value, int):
+        return (value & 0xFFFFFFFF).to_bytes(4, "little")
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace") + b"\0"
+    if isinstance(value, list):
+        return b"".join(_prop_bytes(v) for v in value)
+    return b""
+
+
+def _preorder(n: Any):
+    yield n
+    for c in n.children:
+        yield from _preorder(c)
 
 
 def _epoch(ts: str | None) -> int:
