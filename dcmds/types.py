@@ -244,7 +244,7 @@ class Printer:
 _PATH = re.compile(r"(\.|->|\[)?([A-Za-z_]\w*|\d+\]?)")
 
 
-@module.dcmd("print", "?[-aCdhiLnptTx] [-c lim] [-l lim] [-s depth] [type] [member ...]",
+@module.dcmd("print", "?[-adntx] [-c lim] [-l lim] [-s depth] [type] [member ...]",
              "print the contents of a data structure",
              help="Print the structure at the address as the given type (or the type of\n"
                   "the symbol there), or only the named members: a, a.b, a[2], a->b.\n"
@@ -259,8 +259,8 @@ _PATH = re.compile(r"(\.|->|\[)?([A-Za-z_]\w*|\d+\]?)")
                       ("-s", "depth")))
 def print_(call: Call) -> int | None:
     s = call.session
-    o, rest = call.getopts({"a": bool, "C": bool, "d": bool, "h": bool, "i": bool, "L": bool,
-                            "n": bool, "p": bool, "t": bool, "T": bool, "x": bool,
+    # mdb's -C -h -i -L -p -T are not implemented: they are refused, not ignored
+    o, rest = call.getopts({"a": bool, "d": bool, "n": bool, "t": bool, "x": bool,
                             "c": int, "l": int, "s": int})
     addr = call.addr
     if rest:
