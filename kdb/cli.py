@@ -26,6 +26,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 USAGE = """\
 usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
        kdb check DUMP...
+       kdb exercise --list | NAME [--grade FILE] | build SRC
 
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU
@@ -99,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list and args_list[0] == "check":
             from kdb.check import main as check_main
             return check_main(args_list[1:])
+        if args_list and args_list[0] == "exercise":
+            from kdb.exercise import main as exercise_main
+            return exercise_main(args_list[1:])
         return _main(args_list)
     except BrokenPipeError:
         _quiet_stdout()
