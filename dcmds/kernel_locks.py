@@ -164,18 +164,18 @@ def rwlock(call: Call) -> int | None:
         if shown:
             line = " " * 36 + "".join("|" if b & bit else " " for bit in (4, 2, 1))
             if rest:
-                line = line.ljust(42) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
+                line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
                 rest = rest[1:]
             c.printf("%s\n", line.rstrip())
             for bit, name in shown:
                 col = 36 + {4: 0, 2: 1, 1: 2}[bit]
                 line = f"{name} ".rjust(33) + "-" * (col - 33) + "+" + marks(bit)[{4: 0, 2: 1, 1: 2}[bit] + 1:]
                 if rest:
-                    line = line.ljust(42) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
+                    line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
                     rest = rest[1:]
                 c.printf("%s\n", line.rstrip())
         for w in rest:
-            c.printf("%42s%16x (%s)\n", "", w["thread"], w["kind"])
+            c.printf("%40s%16llx (%s)\n", "", w["thread"], w["kind"])
 
     call.emit("rwlock", rec, render)
     return None

@@ -60,7 +60,11 @@ def test_grade_a_class_answer_file(tmp_path):
 
 def test_list_shows_summary_and_difficulty(tmp_path):
     r = kdb(["exercise", "--list"], "", tmp_path)
-    assert r.stdout.startswith("jurassic     beginner      7 steps  A hung boot in kmdb")
+    lines = r.stdout.splitlines()
+    assert "jurassic     beginner      7 steps  A hung boot in kmdb: stuck devfsadm, a semaphore, and a " \
+           "262,144-entry driver property list." in lines
+    assert sorted(line.split()[0] for line in lines) == sorted(
+        ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang"])
 
 
 def test_shipped_file_is_built_from_the_source_and_hides_answers():
@@ -81,3 +85,40 @@ def test_explanations_open_only_with_the_answer():
     sealed = exercise.seal("s", "pid", "100015", "the answer is 100015")
     assert exercise.unseal("s", "pid", "0t100015", sealed) == "the answer is 100015"
     assert exercise.unseal("s", "pid", "100016", sealed) != "the answer is 100015"
+
+
+SCENARIOS = ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang"]
+
+
+def _source_answers(name):
+    import tomllib
+    data = tomllib.loads((ROOT / "docs" / "exercises" / f"{name}.toml").read_text())
+    return [str(s.get("answer") or s["answers"][0]) for s in data["step"]]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_exercise_plays_to_the_end_with_the_right_answers(name, tmp_path):
+    answers = _source_answers(name)
+    r = kdb(["exercise", name], "".join(f"::answer {a}\n" for a in answers), tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("Correct.") == len(answers), (r.stdout, r.stderr)
+    assert f"That was the last step: {len(answers)} of {len(answers)} solved." in r.stdout
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_every_exercise_rejects_wrong_answers_and_offers_hints(name, tmp_path):
+    r = kdb(["exercise", name], "::answer certainly-not-this\n::hint\n", tmp_path)
+    assert r.stderr.startswith("kdb: not the answer; ::hint has ")
+    assert "Hint 1:" in r.stdout
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_shipped_exercises_are_built_from_their_sources(name):
+    shipped = (ROOT / "dumps" / f"{name}.exercise.toml").read_text(encoding="utf-8")
+    salt = "8f3a1c5e9b2d4f60" if name == "jurassic" else f"kdb-{name}-2026"
+    assert exercise.build(ROOT / "docs" / "exercises" / f"{name}.toml", salt=salt) == shipped
+
+
+def test_every_bundled_scenario_passes_kdb_check(tmp_path):
+    r = kdb(["check", *SCENARIOS], "", tmp_path)
+    assert r.returncode == 0 and r.stdout.count(": ok (") == len(SCENARIOS), r.stdout

@@ -1,0 +1,322 @@
+#!/usr/bin/env python3
+"""Build the teaching scenarios: panic, deadlock, donutshop, rwstarve, nfshang.
+
+Each is a small coherent story with a believable system around it. The
+output is deterministic: run ``python dumps/build_scenarios.py`` after a
+change and review the diff of the JSON. (jurassic has its own builder.)
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+OUT = Path(__file__).parent
+SYSCALL = "sys_syscall+0x17b"
+TQ = ["swtch+0x141", "cv_wait+0x70", "taskq_thread_wait+0xbe", "taskq_thread+0x37c", "thread_start+8"]
+DOOR = ["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "door_return+0x242",
+        "doorfs32+0x119", "_sys_sysenter_post_swapgs+0x149"]
+PARK = ["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "lwp_park+0x15e",
+        "syslwp_park+0x63", SYSCALL]
+POLL = ["swtch+0x141", "cv_timedwait_sig_hires+0x39d", "cv_waituntil_sig+0xfa", "poll_common+0x47a",
+        "pollsys+0xe4", SYSCALL]
+
+
+class Scenario:
+    """A dump under construction, with addresses handed out deterministically."""
+
+    def __init__(self, name: str, nodename: str, seed: int, *, ncpu: int = 8,
+                 version: str = "joyent_20110727T191049Z", time: str = "2011-08-03T14:22:51Z") -> None:
+        self.name = name
+        self.rng = random.Random(seed)
+        self.ncpu = ncpu
+        self.time = time
+        self.procs: list[dict] = []
+        self.sobjs: list[dict] = []
+        self.kthreads: list[dict] = []
+        self.next_thread = 0xFFFFFF0007C00C40
+        self.next_uthread = 0xFFFFFF01E4A10000
+        self.next_proc = 0xFFFFFF01D2B30000
+        self.next_sp = 0xFFFFFF0008010000
+        self.cpu_thread: dict[int, str] = {}
+        self.idle: dict[int, str] = {}
+        self.dump: dict = {"kdb_dump": 1, "system": {
+            "nodename": nodename, "version": version, "release": "5.11", "time": time,
+            "boot_time": time[:11] + "02:10:07Z", "image_uuid": None}}
+        for c in range(ncpu):
+            t = self.kthread(["idle+0x116", "thread_start+8"], state="onproc", start="idle", pri=-1, cpu=c)
+            self.idle[c] = t["addr"]
+
+    def _addr(self, kind: str) -> str:
+        if kind == "k":
+            self.next_thread += 0x6000
+            return f"0x{self.next_thread:x}"
+        if kind == "u":
+            self.next_uthread += 0x6A0 + 0x20 * self.rng.randrange(3)
+            return f"0x{self.next_uthread:x}"
+        self.next_proc += 0x1A48
+        return f"0x{self.next_proc:x}"
+
+    def thread(self, kind: str, stack: list, *, state: str = "sleep", wchan: str | None = None,
+               sobj: str = "cv", pri: int = 59, cpu: int | None = None, **extra) -> dict:
+        addr = self._addr(kind)
+        self.next_sp += 0x5000
+        t: dict = {"addr": addr, "state": state, "pri": pri, "sp": f"0x{self.next_sp + 0xc80:x}",
+                   "stack": stack, "cpu": cpu if cpu is not None else self.rng.randrange(self.ncpu)}
+        if wchan:
+            t["wchan"] = wchan
+            t["sobj"] = {"type": sobj, "addr": wchan}
+        elif state == "sleep" and sobj in ("cv",):
+            w = f"0x{0xFFFFFF01D0000000 + self.rng.randrange(1 << 20) * 0x10:x}"
+            t["wchan"] = w
+            t["sobj"] = {"type": "cv", "addr": w}
+        if state == "onproc":
+            t.pop("sp", None) if not stack else None
+        t.update(extra)
+        return t
+
+    def kthread(self, stack: list, **kw) -> dict:
+        t = self.thread("k", stack, pri=kw.pop("pri", 60), **kw)
+        self.kthreads.append(t)
+        return t
+
+    def proc(self, pid: int, comm: str, psargs: str | None = None, *, ppid: int = 1, nthreads: int = 1,
+             stacks: list | None = None, threads: list | None = None, zone: int | str = 0,
+             uid: int = 0, start: str | None = None, **extra) -> dict:
+        tl = threads if threads is not None else []
+        if threads is None:
+            for i in range(nthreads):
+                st = (stacks or [PARK])[i % len(stacks or [PARK])]
+                tl.append(self.thread("u", st))
+        for i, t in enumerate(tl):
+            t.setdefault("tid", i + 1)
+            t.setdefault("lwp", f"0x{int(t['addr'], 16) + 0x30000000:x}")
+        p = {"addr": self._addr("p"), "pid": pid, "ppid": ppid, "comm": comm, "psargs": psargs or comm,
+             "uid": uid, "zone": zone, "flags": 0x4A004000, "threads": tl,
+             "start": start or self.dump["system"]["boot_time"]}
+        p.update(extra)
+        self.procs.append(p)
+        return p
+
+    def background(self, daemons: bool = True) -> None:
+        """A believable rest of the system: kernel threads and the usual daemons."""
+        for i in range(60):
+            self.kthread(TQ, start="taskq_thread", name=f"tq:{['system_taskq', 'zio_write_issue', 'callout_taskq', 'console_taskq'][i % 4]}")
+        for stack, start in ((["swtch+0x141", "cv_wait+0x70", "txg_thread_wait+0xaf", "txg_sync_thread+0x143", "thread_start+8"], "txg_sync_thread"),
+                             (["swtch+0x141", "cv_timedwait_hires+0xec", "cv_timedwait+0x5c", "arc_reclaim_thread+0x13d", "thread_start+8"], "arc_reclaim_thread"),
+                             (["swtch+0x141", "cv_wait+0x70", "pageout_scanner+0x121", "thread_start+8"], "pageout_scanner")):
+            self.kthread(stack, start=start)
+        if daemons:
+            self.proc(1, "init", "/sbin/init", ppid=0, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "sigsuspend+0x101", SYSCALL]])
+            self.proc(8, "svc.startd", "/lib/svc/bin/svc.startd", nthreads=12, stacks=[PARK, DOOR])
+            self.proc(10, "svc.configd", "/lib/svc/bin/svc.configd", ppid=8, nthreads=14, stacks=[DOOR, PARK])
+            self.proc(95, "nscd", "/usr/sbin/nscd", nthreads=20, stacks=[DOOR, PARK])
+            self.proc(152, "syslogd", "/usr/sbin/syslogd", nthreads=9, stacks=[POLL, DOOR])
+            self.proc(301, "sshd", "/usr/lib/ssh/sshd", stacks=[POLL])
+
+    def write(self, extra: dict | None = None) -> Path:
+        sched = {"addr": "0xfffffffffbc2ea80", "pid": 0, "comm": "sched", "flags": 0x1, "threads": self.kthreads,
+                 "start": self.dump["system"]["boot_time"]}
+        procs = [sched] + sorted(self.procs, key=lambda p: p["pid"])
+        cpus = []
+        for c in range(self.ncpu):
+            on = self.cpu_thread.get(c, self.idle[c])
+            cpus.append({"id": c, "addr": f"0x{0xFFFFFFFFFBC3D240 if c == 0 else 0xFFFFFF01D1F5E000 + 0x1000 * c:x}",
+                         "flags": 0x1B, "thread": on, "idle_thread": self.idle[c],
+                         "pri": -1 if on == self.idle[c] else 59, "nrun": 0,
+                         "switch_ticks": self.rng.randrange(1, 90)})
+        self.dump.update({"cpus": cpus, "procs": procs, "sobjs": self.sobjs})
+        if extra:
+            self.dump.update(extra)
+        path = OUT / f"{self.name}.json"
+        path.write_text(json.dumps(self.dump, indent=1) + "\n")
+        return path
+
+    def onproc(self, t: dict, cpu: int) -> dict:
+        t["state"] = "onproc"
+        t["cpu"] = cpu
+        self.cpu_thread[cpu] = t["addr"]
+        return t
+
+
+def msgs(time: str, lines: list[str]) -> list[dict]:
+    return [{"time": time, "text": line + "\n"} for line in lines]
+
+
+# --------------------------------------------------------------------------
+def panic() -> None:
+    s = Scenario("panic", "build07", 7, ncpu=4, time="2011-08-03T14:22:51Z")
+    s.background()
+    victim = s.thread("u", ["vpanic", "die+0xdf", "trap+0xdb3", "cmntrap+0xe6",
+                            {"pc": "mydrv`mydrv_ioctl+0x3a", "args": ["0x5a00000001", "0x4d590001", "0x8047c40"]},
+                            "cdev_ioctl+0x45", "specfs`spec_ioctl+0x5a", "fop_ioctl+0x7b", "ioctl+0x18e",
+                            "_sys_sysenter_post_swapgs+0x149"], state="onproc", cpu=1)
+    s.onproc(victim, 1)
+    s.proc(4417, "mydrvstat", "/opt/mydrv/bin/mydrvstat -i 5", ppid=4410, threads=[victim],
+           start="2011-08-03T14:22:49Z")
+    s.proc(4410, "bash", "-bash", ppid=4409, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]], uid=101)
+    s.write({
+        "panic": {"message": "BAD TRAP: type=e (#pf Page fault) rp=ffffff000f8b7a50 addr=0 occurred in "
+                             "module \"mydrv\" due to a NULL pointer dereference",
+                  "cpu": 1, "thread": victim["addr"], "time": "2011-08-03T14:22:51Z",
+                  "registers": {"rdi": "0x0", "rsi": "0x4d590001", "rdx": "0x8047c40", "rcx": "0x3",
+                                "r8": "0xffffff01d4e3a000", "r9": "0x0", "rax": "0x0",
+                                "rbx": "0xffffff01d53ad6c0", "rbp": "0xffffff000f8b7b60",
+                                "r10": "0xfffffffffb855f10", "r11": "0x0", "r12": "0x4d590001",
+                                "r13": "0x0", "r14": "0xffffff01d60c8580", "r15": "0x0",
+                                "fsbase": "0x0", "gsbase": "0xffffff01d1f5f000", "ds": "0x4b",
+                                "es": "0x4b", "fs": "0x0", "gs": "0x1c3", "trapno": "0xe", "err": "0x0",
+                                "rip": "0xfffffffff7e0003a", "cs": "0x30", "rflags": "0x10246",
+                                "rsp": "0xffffff000f8b7b40", "ss": "0x38", "gdt_hi": "0x0", "cr2": "0x0"}},
+        "modules": [{"id": 0, "name": "unix", "desc": None}, {"id": 1, "name": "genunix", "desc": None},
+                    {"id": 61, "name": "specfs", "desc": "filesystem for specfs"},
+                    {"id": 212, "name": "mydrv", "desc": "mydrv pseudo driver 1.3"}],
+        "msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                "pseudo-device: mydrv0", "mydrv0 is /pseudo/mydrv@0"]) +
+        msgs("2011-08-03T14:22:51Z", [
+            "", f"panic[cpu1]/thread={victim['addr'][2:]}: ",
+            "BAD TRAP: type=e (#pf Page fault) rp=ffffff000f8b7a50 addr=0 occurred in module \"mydrv\" due to a NULL pointer dereference",
+            "", "mydrvstat: #pf Page fault", "Bad kernel fault at addr=0x0",
+            "pid=4417, pc=0xfffffffff7e0003a, sp=0xffffff000f8b7b40, eflags=0x10246",
+            "syncing file systems...", " done", "dumping to /dev/zvol/dsk/zones/dump, offset 65536, content: kernel"]),
+        "majors": [{"major": 301, "name": "mydrv"}],
+    })
+
+
+def deadlock() -> None:
+    s = Scenario("deadlock", "ledger", 11, ncpu=8)
+    s.background()
+    dir_lock, ent_lock = "0xffffff01e3f20c08", "0xffffff01e3f21410"
+    rename = lambda holder: ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",  # noqa: E731
+                             "acctfs`acct_lock_entry+0x4c", "acctfs`acct_rename+0x11e",
+                             "fop_rename+0xcb", "vn_renameat+0x31a", "rename+0x1b", SYSCALL]
+    link = ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+            "acctfs`acct_lock_dir+0x3a", "acctfs`acct_link+0x9c", "fop_link+0x6c", "vn_link+0x191",
+            "link+0x20", SYSCALL]
+    t1 = s.thread("u", rename(True), wchan=ent_lock, sobj="mutex")
+    t2 = s.thread("u", link, wchan=dir_lock, sobj="mutex")
+    for t in (t1, t2):
+        del t["wchan"]
+    s.proc(20311, "ledgerd", "/opt/ledger/bin/ledgerd -c /etc/ledger.conf", nthreads=0,
+           threads=[t1, t2] + [s.thread("u", PARK) for _ in range(4)], uid=80)
+    queue_a = [s.thread("u", ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+                              "acctfs`acct_lock_dir+0x3a", "acctfs`acct_lookup+0x58", "fop_lookup+0xa2",
+                              "lookuppnvp+0x1f6", "lookuppnatcred+0x15e", "lookupnameat+0x69",
+                              "cstatat_getvp+0x12b", "cstatat64_32+0x49", SYSCALL], sobj="mutex")
+               for _ in range(14)]
+    for t in queue_a:
+        t["sobj"] = {"type": "mutex", "addr": dir_lock}
+        t.pop("wchan", None)
+    s.proc(20340, "ledger-report", "/opt/ledger/bin/ledger-report --daily", nthreads=0,
+           threads=queue_a[:8], uid=80)
+    s.proc(20341, "backup", "/usr/bin/tar cf /backup/ledger.tar /ledger", nthreads=0, threads=queue_a[8:])
+    queue_b = [s.thread("u", ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+                              "acctfs`acct_lock_entry+0x4c", "acctfs`acct_getattr+0x31", "fop_getattr+0xa8",
+                              "cstat64_32+0x4a", "fstat64_32+0x43", SYSCALL], sobj="mutex") for _ in range(6)]
+    for t in queue_b:
+        t["sobj"] = {"type": "mutex", "addr": ent_lock}
+        t.pop("wchan", None)
+    s.proc(20355, "ledger-web", "/opt/ledger/bin/ledger-web -p 8080", nthreads=0, threads=queue_b, uid=80)
+    s.sobjs += [{"addr": dir_lock, "type": "mutex", "name": "acct_dir_lock", "kind": "adaptive", "owner": t1["addr"]},
+                {"addr": ent_lock, "type": "mutex", "name": "acct_entry_lock", "kind": "adaptive", "owner": t2["addr"]}]
+    s.write({"msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                     "NOTICE: acctfs: mounted /ledger"]) +
+             msgs("2011-08-03T13:58:02Z", ["WARNING: ledgerd[20311]: rename of /ledger/2011/08/03.tmp is taking longer than 60 seconds"]),
+             "modules": [{"id": 0, "name": "unix"}, {"id": 1, "name": "genunix"},
+                         {"id": 188, "name": "acctfs", "desc": "accounting file system 2.1"}]})
+
+
+def donutshop() -> None:
+    s = Scenario("donutshop", "bakery", 21, ncpu=4, version="snv_89", time="2008-06-02T09:31:12Z")
+    s.background()
+    s.dump["zones"] = [
+        {"id": 0, "name": "global", "status": "running", "path": "/", "brand": "native"},
+        {"id": 3, "name": "donutshop", "addr": "0xffffff01d9a22000", "status": "running",
+         "path": "/zones/donutshop", "brand": "ipkg", "ip": "shared",
+         "uuid": "6f0ad3de-3c2e-6c5c-b0a3-fb6c37a7d8e1", "capped_cpu": 1.5},
+        {"id": 4, "name": "eclairs", "addr": "0xffffff01d9a26000", "status": "running",
+         "path": "/zones/eclairs", "brand": "ipkg", "ip": "shared", "capped_cpu": None}]
+    s.proc(2201, "zsched", "zsched", ppid=0, zone="donutshop", stacks=[["swtch+0x141", "cv_wait+0x70", "zsched+0x8e5", "thread_start+8"]])
+    s.proc(2240, "init", "/sbin/init", ppid=2201, zone="donutshop", stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "sigsuspend+0x101", SYSCALL]])
+    s.proc(2301, "bash", "bash /export/bake.sh", ppid=2240, zone="donutshop", uid=500,
+           stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]],
+           start="2008-06-02T09:12:40Z")
+    spin = ["swtch+0x141", "preempt+0xec", "trap+0x13e2", "_sys_rtt_ints_disabled+0x8"]
+    run = []
+    for i in range(40):
+        t = s.thread("u", spin, state="run", pri=0)
+        t.pop("wchan", None)
+        t.pop("sobj", None)
+        run.append(t)
+        s.proc(2400 + i * 3, "fryer", "/export/bin/fryer --batch " + str(i), ppid=2301, zone="donutshop",
+               uid=500, threads=[t], start=f"2008-06-02T09:{13 + i // 4:02d}:{(i * 7) % 60:02d}Z")
+    for c, t in zip((0, 2), run[:2]):
+        s.onproc(t, c)
+    s.proc(3101, "httpd", "/usr/apache2/bin/httpd -k start", ppid=1, zone="eclairs", uid=80, nthreads=8,
+           stacks=[POLL, ["swtch+0x141", "preempt+0xec", "trap+0x13e2", "_sys_rtt_ints_disabled+0x8"]])
+    s.proc(412, "cron", "/usr/sbin/cron", stacks=[["swtch+0x141", "cv_timedwait_sig_hires+0x39d", "cv_waituntil_sig+0xfa", "nanosleep+0x19f", SYSCALL]])
+    s.write({"msgbuf": msgs("2008-06-02T08:50:07Z", ["SunOS Release 5.11 Version snv_89 64-bit",
+                                                     "NOTICE: zone donutshop: booted", "NOTICE: zone eclairs: booted"]) +
+             msgs("2008-06-02T09:30:40Z", ["WARNING: eclairs httpd: request queue full, 512 connections waiting"])})
+
+
+def rwstarve() -> None:
+    s = Scenario("rwstarve", "mailhub", 31, ncpu=8)
+    s.background()
+    lock = "0xffffff01e8c43e70"
+    io = ["swtch+0x141", "cv_wait+0x70", "zfs`zio_wait+0x5d", "zfs`dmu_buf_hold_array_by_dnode+0x238",
+          "zfs`dmu_read+0x89", "zfs`zfs_getpage+0x25f", "fop_getpage+0x7e", "segvn_fault+0xdfa",
+          "as_fault+0x5ee", "pagefault+0x99", "trap+0xe63", "cmntrap+0xe6"]
+    readers = [s.thread("u", io) for _ in range(3)]
+    s.proc(733, "mailindex", "/opt/mail/bin/mailindex --rebuild", nthreads=0, threads=readers, uid=25)
+    writer = s.thread("u", ["swtch+0x141", "turnstile_block+0x21a", "rw_enter_sleep+0x205",
+                            "as_map_locked+0x3c", "as_map+0x4b", "smmap_common+0x1c1", "smmap64+0x64",
+                            SYSCALL], wchan=lock, sobj="rwlock")
+    writer.pop("wchan")
+    s.proc(734, "mailindex-gc", "/opt/mail/bin/mailindex --gc", nthreads=0, threads=[writer], uid=25)
+    blocked = []
+    for i in range(30):
+        t = s.thread("u", ["swtch+0x141", "turnstile_block+0x21a", "rw_enter_sleep+0x1a3",
+                           "as_fault+0x19c", "pagefault+0x99", "trap+0xe63", "cmntrap+0xe6"],
+                     wchan=lock, sobj="rwlock")
+        t.pop("wchan")
+        blocked.append(t)
+    s.proc(735, "imapd", "/usr/local/sbin/imapd", nthreads=0, threads=blocked, uid=25)
+    s.sobjs.append({"addr": lock, "type": "rwlock", "name": "as->a_lock", "writer": None, "readers": 3,
+                    "write_wanted": True})
+    s.write({"msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit"]) +
+             msgs("2011-08-03T14:01:17Z", ["WARNING: /pci@0,0/pci8086,3c06@2,2/pci1000,3050@0/sd@4,0 (sd4):",
+                                           "\tError for Command: read(10) Error Level: Retryable",
+                                           "\tSense Key: Unit Attention"])})
+
+
+def nfshang() -> None:
+    s = Scenario("nfshang", "devbox", 41, ncpu=4)
+    s.background()
+    rpc = ["swtch+0x141", "cv_timedwait_sig_hires+0x39d", "cv_timedwait_sig+0x49",
+           "rpcmod`clnt_cots_kcallit+0x676", "nfs`nfs4_rfscall+0x3a7", "nfs`rfs4call+0xd7",
+           "nfs`nfs4getattr_otw+0x1a4"]
+    stat_ = rpc + ["nfs`nfs4_getattr+0x74", "fop_getattr+0xa8", "cstat64_32+0x4a", "fstatat64_32+0x43", SYSCALL]
+    look = rpc + ["nfs`nfs4_lookup+0x21d", "fop_lookup+0xa2", "lookuppnvp+0x1f6", "lookuppnatcred+0x15e",
+                  "lookupnameat+0x69", "cstatat_getvp+0x12b", "cstatat64_32+0x49", SYSCALL]
+    s.proc(5101, "ls", "ls -l /net/fileserver/export/home", ppid=5090, stacks=[look], uid=1001,
+           start="2011-08-03T13:40:02Z")
+    s.proc(5090, "bash", "-bash", ppid=5089, uid=1001, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]])
+    s.proc(5120, "df", "df -h", ppid=5110, stacks=[stat_], uid=1001, start="2011-08-03T13:52:10Z")
+    s.proc(5133, "make", "make -j4 all", ppid=5130, stacks=[stat_], nthreads=1, uid=1002, start="2011-08-03T13:55:44Z")
+    s.proc(5140, "vim", "vim notes.txt", ppid=5135, stacks=[stat_], uid=1003, start="2011-08-03T14:02:31Z")
+    s.proc(5150, "find", "find /net -name *.core", ppid=1, stacks=[look], start="2011-08-03T14:05:00Z")
+    s.kthread(["swtch+0x141", "cv_timedwait_sig_hires+0x39d", "cv_timedwait_sig+0x49",
+               "nfs`nfs4_renew+0x1c8", "nfs`nfs4_renew_lease_thread+0x166", "thread_start+8"],
+              start="nfs4_renew_lease_thread")
+    s.write({"msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit"]) +
+             msgs("2011-08-03T13:40:32Z", ["NFS server fileserver not responding still trying"]) +
+             msgs("2011-08-03T13:45:32Z", ["NFS server fileserver not responding still trying"]) +
+             msgs("2011-08-03T14:10:32Z", ["NFS server fileserver not responding still trying"])})
+
+
+if __name__ == "__main__":
+    for build in (panic, deadlock, donutshop, rwstarve, nfshang):
+        build()
+        print(f"built {build.__name__}")
