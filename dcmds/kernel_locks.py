@@ -98,7 +98,7 @@ def mutex(call: Call) -> int | None:
     if (so is None or so.type != "mutex") and not o["f"]:
         raise CmdError(f"{call.addr:x}: invalid adaptive mutex (-f to dump anyway)")
     waiters = [t.addr for t in dump.threads if t.sobj_type == "mutex" and t.sobj_addr == call.addr]
-    rec = {"addr": call.addr, "kind": so.kind if so is not None and so.type == "mutex" else "adaptive",
+    rec = {"addr": call.addr, "mutex_type": so.kind if so is not None and so.type == "mutex" else "adaptive",
            "owner": so.owner if so is not None and so.type == "mutex" else None,
            "minspl": so.minspl if so is not None else 0, "oldspl": so.oldspl if so is not None else 0,
            "waiters": waiters}
@@ -107,7 +107,7 @@ def mutex(call: Call) -> int | None:
                     "WAITERS")
 
     def render(c: Call, r: dict[str, Any]) -> None:
-        if r["kind"] == "spin":
+        if r["mutex_type"] == "spin":
             c.printf("%0?p %5s %?s %6d %6d %7s\n", r["addr"], "spin",
                      "yes" if r["owner"] else "no", r["minspl"], r["oldspl"], "-")
             return

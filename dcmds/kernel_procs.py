@@ -186,7 +186,7 @@ def pid2proc(call: Call) -> int | None:
     p = dump.proc_by_pid.get(call.addr)
     if p is None:
         raise CmdError(f"PID 0t{call.addr} not found")
-    call.emit("proc", {"pid": p.pid, "addr": p.addr}, lambda c, r: c.printf("%p\n", r["addr"]))
+    call.emit("pid", {"pid": p.pid, "addr": p.addr}, lambda c, r: c.printf("%p\n", r["addr"]))
     return None
 
 

@@ -45,18 +45,18 @@ def status(call: Call) -> int | None:
         return DCMD_USAGE
     s = dump.system
     bits = "64-bit" if s.isa in ("amd64", "sparcv9") else "32-bit"
-    rec = {"kind": s.dump, "file": s.dump_file, "bits": bits, "nodename": s.nodename,
+    rec = {"dump": s.dump, "file": s.dump_file, "bits": bits, "nodename": s.nodename,
            "release": s.release, "version": s.version, "machine": s.machine,
            "image_uuid": s.image_uuid, "panic": dump.panic.message if dump.panic else None,
            "content": s.content}
 
     def render(c: Call, r: dict[str, Any]) -> None:
-        if r["kind"] == "crash":
+        if r["dump"] == "crash":
             c.printf("debugging crash dump %s (%s) from %s\n", r["file"], r["bits"], r["nodename"])
         else:
             c.printf("debugging live kernel (%s) on %s\n", r["bits"], r["nodename"])
         c.printf("operating system: %s %s (%s)\n", r["release"], r["version"], r["machine"])
-        if r["kind"] == "crash":
+        if r["dump"] == "crash":
             c.printf("image uuid: %s\n", r["image_uuid"] or "(not set)")
             if r["panic"] is not None:
                 c.printf("panic message: %s\n", r["panic"])

@@ -174,7 +174,9 @@ def _main(argv: list[str]) -> int:
     session = Session(target, pname=pname, tty=stdout_tty, color=color, cols=cols,
                       kmdb=opts.kmdb, shell_allowed=not no_shell,
                       stdout_fd=_fileno(sys.stdout))
-    session.extensions["format"] = opts.format
+    if opts.format != "text":
+        from kdb.structured import install
+        install(session, opts.format)
     for err in session.module_errors:
         session.warn(err)
     try:

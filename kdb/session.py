@@ -141,6 +141,7 @@ class Session:
         self.extensions: dict[str, Any] = {}   # per-session caches for modules
         # structured output: called with (dcmd name, record kind, record)
         self.record_sink: Callable[[str, str, dict[str, Any]], None] | None = None
+        self.structured: Any = None    # kdb.structured.StructuredOutput with --format json
         if load_modules:
             self.module_errors = self.registry.load_package()
             self.module_errors += self.registry.load_path(os.environ.get("KDB_MODULE_PATH"))
@@ -222,6 +223,9 @@ class Session:
     # ------------------------------------------------------------------
     def warn(self, message: str) -> None:
         """``kdb: message`` on stderr (stdout is flushed first to keep order)."""
+        if self.structured is not None:
+            self.structured.error(message)
+            return
         self.flush_stdout()
         self._write_err(f"{self.pname}: {message}\n")
 
@@ -300,6 +304,13 @@ class Session:
 
     def run_line(self, line: str, src: InputSource) -> RunResult:
         """Parse and run every statement of one input line."""
+        result = self._run_line(line, src)
+        if self.structured is not None and line.strip():
+            self.out.nlflush()
+            self.structured.finish(line, result.status)
+        return result
+
+    def _run_line(self, line: str, src: InputSource) -> RunResult:
         result = RunResult(status=self.status)
         parser = Parser(self, line)
         while True:

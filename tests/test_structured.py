@@ -1,0 +1,50 @@
+"""--format json|jsonl: every kernel dcmd's records conform to the documented schema."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from goldenlib import run_inprocess
+from kdb.structured import check_record, render_doc
+
+COMMANDS = ["::ps", "::pgrep devfsadm", "0t100015::pid2proc", "::thread", "::threadlist",
+            "::walk thread | ::findstack -v", "::stacks", "::status", "::msgbuf", "::cpuinfo",
+            "::modinfo", "ffffff0934cbce20::whatis", "::zone", "e4::major2name", "::name2major ii",
+            "::prtconf", "::devbindings sd", "::wchaninfo -v", "ffffff0936b31928::mutex",
+            "ffffff0935a11040::rwlock", "ffffff0934cbce20$c", "ffffff0934cbce20$C"]
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_json_records_follow_the_schema(cmd):
+    out, err, code = run_inprocess(["--format", "json", "-e", cmd, "jurassic"], None)
+    assert code == 0 and err == "", err
+    doc = json.loads(out)
+    assert doc["kdb_json"] == 1 and doc["command"] == cmd and doc["status"] == 0
+    assert doc["records"], "no records"
+    for r in doc["records"]:
+        assert check_record(r) == [], r
+
+
+def test_panic_dump_records():
+    out, err, code = run_inprocess(["--format", "json", "-e", "::panicinfo", "panic"], None)
+    (r,) = json.loads(out)["records"]
+    assert check_record(r) == [] and r["message"].startswith("BAD TRAP")
+
+
+def test_jsonl_and_errors_on_stderr():
+    out, err, code = run_inprocess(["--format", "jsonl", "-e", "::pgrep devfsadm; ::nosuch", "jurassic"], None)
+    lines = [json.loads(x) for x in out.splitlines()]
+    assert [x["pid"] for x in lines] == [100015, 100050, 100054]
+    assert json.loads(err) == {"error": "invalid command '::nosuch': unknown dcmd name", "kdb_json": 1}
+    assert code == 1
+
+
+def test_text_only_dcmds_are_carried_as_text():
+    out, err, code = run_inprocess(["--format", "json", "-e", "1=X"], None)
+    assert json.loads(out)["text"] == " " * 16 + "1" + " " * 15 + "\n"
+
+
+def test_documentation_is_current():
+    path = Path(__file__).parent.parent / "docs" / "json-output.md"
+    assert path.read_text(encoding="utf-8") == render_doc()
