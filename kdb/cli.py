@@ -27,6 +27,7 @@ USAGE = """\
 usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
        kdb check DUMP...
        kdb exercise --list | NAME [--grade FILE] | build SRC
+       kdb triage [--jobs N] [--format json] [--fail-on deadlock,panic,hang] DUMP|DIR...
 
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU
@@ -100,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args_list and args_list[0] == "check":
             from kdb.check import main as check_main
             return check_main(args_list[1:])
+        if args_list and args_list[0] == "triage":
+            from kdb.triage import main as triage_main
+            return triage_main(args_list[1:])
         if args_list and args_list[0] == "exercise":
             from kdb.exercise import main as exercise_main
             return exercise_main(args_list[1:])
