@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The test suite also runs triage on a local Dask cluster: the optional extra.
+CLUSTER_STAMP := $(VENV)/.installed-cluster
 
 .PHONY: run test bench docs clean golden
 
@@ -12,10 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+$(CLUSTER_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,cluster]'
+	touch $(CLUSTER_STAMP)
+
 run: $(STAMP)
 	$(BIN)/kdb jurassic
 
-test: $(STAMP)
+test: $(CLUSTER_STAMP)
 	$(BIN)/python -m pytest
 
 golden: $(STAMP)

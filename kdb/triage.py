@@ -289,6 +289,32 @@ def _analyse_path(path: str) -> dict[str, Any]:
         return {"dump": path, "error": str(e)}
 
 
+def run_on_dask(url: str, files: list[str]) -> list[dict[str, Any]]:
+    """Analyse FILES on the Dask cluster whose scheduler is at dask://HOST:PORT.
+
+    The workers need kdb installed and the dumps at the same paths (shared
+    storage), as a fleet's dump archive normally is; reports keep the names
+    the caller gave.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise KdbError("--executor dask:// needs the cluster extra: pip install 'kdb[cluster]'") from None
+    address = "tcp://" + url[len("dask://"):]
+    try:
+        client = Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise KdbError(f"cannot reach the Dask scheduler at {url}: {e}") from None
+    try:
+        absolute = [os.path.abspath(f) for f in files]
+        reports = client.gather(client.map(_analyse_path, absolute, pure=False))
+    finally:
+        client.close()
+    for given, r in zip(files, reports):
+        r["dump"] = given
+    return reports
+
+
 def expand(paths: list[str]) -> list[str]:
     from kdb.kernel import bundled_dumps
     out = []
@@ -321,7 +347,8 @@ def buckets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 USAGE = """\
-usage: kdb triage [--jobs N] [--format text|json] [--fail-on deadlock,panic,hang] DUMP|DIR...
+usage: kdb triage [--jobs N | --executor dask://HOST:PORT] [--format text|json]
+                  [--fail-on deadlock,panic,hang] DUMP|DIR...
 
 Analyse dumps: what happened, the signature of the bug, and with several
 dumps a table of buckets. Exit status: 0 analysed, 1 some dumps failed to
@@ -332,6 +359,7 @@ load, 2 usage, 3 a --fail-on finding was present.
 def main(argv: list[str]) -> int:
     args = list(argv)
     jobs, fmt, fail_on, paths = 1, "text", set(), []
+    executor: str | None = None
     try:
         i = 0
         while i < len(args):
@@ -352,9 +380,11 @@ def main(argv: list[str]) -> int:
                 if not fail_on <= set(FAIL_ON):
                     raise ValueError
                 i += 2
-            elif a.startswith("--executor"):
-                sys.stderr.write("kdb: --executor is not available in this version (local processes only)\n")
-                return 2
+            elif a == "--executor":
+                executor = args[i + 1]
+                if not executor.startswith("dask://") or len(executor) == len("dask://"):
+                    raise ValueError
+                i += 2
             elif a.startswith("-"):
                 raise ValueError
             else:
@@ -366,7 +396,13 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE)
         return 2
     files = expand(paths)
-    if jobs == 1 or len(files) == 1:
+    if executor is not None:
+        try:
+            reports = run_on_dask(executor, files)
+        except KdbError as e:
+            sys.stderr.write(f"kdb: {e}\n")
+            return 1
+    elif jobs == 1 or len(files) == 1:
         reports = [_analyse_path(f) for f in files]
     else:
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as ex:

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kdb.gen import generate
+from kdb.corpus import make_corpus
 
 
 def triage(*args, cwd=None):
@@ -52,52 +52,8 @@ def test_exit_codes(tmp_path):
 
 
 # -- a corpus from bug templates ------------------------------------------------------
-def _deadlock(d, rng):
-    threads = [t for p in d["procs"][1:] for t in p["threads"]]
-    a, b = threads[0], threads[1]
-    for t, held, want in ((a, "0xffffff0b00000000", "0xffffff0b00000040"),
-                          (b, "0xffffff0b00000040", "0xffffff0b00000000")):
-        t["state"] = "sleep"
-        t["sobj"] = {"type": "mutex", "addr": want}
-        t.pop("wchan", None)
-        t["stack"] = ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
-                      "qfs`qfs_lock+0x4c",
-                      "qfs`qfs_rename+0x11e" if t is a else "qfs`qfs_link+0x9c", "fop_rename+0xcb",
-                      "sys_syscall+0x17b"]
-    d["sobjs"] += [{"addr": "0xffffff0b00000000", "type": "mutex", "owner": a["addr"]},
-                   {"addr": "0xffffff0b00000040", "type": "mutex", "owner": b["addr"]}]
-
-
-def _semahang(d, rng):
-    threads = [t for p in d["procs"][1:] for t in p["threads"]][: 3 + rng.randrange(4)]
-    for t in threads:
-        t["state"] = "sleep"
-        t["sobj"] = {"type": "sema", "addr": "0xffffff0c00000000"}
-        t["wchan"] = "0xffffff0c00000000"
-        t["stack"] = ["swtch+0x141", "sema_p+0x26f", "blkdev`bd_strategy_wait+0x31",
-                      "blkdev`bd_strategy+0x8a", "bdev_strategy+0x64", "sys_syscall+0x17b"]
-    d["sobjs"].append({"addr": "0xffffff0c00000000", "type": "sema", "count": 0})
-
-
-def make_corpus(tmp_path, per_template=10):
-    import random
-    expected = {}
-    for i in range(per_template * 3):
-        kind = ("panic", "deadlock", "semahang")[i % 3]
-        d = generate(5 + i % 7, 80 + 13 * i, 1000 + i, panic=kind == "panic", nodename=f"host{i}")
-        rng = random.Random(i)
-        if kind == "deadlock":
-            _deadlock(d, rng)
-        elif kind == "semahang":
-            _semahang(d, rng)
-        d["system"]["time"] = f"2026-01-{1 + i % 28:02d}T12:00:00Z"
-        (tmp_path / f"{kind}-{i:03d}.json").write_text(json.dumps(d))
-        expected[kind] = expected.get(kind, 0) + 1
-    return expected
-
-
 def test_a_corpus_of_three_templates_triages_into_three_buckets(tmp_path):
-    expected = make_corpus(tmp_path)
+    expected = make_corpus(tmp_path, count=200)
     one = json.loads(triage("--format", "json", str(tmp_path)).stdout)
     two = json.loads(triage("--format", "json", "--jobs", "2", str(tmp_path)).stdout)
     assert one["buckets"] == two["buckets"]
@@ -107,3 +63,31 @@ def test_a_corpus_of_three_templates_triages_into_three_buckets(tmp_path):
                        "hang": expected["semahang"]}
     first = next(b for b in one["buckets"] if b["signature"].startswith("panic"))
     assert first["first_seen"] <= first["last_seen"] and len(first["examples"]) == 3
+
+
+# -- a Dask cluster runs the same analysis ------------------------------------------------
+def test_the_dask_executor_gives_the_same_report_as_local_processes(tmp_path):
+    distributed = pytest.importorskip("distributed")   # `make test` installs the cluster extra
+    make_corpus(tmp_path, count=6)
+    local = json.loads(triage("--format", "json", str(tmp_path)).stdout)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        host_port = cluster.scheduler_address.removeprefix("tcp://")
+        r = triage("--format", "json", "--executor", f"dask://{host_port}", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    remote = json.loads(r.stdout)
+    assert remote == local
+    assert len(remote["buckets"]) == 3
+
+
+def test_an_unreachable_dask_scheduler_is_an_error_not_a_traceback(tmp_path):
+    pytest.importorskip("distributed")
+    r = triage("--executor", "dask://127.0.0.1:9", "jurassic")
+    assert r.returncode == 1
+    assert r.stderr.startswith("kdb: cannot reach the Dask scheduler at dask://127.0.0.1:9")
+    assert "Traceback" not in r.stderr
+
+
+def test_a_malformed_executor_is_a_usage_error():
+    r = triage("--executor", "spark://x", "jurassic")
+    assert r.returncode == 2 and r.stderr.startswith("usage: kdb triage")
