@@ -23,6 +23,11 @@ from kdb.errors import ParseAbort, ReadError, SyntaxFault
 from kdb.numbers import MASK64, signed, strtonum
 from kdb.statements import FmtChar, FmtCount, FmtText, Stage, Statement
 
+#: Deepest nesting of parentheses and prefix operators in one expression
+#: (mdb's yacc parser has a fixed stack too); beyond it, a syntax error.
+#: Each level costs about five Python frames, well inside the recursion limit.
+MAX_NESTING = 100
+
 BLANKS = " \t"
 DECIMAL = frozenset("0123456789")
 META = set("[]|!/\\?=>$:; \t\n")
@@ -139,6 +144,7 @@ class Parser:
         self.env = env
         self.src = line
         self.pos = 0
+        self.depth = 0          # expression nesting, bounded by MAX_NESTING
         self.pipe_input = pipe_input
         self.near = ""
         self._peeked: tuple[int, str, Token] | None = None
@@ -492,6 +498,16 @@ class Parser:
         raise SyntaxFault("syntax error")  # pragma: no cover
 
     def unary(self, state: str) -> int:
+        # Every level of nesting, '(' or a prefix operator, passes through here.
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise SyntaxFault(f"syntax error: expression nested more than {MAX_NESTING} deep")
+            return self._unary(state)
+        finally:
+            self.depth -= 1
+
+    def _unary(self, state: str) -> int:
         tok = self.peek(state)
         if tok.kind == "CAST":
             self.take(state)

@@ -42,6 +42,11 @@ READONLY_VARS = {"thread"}
 _PIPE_FAST = re.compile(r"\s*0[xX]([0-9a-fA-F]+)\s*")
 
 
+#: How deep ::eval and ::grep may run commands that run commands (a naked
+#: expression re-runs the last command, which may be the ::grep itself).
+MAX_STRING_DEPTH = 32
+
+
 @attrs.define(slots=True)
 class InputSource:
     """Where input lines come from: decides error suffixes and naked expressions."""
@@ -132,6 +137,8 @@ class Session:
         self.tagged: set[str] = set()
         self.options: dict[str, bool] = {"autowrap": False, "repeatlast": False}
         self.last_stmt: Statement | None = None
+        self.string_depth = 0            # run_string inside run_string (::eval, ::grep)
+        self.string_overflow = False     # that went too deep: unwind every level
         self.status = DCMD_OK
         self._sym_cache: dict[tuple[int, int], str | None] = {}
         from kdb.ctypes_ import TypeSystem
@@ -285,15 +292,32 @@ class Session:
     def run_string(self, text: str, name: str = "(string)", *, stop_on_error: bool = True,
                    is_string: bool = True) -> RunResult:
         """Run a string as mdb input (``-e``, ``::eval``)."""
+        if self.string_depth >= MAX_STRING_DEPTH:
+            self.string_overflow = True        # every enclosing level stops too
+            return RunResult(status=1, parse_error=True)
+        self.string_depth += 1
+        try:
+            return self._run_string(text, name, stop_on_error=stop_on_error, is_string=is_string)
+        finally:
+            self.string_depth -= 1
+            if self.string_depth == 0 and self.string_overflow:
+                self.string_overflow = False
+                self.warn(f"commands evaluating commands nested more than {MAX_STRING_DEPTH} deep")
+
+    def _run_string(self, text: str, name: str, *, stop_on_error: bool,
+                    is_string: bool) -> RunResult:
         src = InputSource(name, is_string=is_string)
         result = RunResult()
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         for line in lines:
+            if self.string_overflow:
+                result.parse_error = True
+                break
             src.lineno += 1
             r = self.run_line(line, src)
-            if r.parse_error:
+            if r.parse_error or self.string_overflow:
                 result.parse_error = True
                 if stop_on_error:
                     break

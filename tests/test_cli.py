@@ -157,3 +157,43 @@ def test_non_editable_install_carries_modules_and_dumps(tmp_path):
                         "jurassic"], capture_output=True, text=True, cwd=tmp_path,
                        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
     assert r.stdout == "ii\nTHREAD           STATE    SOBJ                COUNT\nffffff0934cbce20 SLEEP    SEMA                    2\n", r.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_no_shell_refuses_every_shell_escape(tmp_path, how):
+    marker = tmp_path / "ran"
+    args = ["--no-shell"] if how == "option" else []
+    env = dict(os.environ, KDB_NO_SHELL="1") if how == "env" else None
+    for cmds in (f"!touch {marker}", f"::walk proc ! touch {marker}",
+                 f"! 'touch {marker}' | ::map .", f"::ps !< touch {marker}"):
+        r = run(args + ["-e", cmds, "jurassic"], env=env)
+        assert not marker.exists(), cmds
+        assert r.returncode == 1, cmds
+        assert "kdb: shell escapes are disabled (--no-shell)" in r.stderr, (cmds, r.stderr)
+
+
+def test_no_shell_env_zero_allows_shell_escapes():
+    r = run(["-e", "!echo hi"], env=dict(os.environ, KDB_NO_SHELL="0"))
+    assert r.stdout == "hi\n" and r.returncode == 0
+
+
+@pytest.mark.parametrize("expr", ["(" * 5000 + "1" + ")" * 5000, "-" * 5000 + "1",
+                                  "1" + "+(1" * 300 + ")" * 300, "1" + "*(~1|-*" * 300 + ")" * 300])
+def test_deep_nesting_is_a_syntax_error_not_a_crash(expr):
+    r = run(["-e", expr + "=K"])
+    assert r.returncode == 1
+    assert r.stderr.startswith("kdb: syntax error: expression nested more than 100 deep"), r.stderr
+    assert "internal error" not in r.stderr
+
+
+def test_nesting_up_to_the_limit_evaluates():
+    r = run(["-e", "(" * 99 + "1" + ")" * 99 + "=K"])
+    assert (r.returncode, r.stdout.strip()) == (0, "1")
+
+
+@pytest.mark.parametrize("cmds", ["+::grep +,0i101", "::eval '+::grep +,3'"])
+def test_commands_that_evaluate_themselves_stop_with_one_message(cmds):
+    r = run(["-e", cmds])
+    assert r.returncode == 1
+    assert r.stderr.count("kdb: commands evaluating commands nested more than 32 deep") == 1, r.stderr
+    assert "internal error" not in r.stderr
