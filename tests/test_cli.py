@@ -197,3 +197,19 @@ def test_commands_that_evaluate_themselves_stop_with_one_message(cmds):
     assert r.returncode == 1
     assert r.stderr.count("kdb: commands evaluating commands nested more than 32 deep") == 1, r.stderr
     assert "internal error" not in r.stderr
+
+
+def test_a_read_only_dump_opens_and_is_never_modified(tmp_path):
+    import hashlib
+    import shutil
+    import stat
+
+    from kdb.kernel import bundled_dumps
+    dump = tmp_path / "deadlock.json"
+    shutil.copyfile(bundled_dumps()["deadlock"], dump)
+    dump.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    before = (hashlib.sha256(dump.read_bytes()).hexdigest(), dump.stat().st_mtime_ns)
+    r = run(["-e", "::ps; ::walk thread | ::findstack; ::stacks; ::msgbuf", str(dump)])
+    assert r.returncode == 0, r.stderr
+    assert (hashlib.sha256(dump.read_bytes()).hexdigest(), dump.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deadlock.json"]
