@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from kdb.errors import CmdError
 from kdb.model import Dump, Thread
 from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.stackgroups import STATES, StackGroup, group_threads
 
 from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames, thread_at
 
 module = Module("genunix", targets=("kernel",))
 target_module = Module("kdb", targets=("kernel",), builtin=True)
 
-STATES = ("FREE", "SLEEP", "RUN", "ONPROC", "ZOMB", "STOPPED", "WAIT", "PANIC")
 SOBJS = ("MUTEX", "RWLOCK", "CV", "SEMA", "USER", "USER_PI", "SHUTTLE", "<NONE>")
-STATE_ORDER = {s: i for i, s in enumerate(STATES)}
 
 
 @module.dcmd("findstack", ":[-v]", "find kernel thread stack",
@@ -112,68 +110,12 @@ def stack_(call: Call) -> int | None:
 # ---------------------------------------------------------------------------
 # ::stacks
 # ---------------------------------------------------------------------------
-class StackGroup:
-    __slots__ = ("state", "sobj", "pcs", "threads", "error", "names", "panic")
-
-    def __init__(self, state: str, sobj: str, pcs: tuple[int, ...], error: str | None,
-                 panic: bool) -> None:
-        self.state = state
-        self.sobj = sobj
-        self.pcs = pcs
-        self.threads: list[int] = []
-        self.error = error
-        self.names: tuple[str, ...] = ()
-        self.panic = panic
-
-
 def aggregate(call: Call, dump: Dump) -> list[StackGroup]:
-    """Group every thread by (state, sobj, stack); cached for the session.
-
-    Threads are first grouped on their raw stacks (a tuple of the dump's
-    frame strings hashes cheaply), then each group's pcs are resolved once
-    and groups whose frames resolve to the same pcs are merged.
-    """
+    """``group_threads``, cached for the session (``::stacks -f`` drops the cache)."""
     cache = call.session.extensions.setdefault("stacks", {})
-    if "groups" in cache:
-        return cache["groups"]
-    panic_thread = dump.panic.thread if dump.panic else None
-    verbose = cache.get("verbose")
-    raw_groups: dict[tuple, list[Thread]] = {}
-    for n, t in enumerate(dump.threads):
-        if verbose and n and n % 10000 == 0:
-            sys.stderr.write(f"stacks: processed {n} threads\n")
-        raw = t.raw_stack
-        try:
-            rkey = tuple(raw) if raw else ()
-            hash(rkey)
-        except TypeError:   # object frames: key on their pcs
-            rkey = tuple(f if type(f) is str else repr(f.pc) for f in raw)
-        key = (t.addr == panic_thread, t.state, t.sobj_type, rkey, t.stack_error)
-        bucket = raw_groups.get(key)
-        if bucket is None:
-            raw_groups[key] = [t]
-        else:
-            bucket.append(t)
-    groups: dict[tuple, StackGroup] = {}
-    table = dump.symbols
-    for (panic, state, sobj_type, _, err), threads in raw_groups.items():
-        pcs = tuple(f.pc for f in threads[0].frames)
-        st = "PANIC" if panic else state.upper()
-        sobj = (sobj_type or "").upper() or "<NONE>"
-        key = (st, sobj, pcs, err)
-        g = groups.get(key)
-        if g is None:
-            g = groups[key] = StackGroup(st, sobj, pcs, err, panic)
-            syms = [table.containing(pc) for pc in pcs]
-            g.names = tuple(s.name if s else f"{pc:x}" for s, pc in zip(syms, pcs))
-        g.threads.extend(t.addr for t in threads)
-    for g in groups.values():
-        g.threads.sort()
-    ordered = sorted(groups.values(),
-                     key=lambda g: (g.panic, -len(g.threads), STATE_ORDER.get(g.state, 99), g.sobj,
-                                    g.names, g.pcs))
-    cache["groups"] = ordered
-    return ordered
+    if "groups" not in cache:
+        cache["groups"] = group_threads(dump, bool(cache.get("verbose")))
+    return cache["groups"]
 
 
 def _module_of(dump: Dump, pc: int) -> str | None:

@@ -27,7 +27,8 @@ USAGE = """\
 usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
        kdb check DUMP...
        kdb exercise --list | NAME [--grade FILE] | build SRC
-       kdb triage [--jobs N] [--format json] [--fail-on deadlock,panic,hang] DUMP|DIR...
+       kdb triage [--jobs N | --executor dask://HOST:PORT] [--format json]
+                  [--fail-on deadlock,panic,hang] DUMP|DIR...
 
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU

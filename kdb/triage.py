@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kdb.errors import KdbError
+from kdb.stackgroups import group_threads
 
 PANIC_MACHINERY = {"vpanic", "panic", "panicsys", "die", "trap", "cmntrap", "_sys_rtt",
                    "_sys_rtt_ints_disabled", "kmdb_enter", "debug_enter", "real_mode_stop_cpu_stage2"}
@@ -159,10 +160,12 @@ def analyse(dump: Any) -> dict[str, Any]:
     report["on_cpu"] = oncpu
 
     # -- stack groups ------------------------------------------------------------------
+    # ::stacks's groups (frames resolved once per group), merged by function names
     groups: dict[tuple, list[Any]] = {}
-    for t in dump.threads:
-        key = (t.state, t.sobj_type, tuple(_frames(dump, t)))
-        groups.setdefault(key, []).append(t)
+    for g in group_threads(dump):
+        first = by_addr[g.threads[0]]
+        groups.setdefault((first.state, first.sobj_type, g.names), []).extend(
+            by_addr[a] for a in g.threads)
     top = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][2]))
     report["stack_groups"] = [{"count": len(ts), "state": k[0], "sobj": k[1], "stack": list(k[2][:8])}
                               for k, ts in top[:5]]
@@ -316,15 +319,14 @@ def run_on_dask(url: str, files: list[str]) -> list[dict[str, Any]]:
 
 
 def expand(paths: list[str]) -> list[str]:
-    from kdb.kernel import bundled_dumps
+    """Directories become their *.json files; anything else (a file, a bundled
+    dump's name, or a missing path, reported as a load failure) stays."""
     out = []
     for p in paths:
         if os.path.isdir(p):
             out += sorted(str(x) for x in Path(p).glob("*.json"))
-        elif os.path.exists(p) or p in bundled_dumps():
-            out.append(p)
         else:
-            out.append(p)    # reported as a load failure
+            out.append(p)
     return out
 
 
