@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import datetime
 import gc
 import json
@@ -22,7 +23,7 @@ import operator
 import os
 import re
 from itertools import chain, repeat
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import msgspec
 
@@ -1067,9 +1068,7 @@ def load_dump(path: str, *, max_bytes: int | None = None) -> Dump:
         env = os.environ.get("KDB_MAX_DUMP_BYTES")
         max_bytes = int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
     raw = _read_bytes(path, max_bytes)
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _building(path):
         try:
             sections = _SECTIONS_DECODER.decode(raw)
             if "procs" not in sections or any(k not in TOP_KEYS and not k.startswith("x_")
@@ -1081,18 +1080,7 @@ def load_dump(path: str, *, max_bytes: int | None = None) -> Dump:
         except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError):
             return build_dump(parse_json(raw, path), path)
         data["procs"] = procs
-        try:
-            dump = _Builder(path).build(data, procs)
-        except DumpError as e:
-            e.file = path
-            raise
-        except RecursionError:
-            raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
-        gc.freeze()
-        return dump
-    finally:
-        if enabled:
-            gc.enable()
+        return _Builder(path).build(data, procs)
 
 
 class _SlowPath(Exception):
@@ -1101,27 +1089,34 @@ class _SlowPath(Exception):
 
 def build_dump(data: Any, path: str = "<dump>") -> Dump:
     """Validate parsed JSON field by field and build the model."""
+    with _building(path):
+        top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
+        plist = lst(top["procs"], "$.procs")
+        checker = _Builder(path)
+        zones = checker.zones(top.get("zones"))
+        checker.check_procs(plist, {z.id: z for z in zones}, {z.name: z for z in zones})
+        try:
+            procs = msgspec.convert(_strip_x(plist), list[Proc])
+        except msgspec.ValidationError as e:
+            raise DumpError("$.procs", str(e)) from None
+        return _Builder(path).build(top, procs)
+
+
+@contextlib.contextmanager
+def _building(path: str) -> Iterator[None]:
+    """Build a model with the collector off (millions of acyclic objects),
+    errors named after PATH, and the finished model frozen out of later
+    collections. A build that fails leaves nothing frozen."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        try:
-            top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
-            plist = lst(top["procs"], "$.procs")
-            checker = _Builder(path)
-            zones = checker.zones(top.get("zones"))
-            checker.check_procs(plist, {z.id: z for z in zones}, {z.name: z for z in zones})
-            try:
-                procs = msgspec.convert(_strip_x(plist), list[Proc])
-            except msgspec.ValidationError as e:
-                raise DumpError("$.procs", str(e)) from None
-            dump = _Builder(path).build(top, procs)
-        except DumpError as e:
-            e.file = path
-            raise
-        except RecursionError:
-            raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
+        yield
         gc.freeze()
-        return dump
+    except DumpError as e:
+        e.file = path
+        raise
+    except RecursionError:
+        raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
     finally:
         if enabled:
             gc.enable()
