@@ -14,16 +14,32 @@ from kdb.errors import KdbError
 
 def main(argv: Sequence[str]) -> int:
     from kdb.kernel import KernelTarget, resolve_dump_path
+    from kdb.limits import OPTIONS_USAGE, Limits, take_option
     from kdb.loader import load_dump
-    args = list(argv)
-    if not args or args[0] in ("-h", "--help", "-?"):
-        sys.stderr.write("usage: kdb check DUMP...\n")
-        return 2 if not args else 0
+    usage = f"usage: kdb check {OPTIONS_USAGE} DUMP...\n"
+    args, specs, given = list(argv), [], {}
+    if args and args[0] in ("-h", "--help", "-?"):
+        sys.stdout.write(usage)
+        return 0
+    i = 0
+    while i < len(args):
+        try:
+            took = take_option(args, i, given)
+        except ValueError as e:
+            sys.stderr.write(f"kdb: {args[i]}: {e}\n{usage}")
+            return 2
+        if not took:
+            specs.append(args[i])
+        i += took or 1
+    if not specs:
+        sys.stderr.write(usage)
+        return 2
+    limits = Limits.from_env(**given)
     bad = 0
-    for spec in args:
+    for spec in specs:
         try:
             path = resolve_dump_path(spec)
-            d = load_dump(path)
+            d = load_dump(path, limits=limits)
             KernelTarget(d)          # types, objects and memory are checked as they are laid out
         except KdbError as e:
             bad += 1

@@ -24,8 +24,9 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 USAGE = """\
-usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
-       kdb check DUMP...
+usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS]
+           [--max-dump-bytes N] [--max-depth N] [--max-string N] [DUMP]
+       kdb check [--max-...] DUMP...
        kdb exercise --list | NAME [--grade FILE] | build SRC
        kdb triage [--jobs N | --executor dask://HOST:PORT] [--format json]
                   [--fail-on deadlock,panic,hang] DUMP|DIR...
@@ -35,6 +36,10 @@ usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS] [DUMP]
   --no-shell    refuse ! shell escapes (also KDB_NO_SHELL=1)
   --vi          vi editing keys at the prompt (also ::set -o vi)
   --format F    print dcmd results as text (default), json or jsonl
+  --max-dump-bytes N, --max-depth N, --max-string N
+                refuse dumps larger, deeper or with longer strings than N
+                (defaults 4G, 200 levels, 1M characters; K, M, G suffixes;
+                also KDB_MAX_DUMP_BYTES, KDB_MAX_DEPTH, KDB_MAX_STRING)
   -V, --version print the version and exit
   -?, -h        print this help and exit
 
@@ -52,6 +57,7 @@ class Options:
         self.format = "text"
         self.dump: str | None = None
         self.vi = False
+        self.limits: dict[str, int] = {}   # Limits attributes given on the command line
 
 
 class UsageError(Exception):
@@ -61,9 +67,12 @@ class UsageError(Exception):
 def parse_args(argv: list[str]) -> Options:
     """getopt-style parsing, like mdb's: ``-e`` takes the next word, whatever it is."""
     import getopt
+
+    from kdb.limits import OPTION_ATTRS, parse_size
     try:
         pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
-                                        ["kmdb", "no-shell", "format=", "help", "version", "vi"])
+                                        ["kmdb", "no-shell", "format=", "help", "version", "vi",
+                                         "max-dump-bytes=", "max-depth=", "max-string="])
     except getopt.GetoptError as e:
         raise UsageError(str(e)) from None
     o = Options()
@@ -76,6 +85,11 @@ def parse_args(argv: list[str]) -> Options:
             o.no_shell = True
         elif flag == "--vi":
             o.vi = True
+        elif flag in OPTION_ATTRS:
+            try:
+                o.limits[OPTION_ATTRS[flag]] = parse_size(val)
+            except ValueError as e:
+                raise UsageError(f"{flag}: {e}") from None
         elif flag == "--format":
             if val not in ("text", "json", "jsonl"):
                 raise UsageError(f"invalid --format {val!r}: use text, json or jsonl")
@@ -144,12 +158,13 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _open_target(path: str | None, kmdb: bool):  # -> Target
+def _open_target(path: str | None, kmdb: bool, limits: dict[str, int]):  # -> Target
     from kdb.target import Target
     if path is None:
         return Target()
     from kdb.kernel import open_dump
-    return open_dump(path, kmdb=kmdb)
+    from kdb.limits import Limits
+    return open_dump(path, kmdb=kmdb, limits=Limits.from_env(**limits))
 
 
 def _main(argv: list[str]) -> int:
@@ -161,7 +176,7 @@ def _main(argv: list[str]) -> int:
     from kdb.errors import KdbError
     pname = "kmdb" if opts.kmdb else "kdb"
     try:
-        target = _open_target(opts.dump, opts.kmdb)
+        target = _open_target(opts.dump, opts.kmdb, opts.limits)
     except KdbError as e:
         sys.stderr.write(f"kdb: {e}\n")
         return EXIT_USAGE

@@ -16,6 +16,7 @@ from typing import Any
 from kdb.ctypes_ import CType, TypeSystem
 from kdb.errors import CmdError, KdbError
 from kdb.kimages import Strings, add_entity_images, encode, kernel_types
+from kdb.limits import Limits
 from kdb.loader import DumpError, load_dump
 from kdb.memory import AddressSpace
 from kdb.model import Dump, Thread
@@ -185,10 +186,11 @@ def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file:
     return value
 
 
-def open_dump(spec: str, *, kmdb: bool = False) -> KernelTarget:
-    """Load a dump by path or bundled name; :class:`DumpError` if it is invalid."""
+def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None) -> KernelTarget:
+    """Load a dump by path or bundled name, within LIMITS (default: from the
+    environment); :class:`DumpError` if it is invalid."""
     path = resolve_dump_path(spec)
-    dump = load_dump(path)
+    dump = load_dump(path, limits=limits)
     return KernelTarget(dump, kmdb=kmdb)
 
 

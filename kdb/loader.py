@@ -25,9 +25,11 @@ import re
 from itertools import chain, repeat
 from typing import Any, Callable, Iterator
 
+import attrs
 import msgspec
 
 from kdb.errors import KdbError
+from kdb.limits import Limits, long_string_possible
 from kdb.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
@@ -37,8 +39,6 @@ MAX_SAFE = (1 << 53) - 1
 MODCTL_BASE = 0xFFFFFF0901F00000
 PROP_REGION = 0xFFFFFF0950000000
 DEVNAMES_BASE = 0xFFFFFFFFFBC5A000
-DEFAULT_MAX_BYTES = 4 << 30
-MAX_DEPTH = 200
 _THREAD_STATE_SET = frozenset(THREAD_STATES)
 
 
@@ -252,17 +252,52 @@ def timestamp(v: Any, path: str) -> str:
     return s
 
 
-def _check_depth(v: Any, limit: int = MAX_DEPTH) -> None:
-    """Refuse absurd nesting before walking the document."""
-    stack = [(v, 0)]
+def check_shape(v: Any, limits: Limits, root: str = "$") -> None:
+    """Refuse nesting deeper than ``limits.max_depth`` and strings (values or
+    keys) longer than ``limits.max_string``, naming the JSON path of the first
+    offender. Iterative, so no document can exhaust the Python stack here."""
+    max_depth, max_string = limits.max_depth, limits.max_string
+    # (node, depth, trail); a trail is (key, parent trail), built into a path only on error
+    stack: list[tuple[Any, int, Any]] = [(v, 1, None)]
+    pop, push = stack.pop, stack.append
     while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise DumpError("$", f"nesting deeper than {limit} levels")
-        if type(node) is dict:
-            stack.extend((c, depth + 1) for c in node.values() if type(c) in (dict, list))
-        elif type(node) is list:
-            stack.extend((c, depth + 1) for c in node if type(c) in (dict, list))
+        node, depth, trail = pop()
+        t = type(node)
+        if t is str:
+            if len(node) > max_string:
+                raise DumpError(_trail_path(root, trail), _too_long(len(node), limits))
+            continue
+        if t is not dict and t is not list:
+            continue
+        if depth > max_depth:
+            raise DumpError(_trail_path(root, trail),
+                            f"nesting deeper than {max_depth} levels ({Limits.hint('max_depth')})")
+        items = node.items() if t is dict else enumerate(node)
+        for k, c in items:
+            tc = type(c)
+            if t is dict and len(k) > max_string:
+                raise DumpError(_trail_path(root, trail), _too_long(len(k), limits, "a key"))
+            if tc is str or tc is dict or tc is list:
+                push((c, depth + 1, (k, trail)))
+
+
+def _too_long(n: int, limits: Limits, what: str = "a string") -> str:
+    return (f"{what} of {n} characters is longer than the limit of {limits.max_string} "
+            f"({Limits.hint('max_string')})")
+
+
+def _trail_path(root: str, trail: Any) -> str:
+    keys = []
+    while trail is not None:
+        keys.append(trail[0])
+        trail = trail[1]
+    parts = [f"[{k}]" if type(k) is int else f".{k}" if _PLAIN_KEY.fullmatch(k) else f"[{_show(k)}]"
+             for k in reversed(keys)]
+    path = root + "".join(parts)
+    return path if len(path) <= 100 else path[:60] + " ... " + path[-30:]
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 # ---------------------------------------------------------------------------
@@ -914,8 +949,6 @@ class _Builder:
             v = [v]
 
         def node(raw: Any, path: str, parent: DevNode | None, depth: int) -> DevNode:
-            if depth > MAX_DEPTH:
-                raise DumpError(path, f"device tree deeper than {MAX_DEPTH} levels")
             d = obj(raw, path, DEV_KEYS, ("addr", "name"))
             addr = address(d["addr"], f"{path}.addr")
             self.claim(addr, f"{path}.addr")
@@ -986,10 +1019,6 @@ class _Builder:
             d = obj(o, p, OBJECT_KEYS, ("addr", "type", "value"))
             address(d["addr"], f"{p}.addr")
             text(d["type"], f"{p}.type")
-            try:
-                _check_depth(d["value"])
-            except DumpError as e:
-                raise DumpError(f"{p}.value", e.rule) from None
             out.append(d)
         return out
 
@@ -1030,12 +1059,18 @@ def _read_bytes(path: str, max_bytes: int) -> bytes:
         raise DumpError("$", f"cannot open dump: {e.strerror}", path) from None
     if size > max_bytes:
         raise DumpError("$", f"the file is {size} bytes, more than the limit of {max_bytes} "
-                             "(raise it with KDB_MAX_DUMP_BYTES)", path)
+                             f"({Limits.hint('max_bytes')})", path)
     try:
         with open(path, "rb") as f:
-            return f.read()
+            raw = f.read(max_bytes + 1)
     except OSError as e:
         raise DumpError("$", f"cannot read dump: {e.strerror}", path) from None
+    if len(raw) > max_bytes:        # a file that grew, or a device
+        raise DumpError("$", f"more than the limit of {max_bytes} bytes ({Limits.hint('max_bytes')})", path)
+    return raw
+
+
+_TOO_DEEP_FOR_PARSER = "nesting deeper than the JSON parser can follow"
 
 
 def parse_json(raw: bytes, path: str) -> Any:
@@ -1049,36 +1084,52 @@ def parse_json(raw: bytes, path: str) -> Any:
         what = "truncated JSON (the file ends early)" if ended else "invalid JSON"
         raise DumpError("$", f"{what}: {e.msg} (line {e.lineno}, column {e.colno})", path) from None
     except RecursionError:
-        raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
+        raise DumpError("$", _TOO_DEEP_FOR_PARSER, path) from None
 
 
-def read_json(path: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
-    """Parse a dump file's JSON into plain Python values."""
-    return parse_json(_read_bytes(path, max_bytes), path)
+def read_json(path: str, limits: Limits | None = None) -> Any:
+    """Parse a dump file's JSON into plain Python values, within LIMITS."""
+    limits = limits or Limits.from_env()
+    data = parse_json(_read_bytes(path, limits.max_bytes), path)
+    try:
+        check_shape(data, limits)
+    except DumpError as e:
+        e.file = path
+        raise
+    return data
 
 
-def load_dump(path: str, *, max_bytes: int | None = None) -> Dump:
+def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None = None) -> Dump:
     """Load and validate a dump file; raise :class:`DumpError` if it breaks a rule.
+
+    LIMITS (default: from the environment) bound the file size, nesting and
+    string length; MAX_BYTES, if given, overrides the size limit.
 
     The fast path decodes processes and threads straight into typed structs
     (msgspec, in C); anything it refuses goes through the field-by-field
     checker, which names the JSON path and the rule.
     """
-    if max_bytes is None:
-        env = os.environ.get("KDB_MAX_DUMP_BYTES")
-        max_bytes = int(env) if env and env.isdigit() else DEFAULT_MAX_BYTES
-    raw = _read_bytes(path, max_bytes)
+    limits = limits or Limits.from_env()
+    if max_bytes is not None:
+        limits = attrs.evolve(limits, max_bytes=max_bytes)
+    raw = _read_bytes(path, limits.max_bytes)
     with _building(path):
         try:
             sections = _SECTIONS_DECODER.decode(raw)
             if "procs" not in sections or any(k not in TOP_KEYS and not k.startswith("x_")
                                                for k in sections):
                 raise _SlowPath()
+            # the typed structs' depth is fixed by their types; their strings
+            # are looked at only if a cheap scan of the bytes says one may be long
+            if long_string_possible(raw, limits.max_string):
+                raise _SlowPath()
             procs = _PROCS_DECODER.decode(sections["procs"])
-            data = {k: msgspec.json.decode(v) for k, v in sections.items()
-                    if k != "procs" and not k.startswith("x_")}
+            data = {k: msgspec.json.decode(v) for k, v in sections.items() if k != "procs"}
         except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError):
-            return build_dump(parse_json(raw, path), path)
+            return build_dump(parse_json(raw, path), path, limits)
+        for k, v in data.items():       # the notes too, as the slow path would
+            check_shape(v, limits, f"$.{k}")
+        data = {k: v for k, v in data.items() if not k.startswith("x_")}
         data["procs"] = procs
         return _Builder(path).build(data, procs)
 
@@ -1087,9 +1138,10 @@ class _SlowPath(Exception):
     pass
 
 
-def build_dump(data: Any, path: str = "<dump>") -> Dump:
-    """Validate parsed JSON field by field and build the model."""
+def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None) -> Dump:
+    """Validate parsed JSON field by field (within LIMITS) and build the model."""
     with _building(path):
+        check_shape(data, limits or Limits())
         top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
         plist = lst(top["procs"], "$.procs")
         checker = _Builder(path)
@@ -1116,7 +1168,7 @@ def _building(path: str) -> Iterator[None]:
         e.file = path
         raise
     except RecursionError:
-        raise DumpError("$", f"nesting deeper than {MAX_DEPTH} levels", path) from None
+        raise DumpError("$", _TOO_DEEP_FOR_PARSER, path) from None
     finally:
         if enabled:
             gc.enable()

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kdb.errors import KdbError
+from kdb.limits import Limits, take_option
 from kdb.stackgroups import group_threads
 
 PANIC_MACHINERY = {"vpanic", "panic", "panicsys", "die", "trap", "cmntrap", "_sys_rtt",
@@ -284,15 +285,15 @@ def render_text(r: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 # many dumps
 # ---------------------------------------------------------------------------
-def _analyse_path(path: str) -> dict[str, Any]:
+def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     from kdb.kernel import open_dump
     try:
-        return analyse(open_dump(path).dump)
+        return analyse(open_dump(path, limits=limits).dump)
     except KdbError as e:
         return {"dump": path, "error": str(e)}
 
 
-def run_on_dask(url: str, files: list[str]) -> list[dict[str, Any]]:
+def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> list[dict[str, Any]]:
     """Analyse FILES on the Dask cluster whose scheduler is at dask://HOST:PORT.
 
     The workers need kdb installed and the dumps at the same paths (shared
@@ -310,7 +311,7 @@ def run_on_dask(url: str, files: list[str]) -> list[dict[str, Any]]:
         raise KdbError(f"cannot reach the Dask scheduler at {url}: {e}") from None
     try:
         absolute = [os.path.abspath(f) for f in files]
-        reports = client.gather(client.map(_analyse_path, absolute, pure=False))
+        reports = client.gather(client.map(_analyse_path, absolute, [limits] * len(absolute), pure=False))
     finally:
         client.close()
     for given, r in zip(files, reports):
@@ -350,7 +351,8 @@ def buckets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 USAGE = """\
 usage: kdb triage [--jobs N | --executor dask://HOST:PORT] [--format text|json]
-                  [--fail-on deadlock,panic,hang] DUMP|DIR...
+                  [--fail-on deadlock,panic,hang]
+                  [--max-dump-bytes N] [--max-depth N] [--max-string N] DUMP|DIR...
 
 Analyse dumps: what happened, the signature of the bug, and with several
 dumps a table of buckets. Exit status: 0 analysed, 1 some dumps failed to
@@ -362,6 +364,7 @@ def main(argv: list[str]) -> int:
     args = list(argv)
     jobs, fmt, fail_on, paths = 1, "text", set(), []
     executor: str | None = None
+    given: dict[str, int] = {}
     try:
         i = 0
         while i < len(args):
@@ -369,7 +372,10 @@ def main(argv: list[str]) -> int:
             if a in ("-h", "--help", "-?"):
                 sys.stdout.write(USAGE)
                 return 0
-            if a in ("--jobs", "-j"):
+            took = take_option(args, i, given)
+            if took:
+                i += took
+            elif a in ("--jobs", "-j"):
                 jobs = int(args[i + 1])
                 i += 2
             elif a == "--format":
@@ -398,17 +404,18 @@ def main(argv: list[str]) -> int:
         sys.stderr.write(USAGE)
         return 2
     files = expand(paths)
+    limits = Limits.from_env(**given)
     if executor is not None:
         try:
-            reports = run_on_dask(executor, files)
+            reports = run_on_dask(executor, files, limits)
         except KdbError as e:
             sys.stderr.write(f"kdb: {e}\n")
             return 1
     elif jobs == 1 or len(files) == 1:
-        reports = [_analyse_path(f) for f in files]
+        reports = [_analyse_path(f, limits) for f in files]
     else:
         with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as ex:
-            reports = list(ex.map(_analyse_path, files))
+            reports = list(ex.map(_analyse_path, files, [limits] * len(files)))
     failed = [r for r in reports if "error" in r]
     table = buckets(reports)
     if fmt == "json":
