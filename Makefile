@@ -4,10 +4,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The test suite also runs triage on a local Dask cluster: the optional extra.
+# The test suite also runs triage on a local Dask cluster: the optional extra;
+# and the atheris fuzz harnesses where atheris installs (skipped elsewhere).
 CLUSTER_STAMP := $(VENV)/.installed-cluster
+FUZZRUNS ?= 200000
 
-.PHONY: run test bench docs clean golden
+.PHONY: run test bench docs clean golden fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --system-site-packages $(VENV)
@@ -16,6 +18,8 @@ $(STAMP): pyproject.toml
 
 $(CLUSTER_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,cluster]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --only-binary :all: 'atheris>=2.3' \
+	  || echo "atheris does not install here: the atheris fuzz tests will be skipped"
 	touch $(CLUSTER_STAMP)
 
 run: $(STAMP)
@@ -32,6 +36,14 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCHFLAGS)
+
+# longer coverage-guided fuzzing; crashes are written to ./crash-*
+fuzz: $(CLUSTER_STAMP)
+	mkdir -p build/fuzz-loader build/fuzz-commands
+	cp tests/fuzz/corpus-loader/* build/fuzz-loader/
+	cp tests/fuzz/corpus-commands/* build/fuzz-commands/
+	$(BIN)/python tests/fuzz/atheris_loader.py -runs=$(FUZZRUNS) build/fuzz-loader
+	$(BIN)/python tests/fuzz/atheris_commands.py -runs=$(FUZZRUNS) -max_len=120 build/fuzz-commands
 
 clean:
 	rm -rf $(VENV) build *.egg-info

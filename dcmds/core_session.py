@@ -5,6 +5,7 @@ dcmds that need a target (``::status``, ``$c``...) (reference 1.6, 1.10)."""
 from __future__ import annotations
 
 import os
+import stat
 
 from kdb.errors import CmdError, QuitSession
 from kdb.modapi import DCMD_USAGE, Call, Module
@@ -12,6 +13,8 @@ from kdb.modapi import DCMD_USAGE, Call, Module
 module = Module("kdb", builtin=True)
 
 # legacy adb macro names mapped to dcmds (mdb_macalias.c)
+MAX_MACRO_BYTES = 16 << 20     # a macro file larger than this is refused, not read
+
 MACRO_ALIASES = {
     "msgbuf": "::msgbuf",
     "threadlist": "::threadlist -v",
@@ -150,10 +153,17 @@ def _macro(call: Call, *, replace: bool) -> int | None:
                 path = os.path.join(d, name)
                 break
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)     # a FIFO must not block the session
+        with open(fd, encoding="utf-8", errors="replace") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CmdError(f"failed to open {name}: not a regular file")
+            text = f.read(MAX_MACRO_BYTES + 1)
     except OSError as e:
         raise CmdError(f"failed to open {name}: {e.strerror}") from None
+    except ValueError:              # a NUL in the name
+        raise CmdError(f"failed to open {name}: invalid file name") from None
+    if len(text) > MAX_MACRO_BYTES:
+        raise CmdError(f"failed to open {name}: larger than {MAX_MACRO_BYTES} bytes")
     if call.addrspec:
         s.dot = call.addr
     r = s.run_string(text, name, stop_on_error=False, is_string=False)

@@ -35,12 +35,21 @@ def walk_proc(walk: Walk):
         if p is not root or p.pid != p.ppid:
             children.setdefault(p.ppid, []).append(p)
 
-    def visit(p: Proc):
-        yield p.addr
-        for c in children.get(p.pid, []):
-            if c.pid != p.pid:
-                yield from visit(c)
-    return visit(root)
+    def visit():
+        # depth first without recursion (a chain of 10,000 processes is
+        # fine); a process met twice means a cycle in the dump's ppids,
+        # reported once and not followed
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            p = stack.pop()
+            if p.addr in seen:
+                walk.session.warn(f"walk proc: cycle in the process tree at {p.addr:x} (pid {p.pid})")
+                continue
+            seen.add(p.addr)
+            yield p.addr
+            stack.extend(reversed([c for c in children.get(p.pid, []) if c.pid != p.pid]))
+    return visit()
 
 
 @module.walker("thread", "global or per-process kthread_t structures")

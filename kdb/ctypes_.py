@@ -152,9 +152,12 @@ class TypeSystem:
             stars += 1
             text = text[:-1].strip()
         dims: list[int] = []
-        while text.endswith("]"):
+        while text.endswith("]") and "[" in text:
             i = text.rindex("[")
-            dims.insert(0, int(text[i + 1:-1], 0) if text[i + 1:-1].strip() else -1)
+            try:
+                dims.insert(0, int(text[i + 1:-1], 0) if text[i + 1:-1].strip() else -1)
+            except ValueError:
+                raise CmdError(f"failed to look up type {text.strip()}: invalid array length") from None
             text = text[:i].strip()
         base = self.types.get(self._canonical(text))
         if base is None:
@@ -302,6 +305,14 @@ class _DeclParser:
         num, ident, punct = self.toks[self.i]
         return num or ident or punct
 
+    def take_number(self, what: str) -> int:
+        """The next token as a C integer (decimal, 0x or 0 octal)."""
+        tok = self.take()
+        try:
+            return int(tok, 0)
+        except ValueError:
+            raise CmdError(f"syntax error: {what} {tok!r} is not a number") from None
+
     def take(self) -> str:
         t = self.peek()
         if t is None:
@@ -422,7 +433,7 @@ class _DeclParser:
                 raise CmdError(f"The name {name} is not a valid C identifier.")
             if self.peek() == "=":
                 self.take()
-                nxt = int(self.take(), 0)
+                nxt = self.take_number("enum value")
             values.append((name, nxt))
             nxt += 1
             if self.peek() == ",":
@@ -466,7 +477,7 @@ class _DeclParser:
             if self.peek() == "]":
                 dims.append(None)
             else:
-                n = int(self.take(), 0)
+                n = self.take_number("array length")
                 if n < 0:
                     raise CmdError("Array lengths cannot be negative")
                 dims.append(n)
@@ -476,7 +487,9 @@ class _DeclParser:
         bits = None
         if allow_bits and self.peek() == ":":
             self.take()
-            bits = int(self.take(), 0)
+            bits = self.take_number("bit-field width")
+            if not 0 <= bits <= 64:
+                raise CmdError(f"bit-field width {bits} is not between 0 and 64")
         if name is not None and not valid_identifier(name):
             raise CmdError(f"The name {name} is not a valid C identifier.")
         return name, t, bits

@@ -72,3 +72,7 @@ class QuitSession(Exception):
 
 class PagerQuit(Exception):
     """The user answered ``q`` at the pager: abandon the rest of the output."""
+
+
+class ShellSinkClosed(PagerQuit):
+    """The shell reading a ``pipeline ! command`` exited: stop the output."""

@@ -30,6 +30,7 @@ import msgspec
 
 from kdb.errors import KdbError
 from kdb.limits import Limits, long_string_possible
+from kdb.printf import safe_text
 from kdb.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
@@ -53,7 +54,7 @@ class DumpError(KdbError):
 
     def __str__(self) -> str:
         prefix = f"{self.file}: " if self.file else ""
-        return f"{prefix}{self.path}: {self.rule}"
+        return safe_text(f"{prefix}{self.path}: {self.rule}")   # paths hold the dump's keys
 
 
 # ---------------------------------------------------------------------------
@@ -1112,7 +1113,15 @@ def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None 
     limits = limits or Limits.from_env()
     if max_bytes is not None:
         limits = attrs.evolve(limits, max_bytes=max_bytes)
-    raw = _read_bytes(path, limits.max_bytes)
+    return load_bytes(_read_bytes(path, limits.max_bytes), path, limits)
+
+
+def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None) -> Dump:
+    """Load and validate a dump from its bytes RAW (named PATH in messages)."""
+    limits = limits or Limits()
+    if len(raw) > limits.max_bytes:
+        raise DumpError("$", f"more than the limit of {limits.max_bytes} bytes ({Limits.hint('max_bytes')})",
+                        path)
     with _building(path):
         try:
             sections = _SECTIONS_DECODER.decode(raw)
@@ -1125,7 +1134,7 @@ def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None 
                 raise _SlowPath()
             procs = _PROCS_DECODER.decode(sections["procs"])
             data = {k: msgspec.json.decode(v) for k, v in sections.items() if k != "procs"}
-        except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError):
+        except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError, UnicodeDecodeError):
             return build_dump(parse_json(raw, path), path, limits)
         for k, v in data.items():       # the notes too, as the slow path would
             check_shape(v, limits, f"$.{k}")
@@ -1152,6 +1161,22 @@ def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None) ->
         except msgspec.ValidationError as e:
             raise DumpError("$.procs", str(e)) from None
         return _Builder(path).build(top, procs)
+
+
+def release_dump(dump: Dump | None = None, *, collect: bool = True) -> None:
+    """Free DUMP (no longer used) and any other dropped dump.
+
+    A loaded model is frozen out of collections (``gc.freeze``) so that a
+    session over millions of objects never pays for scanning them, and its
+    processes and threads are untracked structs in reference cycles; a
+    process that loads many dumps one after another (triage, fuzzing) calls
+    this after each, or its memory grows with every dump (COLLECT=False
+    only unlinks, leaving the frozen remainder to a later call)."""
+    if dump is not None:
+        dump.break_cycles()
+    if collect:          # a full collection: batch it when releasing many small dumps
+        gc.unfreeze()
+        gc.collect()
 
 
 @contextlib.contextmanager

@@ -388,3 +388,16 @@ class Dump:
     major_by_name: dict[str, Major] = attrs.Factory(dict)
     devnode_by_addr: dict[int, DevNode] = attrs.Factory(dict)
     symbols: "Any" = None     # kdb.symbols.SymbolTable
+
+    def break_cycles(self) -> None:
+        """Unlink threads from their processes. Processes and threads are
+        untracked by the collector (they are many), so the cycle between a
+        thread and its process is invisible to it: a dump that is dropped
+        must be unlinked or its processes and threads are never freed."""
+        for t in self.threads:
+            t.proc = None
+            t.frames_cache = None
+        for p in self.procs:
+            p.threads = []
+            p.zone = None
+            p.resolver = None

@@ -24,7 +24,7 @@ import attrs
 
 from kdb import __version__
 from kdb.errors import (CmdError, ParseAbort, QuitSession, ReadError, SyntaxFault,
-                        PagerQuit, ENODCMD, ENOMOD)
+                        PagerQuit, ShellSinkClosed, ENODCMD, ENOMOD)
 from kdb.iob import DEFAULT_COLS, PIPE_COLS, OutputBuffer
 from kdb.modapi import (DCMD_ABORT, DCMD_ADDRSPEC, DCMD_ERR, DCMD_LOOP, DCMD_LOOPFIRST,
                         DCMD_NEXT, DCMD_OK, DCMD_PIPE, DCMD_PIPE_OUT, DCMD_USAGE, Call, Dcmd,
@@ -58,22 +58,39 @@ class InputSource:
     abandoned: bool = False   # set by $< : stop reading this source
 
 
+MAX_PIPE_ITEMS = 1 << 24     # lines or addresses one pipe stage may hand to the next
+
+
 class PipeSink:
-    """Collects what a pipe stage writes: text and directly pushed addresses."""
+    """Collects what a pipe stage writes: text and directly pushed addresses.
+
+    As in mdb, a stage's whole output is collected before the next stage
+    runs; beyond MAX_PIPE_ITEMS entries (about 1.3 GB) the statement is
+    abandoned rather than let a runaway repeat count exhaust memory."""
 
     __slots__ = ("items",)
 
     def __init__(self) -> None:
         self.items: list[Any] = []
 
+    def _check(self) -> None:
+        if len(self.items) > MAX_PIPE_ITEMS:
+            self.items = []
+            raise ParseAbort(f"pipeline stage output exceeds {MAX_PIPE_ITEMS} lines; command abandoned")
+
     def __call__(self, text: str) -> None:
         self.items.append(text)
+        if len(self.items) > MAX_PIPE_ITEMS:
+            self._check()
 
     def push(self, addr: int, var: str | None = None) -> None:
         self.items.append(addr if var is None else (addr, var))
+        if len(self.items) > MAX_PIPE_ITEMS:
+            self._check()
 
     def extend(self, addrs: Iterable[int]) -> None:
         self.items.extend(addrs)
+        self._check()
 
     def replace(self, addrs: Iterable[int]) -> None:
         self.items = [int(a) for a in addrs]
@@ -229,7 +246,10 @@ class Session:
     # diagnostics
     # ------------------------------------------------------------------
     def warn(self, message: str) -> None:
-        """``kdb: message`` on stderr (stdout is flushed first to keep order)."""
+        """``kdb: message`` on stderr (stdout is flushed first to keep order).
+        Messages quote dump strings and user input: control characters are
+        escaped here, so no message can drive the terminal."""
+        message = safe_text(message)
         if self.structured is not None:
             self.structured.error(message)
             return
@@ -411,11 +431,58 @@ class Session:
         again = attrs.evolve(stmt, addr=addr, count=count)
         self.status = self.run_pipeline(again)
 
-    def run_pipeline(self, st: Statement) -> int:
-        """Run a pipeline (forms 1 to 4) and return the last dcmd's status."""
-        final = self.cur_out
+    def _open_shell_sink(self, command: str) -> "subprocess.Popen[bytes] | None":
+        """For ``pipeline ! command`` with the real stdout: start the shell now so
+        output streams into it (memory stays flat, ``! head`` ends the command).
+        None where the output must be captured instead (no stdout descriptor)."""
+        if self.kmdb:
+            raise ParseAbort("shell escape facility not available in kmdb")
+        if not self.shell_allowed:
+            raise ParseAbort("shell escapes are disabled (--no-shell)")
+        if self.stdout_fd is None:
+            return None
+        shell = os.environ.get("SHELL") or "/bin/sh"
+        self.out.nlflush()
+        self.flush_stdout()
+        try:
+            return subprocess.Popen([shell, "-c", command], stdin=subprocess.PIPE)
+        except OSError as e:
+            raise ParseAbort(f"failed to exec {shell}: {e.strerror}") from None
+
+    def _run_into_shell(self, st: Statement, proc: "subprocess.Popen[bytes]") -> int:
+        """Run ST's pipeline with its output written into PROC's stdin as it comes."""
+        pipe = proc.stdin
+        assert pipe is not None
+
+        def write(text: str) -> None:
+            try:
+                pipe.write(text.encode("utf-8", "surrogateescape"))
+            except (BrokenPipeError, ValueError):     # the shell stopped reading
+                raise ShellSinkClosed() from None
+
+        status = DCMD_OK
+        try:
+            status = self.run_pipeline(attrs.evolve(st, sink=None), final=OutputBuffer(write, cols=DEFAULT_COLS))
+        except ShellSinkClosed:
+            pass
+        finally:
+            try:
+                pipe.close()
+            except BrokenPipeError:
+                pass
+            proc.wait()
+        return status
+
+    def run_pipeline(self, st: Statement, final: OutputBuffer | None = None) -> int:
+        """Run a pipeline (forms 1 to 4) and return the last dcmd's status;
+        the last stage writes to FINAL (default: the session's output)."""
+        if final is None:
+            final = self.cur_out
         sink_out: OutputBuffer | None = None
         if st.sink is not None:
+            stream = None if st.sink_source else self._open_shell_sink(st.sink)
+            if stream is not None:
+                return self._run_into_shell(st, stream)
             sink_buf: list[str] = []
             sink_out = OutputBuffer(sink_buf.append, cols=DEFAULT_COLS)
             final = sink_out

@@ -287,10 +287,16 @@ def render_text(r: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     from kdb.kernel import open_dump
+    from kdb.loader import release_dump
     try:
-        return analyse(open_dump(path, limits=limits).dump)
+        dump = open_dump(path, limits=limits).dump
     except KdbError as e:
+        release_dump()
         return {"dump": path, "error": str(e)}
+    try:
+        return analyse(dump)
+    finally:
+        release_dump(dump)      # one process analyses many dumps: keep its memory flat
 
 
 def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> list[dict[str, Any]]:

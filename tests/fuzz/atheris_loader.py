@@ -1,0 +1,69 @@
+"""Coverage-guided fuzzing of the dump loader with atheris (libFuzzer).
+
+Any input must load or be refused with a DumpError naming a JSON path; any
+other exception is a crash that libFuzzer reports with the input saved.
+A loaded dump must also survive a few commands without an internal error.
+
+    python tests/fuzz/atheris_loader.py -runs=20000 tests/fuzz/corpus-loader
+"""
+
+import sys
+
+import atheris
+
+with atheris.instrument_imports():
+    from kdb.errors import QuitSession
+    from kdb.kernel import KernelTarget
+    from kdb.limits import Limits
+    from kdb.loader import DumpError, load_bytes, release_dump
+    from kdb.session import Session
+
+LIMITS = Limits(max_bytes=1 << 20, max_depth=40, max_string=1000)
+
+
+class StrictSession(Session):
+    """A session where an internal error is a crash, not a line on stderr."""
+
+    def internal_error(self, what, exc):
+        raise exc
+
+
+RUNS = [0]
+
+
+def one_input(data: bytes) -> None:
+    RUNS[0] += 1
+    collect = RUNS[0] % 256 == 0       # memory stays flat without a full collection per input
+    try:
+        dump = load_bytes(data, "fuzz.json", LIMITS)
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule
+        release_dump(collect=collect)
+        return
+    try:
+        check(dump)
+    finally:
+        release_dump(dump, collect=collect)
+
+
+def check(dump) -> None:
+    try:
+        target = KernelTarget(dump)           # lays out types and objects
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule
+        return
+    out = []
+    s = StrictSession(target, write=out.append, write_err=out.append, shell_allowed=False)
+    for cmd in ("::status", "::ps -f", "::stacks", "::walk thread | ::findstack -v", "::msgbuf",
+                "::cpuinfo", "::prtconf", "::panicinfo"):
+        try:
+            s.run_string(cmd + "\n")
+        except QuitSession:
+            pass
+    text = "".join(out)
+    assert "\x1b" not in text and "\x00" not in text
+
+
+if __name__ == "__main__":
+    atheris.Setup(sys.argv, one_input)
+    atheris.Fuzz()

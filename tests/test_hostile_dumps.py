@@ -1,0 +1,250 @@
+"""Hostile dumps: every mutation of a valid dump is loaded or refused with a
+JSON path, never a traceback or a hang; what loads can be debugged without an
+internal error and without a raw control byte reaching the terminal.
+
+The mutations are the ones broken machines and strangers produce: wrong
+types, huge numbers, deep nesting, long strings, NUL and escape bytes,
+dangling and duplicated addresses, cycles through pointers, and truncation
+at every offset of a small dump.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings, strategies as st
+
+from kdb.errors import QuitSession
+from kdb.kernel import KernelTarget
+from kdb.limits import Limits
+from kdb.loader import DumpError, build_dump, load_dump
+from kdb.session import Session
+from test_loader import minimal, paths
+
+ROOT = Path(__file__).parent.parent
+LIMITS = Limits(max_depth=40, max_string=300)   # small, so the fuzz reaches them
+
+
+def kitchen_sink() -> dict:
+    """jurassic (kmdb, majors, devinfo, zones, locks) with typed objects and memory."""
+    d = json.loads((ROOT / "dumps" / "jurassic.json").read_text())
+    extra = json.loads((ROOT / "tests" / "data" / "objects.json").read_text())
+    for k in ("types", "objects", "memory"):
+        d[k] = extra[k]
+    return d
+
+
+BASE = kitchen_sink()
+build_dump(copy.deepcopy(BASE), "base", LIMITS)       # the base itself is valid
+ALL_PATHS = [p for p in paths(BASE) if p]
+ADDRESSES = sorted({v for v in (json.dumps(BASE).split('"')) if v.startswith("0x")})
+
+NESTED = st.integers(min_value=1, max_value=60).map(lambda n: json.loads("[" * n + "]" * n))
+HOSTILE = st.one_of(
+    st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(allow_nan=False),
+    st.sampled_from([2**53, 2**53 - 1, 2**64, -1, 1e308, "0x" + "f" * 16, "0x" + "f" * 17, "0x",
+                     "\x00", "nul\x00in", "\x1b[2J\x1b]0;pwned\x07", "\x9b31m", "\ud7ff\ufffd",
+                     "swtch+0x221", "unix`swtch", "mod`", "+0x1", "0xdeadbeef", [], {}]),
+    st.sampled_from(ADDRESSES),                    # a pointer to some other object: duplicates, cycles
+    st.integers(min_value=250, max_value=400).map(lambda n: "s" * n),   # around the string limit
+    st.text(max_size=30), NESTED,
+)
+
+COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | ::findstack -v",
+            "::msgbuf", "::cpuinfo -v", "::zone -v", "::prtconf", "::devbindings -q",
+            "::panicinfo", "::walk proc | ::ps", "1000::list node_t next", "1000::print node_t",
+            "::walk wchan", "::walk cpu | ::print cpu_t cpu_thread", "e4::major2name",
+            "::walk thread | ::wchaninfo", "::nm ! head -3"]
+
+
+def run_battery(dump) -> None:
+    """Run COMMANDS on DUMP: no internal error, no raw control byte, bounded output."""
+    out: list[str] = []
+    err: list[str] = []
+    try:
+        target = KernelTarget(dump)          # lays out types and objects: may refuse too
+    except DumpError as e:
+        assert e.path.startswith("$.") and e.rule
+        return
+    s = Session(target, write=out.append, write_err=err.append, shell_allowed=True)
+    for cmd in COMMANDS:
+        try:
+            s.run_string(cmd + "\n")
+        except QuitSession:
+            pass
+    text = "".join(out) + "".join(err)
+    assert not any("internal error" in e for e in err), err
+    assert not any(c in text for c in "\x1b\x07\x00\x9b"), "raw control byte in the output"
+    assert len(text) < 5_000_000
+
+
+def mutate(d: dict, mutations) -> dict:
+    for path, value, op in mutations:
+        parent = d
+        try:
+            for k in path[:-1]:
+                parent = parent[k]
+            key = path[-1]
+            if op == "set":
+                parent[key] = value
+            elif op == "del":
+                del parent[key]
+            elif isinstance(parent, list):
+                parent.append(copy.deepcopy(parent[key]))      # duplicate addresses
+        except (KeyError, IndexError, TypeError):
+            continue
+    return d
+
+
+def load_both(d: dict):
+    """(slow verdict, fast verdict, dump): the field-by-field checker and the
+    typed fast path must agree; a verdict is 'ok' or the refused JSON path."""
+    dump = None
+    try:
+        dump = build_dump(copy.deepcopy(d), "m.json", LIMITS)
+        slow = "ok"
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule, e
+        slow = e.path
+    fd, name = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(d, f)
+    try:
+        load_dump(name, limits=LIMITS)
+        fast = "ok"
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule, e
+        fast = e.path
+    finally:
+        os.unlink(name)
+    return slow, fast, dump
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), HOSTILE, st.sampled_from(["set", "set", "del", "dup"])),
+                min_size=1, max_size=4))
+def test_hostile_mutations_load_or_are_refused_and_loaded_ones_debug_cleanly(mutations):
+    d = mutate(copy.deepcopy(BASE), mutations)
+    slow, fast, dump = load_both(d)
+    assert (slow == "ok") == (fast == "ok"), (slow, fast, mutations)
+    event("loaded" if dump is not None else "refused")
+    if dump is not None:
+        run_battery(dump)
+
+
+def test_base_battery_is_meaningful():
+    """The battery really exercises the dump (so a silent failure would show)."""
+    out: list[str] = []
+    s = Session(KernelTarget(build_dump(copy.deepcopy(BASE), "b", LIMITS)), write=out.append,
+                write_err=out.append)
+    s.run_string("::walk thread | ::findstack -v\n1000::list node_t next\n::prtconf\n")
+    text = "".join(out)
+    assert "stack pointer for thread" in text and "i86pc" in text
+    assert "list cycle detected" not in text or "1000" in text
+
+
+def test_truncation_at_every_offset_of_a_small_dump(tmp_path):
+    raw = json.dumps(minimal()).encode()
+    f = tmp_path / "t.json"
+    for cut in range(len(raw)):
+        f.write_bytes(raw[:cut])
+        with pytest.raises(DumpError) as e:
+            load_dump(str(f))
+        assert e.value.path == "$" and e.value.rule, cut
+
+
+@pytest.mark.parametrize("payload", [b"\x00" * 64, b"\xef\xbb\xbf{}", b"[]", b"null", b"1e999999",
+                                     b'{"kdb_dump": 1, "procs": []' + b" " * 10, b"{" * 5000,
+                                     b'"' + b"a" * 1000])
+def test_garbage_files_are_refused(tmp_path, payload):
+    f = tmp_path / "g.json"
+    f.write_bytes(payload)
+    with pytest.raises(DumpError) as e:
+        load_dump(str(f))
+    assert e.value.path.startswith("$")
+
+
+# -- loops and corruption in memory -------------------------------------------------------
+
+def session_on(d: dict) -> tuple[Session, list[str], list[str]]:
+    out: list[str] = []
+    err: list[str] = []
+    s = Session(KernelTarget(build_dump(json.loads(json.dumps(d)), "c.json")), write=out.append,
+                write_err=err.append)
+    return s, out, err
+
+
+def nodes(links: dict[int, int]) -> dict:
+    d = minimal()
+    d["types"] = ["struct node { struct node *next; int value; }", "typedef struct node node_t"]
+    d["objects"] = [{"addr": hex(a), "type": "node_t", "value": {"next": hex(n), "value": a}}
+                    for a, n in links.items()]
+    return d
+
+
+def test_list_cycle_is_reported_and_circular_lists_stop_at_the_start():
+    s, out, err = session_on(nodes({0x1000: 0x1020, 0x1020: 0x1040, 0x1040: 0x1020}))
+    s.run_string("1000::list node_t next\n")
+    assert "".join(out) == "1000\n1020\n1040\n" and err == ["kdb: list cycle detected at 1020\n"]
+    s, out, err = session_on(nodes({0x1000: 0x1020, 0x1020: 0x1000}))      # circular: mdb stops
+    s.run_string("1000::list node_t next\n")
+    assert "".join(out) == "1000\n1020\n" and err == []
+    s, out, err = session_on(nodes({0x1000: 0x1000}))                        # points at itself
+    s.run_string("1000::list node_t next | ::print node_t value\n")
+    assert "".join(out) == "value = 0x1000\n" and err == []
+
+
+def test_dangling_list_pointer_reports_the_read_failure():
+    s, out, err = session_on(nodes({0x1000: 0x1020, 0x1020: 0xdead0000}))
+    s.run_string("1000::list node_t next\n::echo after\n")
+    assert "".join(out) == "1000\n1020\ndead0000\nafter \n"
+    assert err == ["kdb: failed to read list element at dead0000: no mapping for address\n"]
+
+
+def test_process_tree_cycle_is_reported_once_not_followed():
+    d = json.loads((ROOT / "dumps" / "nfshang.json").read_text())
+    a, b = d["procs"][3], d["procs"][4]
+    a["ppid"], b["ppid"] = b["pid"], a["pid"]
+    s, out, err = session_on(d)
+    s.run_string(f"{a['addr']}::walk proc\n::walk proc ! wc -l\n")
+    assert "".join(out).split() == [a["addr"], b["addr"], str(len(d["procs"]))]
+    assert err == [f"kdb: walk proc: cycle in the process tree at {int(a['addr'], 16):x} (pid {a['pid']})\n"]
+
+
+def test_deep_process_chain_is_walked_without_recursion():
+    d = json.loads((ROOT / "dumps" / "nfshang.json").read_text())
+    last = d["procs"][-1]
+    for i in range(3000):
+        d["procs"].append({"addr": hex(0xFFFFFE0000000000 + i * 0x1000), "pid": 50000 + i,
+                           "ppid": 50000 + i - 1 if i else last["pid"], "comm": "chain"})
+    s, out, err = session_on(d)
+    s.run_string(f"{last['addr']}::walk proc\n")
+    assert len("".join(out).split()) == 3001 and err == []
+
+
+def test_unreadable_stacks_print_their_reason_and_the_output_goes_on():
+    d = json.loads((ROOT / "dumps" / "nfshang.json").read_text())
+    threads = [t for p in d["procs"] for t in p.get("threads", [])]
+    threads[3]["stack_error"] = "thread not in memory"
+    threads[3].pop("stack", None)
+    threads[5]["stack_error"] = "no consistent stack found"
+    threads[5]["stack"] = []
+    s, out, err = session_on(d)
+    s.run_string("::walk thread | ::findstack\n")
+    text = "".join(out)
+    assert "  thread not in memory\n" in text and "  no consistent stack found\n" in text
+    assert text.count("stack pointer for thread") == len(threads) and err == []
+    out.clear()
+    s.run_string("::walk thread | ::stack\n")
+    bad = {int(threads[3]["addr"], 16), int(threads[5]["addr"], 16)}
+    assert sorted(err) == sorted(f"kdb: failed to read stack of thread {a:x}: {r}\n" for a, r in
+                                 zip(sorted(bad), ["thread not in memory", "no consistent stack found"]))
+    assert "thread_start+8()" in "".join(out)         # the other threads' stacks still print
+    out.clear()
+    s.run_string("::stacks\n")
+    assert "                 thread not in memory\n" in "".join(out)
