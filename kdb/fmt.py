@@ -252,15 +252,14 @@ def _print_char(out: OutputBuffer, env: FormatEnv, reader: Reader, addr: int,
         for _ in range(count):
             mprintf(out, env, "%-#16lla%16T", addr)
         return addr
-    if ch == "C":
-        data = reader.read(addr, count)
-        for b in data:
-            out.item(c_escape_byte(b))
-        return addr + count
-    if ch == "c":
-        data = reader.read(addr, count)
-        for b in data:
-            out.item(printable_bytes(bytes([b])))
+    if ch in "Cc":
+        # read in pieces: a repeat count may be far larger than memory
+        done = 0
+        while done < count:
+            n = min(count - done, 4096)
+            for b in reader.read(addr + done, n):
+                out.item(c_escape_byte(b) if ch == "C" else printable_bytes(bytes([b])))
+            done += n
         return addr + count
     if ch in "Ss":
         for i in range(count):

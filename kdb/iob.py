@@ -24,6 +24,9 @@ DEFAULT_COLS = 80
 TABSTOP = 8
 MARGIN = 16
 PIPE_COLS = 1 << 30  # pipes: autowrap off and a very wide column limit
+# without autowrap a line has no edge: past this many characters its start
+# goes to the sink, so a runaway line (=ffffffffc into a pipe) keeps memory flat
+MAX_LINE = 1 << 16
 
 
 class OutputBuffer:
@@ -109,10 +112,17 @@ class OutputBuffer:
         if self._margin_only():
             self.line = ""
 
+    def _spill(self) -> None:
+        """Send the start of an overlong unwrapped line to the sink."""
+        line, self.line = self.line, ""
+        self.sink(line)
+
     def _put(self, text: str) -> None:
         """Append text without newlines, splitting at the edge under autowrap."""
         if not self._wrap:
             self.line += text
+            if len(self.line) > MAX_LINE:
+                self._spill()
             return
         while text:
             room = self.cols - len(self.line)
@@ -134,6 +144,8 @@ class OutputBuffer:
                     self._put(text)
                 else:
                     self.line += text
+                    if len(self.line) > MAX_LINE:
+                        self._spill()
             return
         parts = text.split("\n")
         for i, part in enumerate(parts):
@@ -197,6 +209,10 @@ class OutputBuffer:
         if self._wrap and len(self.line) + n >= self.cols:
             self.nl()
             return
+        while n > MAX_LINE:
+            self.line += " " * MAX_LINE
+            self._spill()
+            n -= MAX_LINE
         self.line += " " * n
 
     def item(self, text: str, width: int = 0, left: bool = False,
@@ -212,6 +228,8 @@ class OutputBuffer:
                 self.line += text + " " * pad
             else:
                 self.line += " " * pad + text
+            if len(self.line) > MAX_LINE:
+                self._spill()
             return
         w = max(len(text), width)
         if (self._wrap and not self._empty()

@@ -59,6 +59,7 @@ class InputSource:
 
 
 MAX_PIPE_ITEMS = 1 << 24     # lines or addresses one pipe stage may hand to the next
+MAX_PIPE_CHARS = 1 << 28     # and characters of text
 
 
 class PipeSink:
@@ -68,19 +69,24 @@ class PipeSink:
     runs; beyond MAX_PIPE_ITEMS entries (about 1.3 GB) the statement is
     abandoned rather than let a runaway repeat count exhaust memory."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "chars")
 
     def __init__(self) -> None:
         self.items: list[Any] = []
+        self.chars = 0
 
     def _check(self) -> None:
         if len(self.items) > MAX_PIPE_ITEMS:
             self.items = []
             raise ParseAbort(f"pipeline stage output exceeds {MAX_PIPE_ITEMS} lines; command abandoned")
+        if self.chars > MAX_PIPE_CHARS:
+            self.items = []
+            raise ParseAbort(f"pipeline stage output exceeds {MAX_PIPE_CHARS} bytes; command abandoned")
 
     def __call__(self, text: str) -> None:
         self.items.append(text)
-        if len(self.items) > MAX_PIPE_ITEMS:
+        self.chars += len(text)
+        if len(self.items) > MAX_PIPE_ITEMS or self.chars > MAX_PIPE_CHARS:
             self._check()
 
     def push(self, addr: int, var: str | None = None) -> None:
@@ -155,6 +161,7 @@ class Session:
         self.options: dict[str, bool] = {"autowrap": False, "repeatlast": False}
         self.last_stmt: Statement | None = None
         self.string_depth = 0            # run_string inside run_string (::eval, ::grep)
+        self.current_line = ""           # the input line running, for internal-error reports
         self.string_overflow = False     # that went too deep: unwind every level
         self.status = DCMD_OK
         self._sym_cache: dict[tuple[int, int], str | None] = {}
@@ -300,6 +307,10 @@ class Session:
             fd, report = tempfile.mkstemp(prefix="kdb-internal-", suffix=".txt")
             with os.fdopen(fd, "w") as f:
                 f.write(f"kdb {__version__} internal error in {what}\n")
+                f.write(f"command: {self.current_line!r}\n")
+                dump = getattr(self.target, "dump", None)
+                if dump is not None:
+                    f.write(f"dump: {dump.path}\n")
                 f.write("".join(traceback.format_exception(exc)))
         except OSError:
             report = None
@@ -348,6 +359,7 @@ class Session:
 
     def run_line(self, line: str, src: InputSource) -> RunResult:
         """Parse and run every statement of one input line."""
+        self.current_line = line     # for internal-error reports
         result = self._run_line(line, src)
         if self.structured is not None and line.strip():
             self.out.nlflush()

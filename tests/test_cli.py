@@ -91,7 +91,12 @@ def test_internal_error_is_one_line(tmp_path):
     r = run(["-e", "::buggy; 1=D"], env={"KDB_MODULE_PATH": str(tmp_path)})
     assert "Traceback" not in r.stderr
     assert r.stderr.startswith("kdb: internal error in ::buggy: ZeroDivisionError")
+    assert r.stderr.count("\n") == 1
     assert r.stdout.strip() == "1"
+    report = r.stderr.split("(report: ")[1].split(")")[0]
+    text = open(report).read()
+    os.unlink(report)
+    assert "command: '::buggy; 1=D'" in text and "Traceback" in text and "1 // 0" in text
 
 
 SEED = """\

@@ -59,6 +59,27 @@ def test_thousands_of_statements_and_a_megabyte_line():
     assert code == 0 and len(out) > 1 << 20
 
 
+def test_an_endless_line_into_a_pipe_is_abandoned_at_the_byte_limit(monkeypatch):
+    import kdb.session as session_mod
+    monkeypatch.setattr(session_mod, "MAX_PIPE_CHARS", 1_000_000)
+    errors: list[str] = []
+    s = Session(open_dump("jurassic"), write=lambda t: None, write_err=errors.append)
+    assert s.run_string("41=777777777777777c | ::map .\n").parse_error
+    assert errors == ["kdb: pipeline stage output exceeds 1000000 bytes; command abandoned\n"]
+
+
+def test_unwrapped_lines_reach_the_sink_in_pieces():
+    from kdb.iob import MAX_LINE, OutputBuffer
+    chunks: list[str] = []
+    out = OutputBuffer(chunks.append, is_pipe=True)
+    for _ in range(5 * MAX_LINE):
+        out.item("x")
+    out.ws(3 * MAX_LINE + 5)
+    out.nl()
+    assert "".join(chunks) == "x" * 5 * MAX_LINE + " " * (3 * MAX_LINE + 5) + "\n"
+    assert max(map(len, chunks)) <= 2 * MAX_LINE + 1
+
+
 def test_runaway_pipeline_stage_is_abandoned_not_unbounded(monkeypatch):
     import kdb.session as session_mod
     monkeypatch.setattr(session_mod, "MAX_PIPE_ITEMS", 5000)
@@ -90,6 +111,8 @@ LONG_RUNNING = [
     ",ffffffffffff::ps -f ! cat",
     "=" + "K" * 50 + ";" + "::walk thread | ::findstack -v; " * 2 + ",ffffffffffff::echo x",
     "1=" + "8" * 9 + "K",
+    "41=777777777777777c",                         # one endless line (used to be a MemoryError)
+    "41=777777777777777c | ::map .",               # the same into a pipe
 ]
 
 

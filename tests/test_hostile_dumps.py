@@ -24,7 +24,7 @@ from kdb.kernel import KernelTarget
 from kdb.limits import Limits
 from kdb.loader import DumpError, build_dump, load_dump
 from kdb.session import Session
-from test_loader import minimal, paths
+from test_loader import minimal, mutate, paths
 
 ROOT = Path(__file__).parent.parent
 LIMITS = Limits(max_depth=40, max_string=300)   # small, so the fuzz reaches them
@@ -81,24 +81,6 @@ def run_battery(dump) -> None:
     assert not any("internal error" in e for e in err), err
     assert not any(c in text for c in "\x1b\x07\x00\x9b"), "raw control byte in the output"
     assert len(text) < 5_000_000
-
-
-def mutate(d: dict, mutations) -> dict:
-    for path, value, op in mutations:
-        parent = d
-        try:
-            for k in path[:-1]:
-                parent = parent[k]
-            key = path[-1]
-            if op == "set":
-                parent[key] = value
-            elif op == "del":
-                del parent[key]
-            elif isinstance(parent, list):
-                parent.append(copy.deepcopy(parent[key]))      # duplicate addresses
-        except (KeyError, IndexError, TypeError):
-            continue
-    return d
 
 
 def load_both(d: dict):

@@ -179,15 +179,9 @@ def paths(node, prefix=()):
             yield from paths(v, prefix + (i,))
 
 
-BASE = generate(3, 12, 2, panic=True)
-ALL_PATHS = [p for p in paths(BASE) if p]
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), SCALARS, st.sampled_from(["set", "del", "dup"])),
-                min_size=1, max_size=4))
-def test_mutated_dumps_load_or_are_refused(mutations):
-    d = copy.deepcopy(BASE)
+def mutate(d: dict, mutations) -> dict:
+    """Apply (path, value, op) mutations to D: op "set" a value, "del" a key or
+    item, "dup" append a copy of a list item (so its addresses repeat)."""
     for path, value, op in mutations:
         parent = d
         try:
@@ -202,6 +196,18 @@ def test_mutated_dumps_load_or_are_refused(mutations):
                 parent.append(copy.deepcopy(parent[key]))
         except (KeyError, IndexError, TypeError):
             continue
+    return d
+
+
+BASE = generate(3, 12, 2, panic=True)
+ALL_PATHS = [p for p in paths(BASE) if p]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), SCALARS, st.sampled_from(["set", "del", "dup"])),
+                min_size=1, max_size=4))
+def test_mutated_dumps_load_or_are_refused(mutations):
+    d = mutate(copy.deepcopy(BASE), mutations)
     slow = fast = None
     try:
         build_dump(copy.deepcopy(d), "m.json")

@@ -41,6 +41,7 @@ import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from kdb.loader import DumpError  # noqa: E402
+from test_loader import paths  # noqa: E402
 
 ROOT = Path(__file__).parent.parent
 _NOT_TEXT = re.compile(r"0x[0-9a-fA-F]*|\d{4}-\d\d-\d\dT.*")
@@ -49,15 +50,8 @@ _CODE_KEYS = {"stack", "start", "pc", "resume", "state", "type", "kind", "status
               "boot_time", "dump", "content", "isa", "machine"}
 
 
-def _string_slots(node, path=()):
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _string_slots(v, path + (k,))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _string_slots(v, path + (i,))
-    elif isinstance(node, str):
-        yield path
+def _string_slots(d):
+    return [p for p in paths(d) if p and isinstance(_get(d, p), str)]
 
 
 def _set(d, path, value):
