@@ -1163,6 +1163,9 @@ def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None) ->
         return _Builder(path).build(top, procs)
 
 
+FROZEN_SLACK = 200_000   # objects left frozen by released dumps before a collection
+
+
 def release_dump(dump: Dump | None = None, *, collect: bool = True) -> None:
     """Free DUMP (no longer used) and any other dropped dump.
 
@@ -1170,11 +1173,14 @@ def release_dump(dump: Dump | None = None, *, collect: bool = True) -> None:
     session over millions of objects never pays for scanning them, and its
     processes and threads are untracked structs in reference cycles; a
     process that loads many dumps one after another (triage, fuzzing) calls
-    this after each, or its memory grows with every dump (COLLECT=False
-    only unlinks, leaving the frozen remainder to a later call)."""
+    this after each, or its memory grows with every dump.
+
+    Unlinking frees the processes and threads at once; what else the dump
+    held waits for a full collection (13 ms even for a small dump), which
+    COLLECT=False defers until FROZEN_SLACK objects have piled up."""
     if dump is not None:
         dump.break_cycles()
-    if collect:          # a full collection: batch it when releasing many small dumps
+    if collect or gc.get_freeze_count() > FROZEN_SLACK:
         gc.unfreeze()
         gc.collect()
 

@@ -390,10 +390,11 @@ class Dump:
     symbols: "Any" = None     # kdb.symbols.SymbolTable
 
     def break_cycles(self) -> None:
-        """Unlink threads from their processes. Processes and threads are
-        untracked by the collector (they are many), so the cycle between a
-        thread and its process is invisible to it: a dump that is dropped
-        must be unlinked or its processes and threads are never freed."""
+        """Take a dropped dump apart. Processes and threads are untracked by
+        the collector (they are many), so the cycle between a thread and its
+        process is invisible to it: a dump that is dropped must be unlinked
+        or its processes and threads are never freed. The dump is empty
+        afterwards."""
         for t in self.threads:
             t.proc = None
             t.frames_cache = None
@@ -401,3 +402,11 @@ class Dump:
             p.threads = []
             p.zone = None
             p.resolver = None
+        for n in self.devnode_by_addr.values():
+            n.parent = None
+        # and empty the dump itself: whatever still points at it (a target,
+        # a cached session) then holds an empty shell, not the whole dump
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if isinstance(value, (list, dict)):
+                value.clear()

@@ -291,12 +291,12 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     try:
         dump = open_dump(path, limits=limits).dump
     except KdbError as e:
-        release_dump()
+        release_dump(collect=False)
         return {"dump": path, "error": str(e)}
     try:
         return analyse(dump)
     finally:
-        release_dump(dump)      # one process analyses many dumps: keep its memory flat
+        release_dump(dump, collect=False)    # one process, many dumps: keep its memory flat
 
 
 def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> list[dict[str, Any]]:
