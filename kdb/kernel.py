@@ -186,11 +186,12 @@ def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file:
     return value
 
 
-def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None) -> KernelTarget:
+def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None,
+              freeze: bool = True) -> KernelTarget:
     """Load a dump by path or bundled name, within LIMITS (default: from the
-    environment); :class:`DumpError` if it is invalid."""
+    environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump."""
     path = resolve_dump_path(spec)
-    dump = load_dump(path, limits=limits)
+    dump = load_dump(path, limits=limits, freeze=freeze)
     return KernelTarget(dump, kmdb=kmdb)
 
 

@@ -1100,11 +1100,15 @@ def read_json(path: str, limits: Limits | None = None) -> Any:
     return data
 
 
-def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None = None) -> Dump:
+def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None = None,
+              freeze: bool = True) -> Dump:
     """Load and validate a dump file; raise :class:`DumpError` if it breaks a rule.
 
     LIMITS (default: from the environment) bound the file size, nesting and
-    string length; MAX_BYTES, if given, overrides the size limit.
+    string length; MAX_BYTES, if given, overrides the size limit. FREEZE
+    (the default, for a session) keeps the model out of later collections;
+    a process that loads dump after dump passes False and calls
+    :func:`release_dump` after each.
 
     The fast path decodes processes and threads straight into typed structs
     (msgspec, in C); anything it refuses goes through the field-by-field
@@ -1113,16 +1117,17 @@ def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None 
     limits = limits or Limits.from_env()
     if max_bytes is not None:
         limits = attrs.evolve(limits, max_bytes=max_bytes)
-    return load_bytes(_read_bytes(path, limits.max_bytes), path, limits)
+    return load_bytes(_read_bytes(path, limits.max_bytes), path, limits, freeze=freeze)
 
 
-def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None) -> Dump:
+def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, *,
+               freeze: bool = True) -> Dump:
     """Load and validate a dump from its bytes RAW (named PATH in messages)."""
     limits = limits or Limits()
     if len(raw) > limits.max_bytes:
         raise DumpError("$", f"more than the limit of {limits.max_bytes} bytes ({Limits.hint('max_bytes')})",
                         path)
-    with _building(path):
+    with _building(path, freeze):
         try:
             sections = _SECTIONS_DECODER.decode(raw)
             if "procs" not in sections or any(k not in TOP_KEYS and not k.startswith("x_")
@@ -1135,7 +1140,7 @@ def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None) -
             procs = _PROCS_DECODER.decode(sections["procs"])
             data = {k: msgspec.json.decode(v) for k, v in sections.items() if k != "procs"}
         except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError, UnicodeDecodeError):
-            return build_dump(parse_json(raw, path), path, limits)
+            return build_dump(parse_json(raw, path), path, limits, freeze=freeze)
         for k, v in data.items():       # the notes too, as the slow path would
             check_shape(v, limits, f"$.{k}")
         data = {k: v for k, v in data.items() if not k.startswith("x_")}
@@ -1147,9 +1152,10 @@ class _SlowPath(Exception):
     pass
 
 
-def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None) -> Dump:
+def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None, *,
+               freeze: bool = True) -> Dump:
     """Validate parsed JSON field by field (within LIMITS) and build the model."""
-    with _building(path):
+    with _building(path, freeze):
         check_shape(data, limits or Limits())
         top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
         plist = lst(top["procs"], "$.procs")
@@ -1163,30 +1169,25 @@ def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None) ->
         return _Builder(path).build(top, procs)
 
 
-FROZEN_SLACK = 200_000   # objects left frozen by released dumps before a collection
-
-
 def release_dump(dump: Dump | None = None, *, collect: bool = True) -> None:
-    """Free DUMP (no longer used) and any other dropped dump.
+    """Free DUMP, which is no longer used.
 
-    A loaded model is frozen out of collections (``gc.freeze``) so that a
-    session over millions of objects never pays for scanning them, and its
-    processes and threads are untracked structs in reference cycles; a
-    process that loads many dumps one after another (triage, fuzzing) calls
-    this after each, or its memory grows with every dump.
-
-    Unlinking frees the processes and threads at once; what else the dump
-    held waits for a full collection (13 ms even for a small dump), which
-    COLLECT=False defers until FROZEN_SLACK objects have piled up."""
+    Its processes and threads are untracked by the collector (they are
+    many) and in cycles, so the dump is taken apart here: a process that
+    loads many dumps one after another (triage, fuzzing) calls this after
+    each, or its memory grows with every dump (0.66 MB for each jurassic).
+    Such a process loads with ``freeze=False`` and passes COLLECT=False:
+    the collector then reclaims the rest as it goes. A frozen dump needs
+    COLLECT (unfreeze and a full collection, 13 ms even for a small dump)."""
     if dump is not None:
         dump.break_cycles()
-    if collect or gc.get_freeze_count() > FROZEN_SLACK:
+    if collect:
         gc.unfreeze()
         gc.collect()
 
 
 @contextlib.contextmanager
-def _building(path: str) -> Iterator[None]:
+def _building(path: str, freeze: bool = True) -> Iterator[None]:
     """Build a model with the collector off (millions of acyclic objects),
     errors named after PATH, and the finished model frozen out of later
     collections. A build that fails leaves nothing frozen."""
@@ -1194,7 +1195,8 @@ def _building(path: str) -> Iterator[None]:
     gc.disable()
     try:
         yield
-        gc.freeze()
+        if freeze:
+            gc.freeze()
     except DumpError as e:
         e.file = path
         raise

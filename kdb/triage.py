@@ -289,7 +289,7 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     from kdb.kernel import open_dump
     from kdb.loader import release_dump
     try:
-        dump = open_dump(path, limits=limits).dump
+        dump = open_dump(path, limits=limits, freeze=False).dump
     except KdbError as e:
         release_dump(collect=False)
         return {"dump": path, "error": str(e)}
