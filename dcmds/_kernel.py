@@ -5,7 +5,7 @@ Not a debugger module itself (the leading underscore keeps the loader away).
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
 from kdb.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
@@ -25,18 +25,28 @@ def kdump(call: Call) -> Dump:
     return dump
 
 
+T = TypeVar("T")
+
+
+def entity_at(index: Mapping[int, T], addr: int, ctype: str) -> T:
+    """The entity at ADDR in INDEX, or mdb's read failure for a CTYPE there."""
+    x = index.get(addr)
+    if x is None:
+        raise CmdError(f"failed to read {ctype} at {addr:x}: no mapping for address")
+    return x
+
+
+def at_address_or_all(call: Call, index: Mapping[int, T], everything: list[T], ctype: str) -> list[T]:
+    """A dcmd's subjects: the CTYPE at its address if it has one, else all of them."""
+    return [entity_at(index, call.addr, ctype)] if call.addrspec else everything
+
+
 def thread_at(dump: Dump, addr: int) -> Thread:
-    t = dump.thread_by_addr.get(addr)
-    if t is None:
-        raise CmdError(f"failed to read kthread_t at {addr:x}: no mapping for address")
-    return t
+    return entity_at(dump.thread_by_addr, addr, "kthread_t")
 
 
 def proc_at(dump: Dump, addr: int) -> Proc:
-    p = dump.proc_by_addr.get(addr)
-    if p is None:
-        raise CmdError(f"failed to read proc_t at {addr:x}: no mapping for address")
-    return p
+    return entity_at(dump.proc_by_addr, addr, "proc_t")
 
 
 def current_thread(call: Call) -> Thread:

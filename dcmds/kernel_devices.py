@@ -9,7 +9,7 @@ from kdb.errors import CmdError
 from kdb.model import DevNode, Dump, Major
 from kdb.modapi import DCMD_USAGE, Call, Module, Walk
 
-from kdb.dcmds._kernel import kdump
+from kdb.dcmds._kernel import entity_at, kdump
 
 module = Module("genunix", targets=("kernel",))
 
@@ -110,10 +110,7 @@ def walk_devinfo(walk: Walk):
     dump = walk.target.dump
     roots = dump.devinfo
     if walk.addr is not None:
-        node = dump.devnode_by_addr.get(walk.addr)
-        if node is None:
-            raise CmdError(f"failed to read dev_info at {walk.addr:x}: no mapping for address")
-        roots = [node]
+        roots = [entity_at(dump.devnode_by_addr, walk.addr, "dev_info")]
     return (n.addr for r in roots for n in _preorder(r))
 
 
@@ -194,9 +191,7 @@ def prtconf(call: Call) -> int | None:
     if rest:
         return DCMD_USAGE
     if call.addrspec:
-        node = dump.devnode_by_addr.get(call.addr)
-        if node is None:
-            raise CmdError(f"failed to read dev_info at {call.addr:x}: no mapping for address")
+        node = entity_at(dump.devnode_by_addr, call.addr, "dev_info")
         if o["p"]:
             chain = []
             n: DevNode | None = node

@@ -10,8 +10,8 @@ from kdb.errors import CmdError
 from kdb.model import PS_CHAR, Proc, Thread
 from kdb.modapi import DCMD_USAGE, Call, Module, Walk
 
-from kdb.dcmds._kernel import (TS_NAMES, findstack, is_kernel_thread, kdump, lower_indent, proc_at,
-                           thread_at, thread_desc)
+from kdb.dcmds._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
+                               proc_at, thread_at, thread_desc)
 
 module = Module("genunix", targets=("kernel",))
 
@@ -57,10 +57,7 @@ def walk_thread(walk: Walk):
     dump = walk.target.dump
     if walk.addr is None:
         return (t.addr for t in dump.threads)
-    p = dump.proc_by_addr.get(walk.addr)
-    if p is None:
-        raise CmdError(f"failed to read proc at {walk.addr:x}: no mapping for address")
-    return (t.addr for t in p.threads)
+    return (t.addr for t in proc_at_walk(dump, walk.addr).threads)
 
 
 # ---------------------------------------------------------------------------
@@ -376,8 +373,6 @@ def walk_lwp(walk: Walk):
 
 
 def proc_at_walk(dump: Any, addr: int) -> Proc:
-    p = dump.proc_by_addr.get(addr)
-    if p is None:
-        raise CmdError(f"failed to read proc at {addr:x}: no mapping for address")
-    return p
+    """The process a walker starts at (mdb's walkers say "proc", not "proc_t")."""
+    return entity_at(dump.proc_by_addr, addr, "proc")
 

@@ -13,7 +13,7 @@ from kdb.model import Cpu, Dump
 from kdb.modapi import DCMD_USAGE, Call, Module, Walk
 from kdb.printf import safe_text
 
-from kdb.dcmds._kernel import fmt_age, kdump
+from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
 
 module = Module("genunix", targets=("kernel",))
 krtld = Module("krtld", targets=("kernel",))
@@ -180,13 +180,7 @@ def cpuinfo(call: Call) -> int | None:
     o, rest = call.getopts({"v": bool})
     if rest:
         return DCMD_USAGE
-    if call.addrspec:
-        cpu = dump.cpu_by_addr.get(call.addr)
-        if cpu is None:
-            raise CmdError(f"failed to read cpu_t at {call.addr:x}: no mapping for address")
-        cpus = [cpu]
-    else:
-        cpus = dump.cpus
+    cpus = at_address_or_all(call, dump.cpu_by_addr, dump.cpus, "cpu_t")
     if call.hdrspec and not call.pipe_out:
         call.printf("%<u>%3s %-?s %3s %4s %4s %3s %4s %5s %-6s %-?s %s%</u>\n", "ID", "ADDR",
                     "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", "THREAD", "PROC")
@@ -395,13 +389,7 @@ def zone(call: Call) -> int | None:
     o, rest = call.getopts({"v": bool})
     if rest:
         return DCMD_USAGE
-    if call.addrspec:
-        z = dump.zone_by_addr.get(call.addr)
-        if z is None:
-            raise CmdError(f"failed to read zone_t at {call.addr:x}: no mapping for address")
-        zones = [z]
-    else:
-        zones = dump.zones
+    zones = at_address_or_all(call, dump.zone_by_addr, dump.zones, "zone_t")
     if call.hdrspec and not call.pipe_out:
         if o["v"]:
             call.printf("%<u>%?s %4s %-13s %-19s %-8s %-5s %7s %s%</u>\n", "ADDR", "ID", "STATUS", "NAME",

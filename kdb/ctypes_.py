@@ -253,6 +253,12 @@ class TypeSystem:
                     raise CmdError(f"duplicate name detected: {mname}")
                 seen.add(mname)
             r = mtype.resolve()
+            inner = r
+            while inner.kind == "array" and inner.target is not None:
+                inner = inner.target.resolve()
+            if inner.kind in ("struct", "union") and not inner.complete:
+                # C forbids it, and a struct holding itself would have no size
+                raise CmdError(f"member {mname or '<anonymous>'} has incomplete type {inner.name}")
             a = max(1, r.align)
             align = max(align, a)
             if kind == "union":

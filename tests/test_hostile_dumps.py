@@ -230,3 +230,14 @@ def test_unreadable_stacks_print_their_reason_and_the_output_goes_on():
     out.clear()
     s.run_string("::stacks\n")
     assert "                 thread not in memory\n" in "".join(out)
+
+
+def test_a_struct_that_holds_itself_is_refused():
+    """Found by the atheris loader harness: an anonymous member of the struct's
+    own type made member lookup recurse without end."""
+    d = nodes({0x1000: 0x1000})
+    d["types"][0] = "struct node { struct node ; int value; }"
+    d["objects"] = [{"addr": "0x1000", "type": "node_t", "value": {"value": 1}}]
+    with pytest.raises(DumpError) as e:
+        KernelTarget(build_dump(d, "self.json"))
+    assert e.value.path == "$.types[0]" and "incomplete type struct node" in e.value.rule
