@@ -12,9 +12,9 @@ from kdb.modapi import DCMD_USAGE, Call, Module
 
 module = Module("kdb", builtin=True)
 
-# legacy adb macro names mapped to dcmds (mdb_macalias.c)
 MAX_MACRO_BYTES = 16 << 20     # a macro file larger than this is refused, not read
 
+# legacy adb macro names mapped to dcmds (mdb_macalias.c)
 MACRO_ALIASES = {
     "msgbuf": "::msgbuf",
     "threadlist": "::threadlist -v",

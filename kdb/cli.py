@@ -68,11 +68,11 @@ def parse_args(argv: list[str]) -> Options:
     """getopt-style parsing, like mdb's: ``-e`` takes the next word, whatever it is."""
     import getopt
 
-    from kdb.limits import OPTION_ATTRS, parse_size
+    from kdb.limits import GETOPT_LONG, OPTION_ATTRS, parse_size
     try:
         pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
                                         ["kmdb", "no-shell", "format=", "help", "version", "vi",
-                                         "max-dump-bytes=", "max-depth=", "max-string="])
+                                         *GETOPT_LONG])
     except getopt.GetoptError as e:
         raise UsageError(str(e)) from None
     o = Options()

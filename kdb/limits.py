@@ -72,8 +72,8 @@ class Limits:
         raise KeyError(attr)
 
 
-def long_string_possible(raw: bytes, limit: int, start: int = 0, end: int | None = None) -> bool:
-    """Whether RAW[START:END] (JSON text) may hold a string longer than LIMIT characters.
+def long_string_possible(raw: bytes, limit: int) -> bool:
+    """Whether RAW (JSON text) may hold a string longer than LIMIT characters.
 
     Cheap and conservative, so the fast path need not look at every string:
     a string of more than LIMIT characters spans more than LIMIT bytes, so it
@@ -82,10 +82,9 @@ def long_string_possible(raw: bytes, limit: int, start: int = 0, end: int | None
     with one ``find`` each; False means no such string can exist, True means
     the caller must look precisely.
     """
-    end = len(raw) if end is None else end
     block = max(limit // 2, 1)
-    pos = start - start % block + (block if start % block else 0)
-    while pos + block <= end:
+    pos = 0
+    while pos + block <= len(raw):
         q = raw.find(b'"', pos, pos + block)
         if q < 0 or (q > 0 and raw[q - 1] == 0x5C):
             return True
@@ -95,7 +94,9 @@ def long_string_possible(raw: bytes, limit: int, start: int = 0, end: int | None
 
 #: command-line option -> Limits attribute
 OPTION_ATTRS = {opt: attr for attr, opt, _var in Limits.KNOBS}
-OPTIONS_USAGE = "[--max-dump-bytes N] [--max-depth N] [--max-string N]"
+OPTIONS_USAGE = " ".join(f"[{opt} N]" for opt in OPTION_ATTRS)
+#: the same, as getopt long options
+GETOPT_LONG = [opt[2:] + "=" for opt in OPTION_ATTRS]
 
 
 def take_option(args: list[str], i: int, given: dict[str, int]) -> int:

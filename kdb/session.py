@@ -447,15 +447,9 @@ class Session:
         """For ``pipeline ! command`` with the real stdout: start the shell now so
         output streams into it (memory stays flat, ``! head`` ends the command).
         None where the output must be captured instead (no stdout descriptor)."""
-        if self.kmdb:
-            raise ParseAbort("shell escape facility not available in kmdb")
-        if not self.shell_allowed:
-            raise ParseAbort("shell escapes are disabled (--no-shell)")
+        shell = self._shell_ready()
         if self.stdout_fd is None:
             return None
-        shell = os.environ.get("SHELL") or "/bin/sh"
-        self.out.nlflush()
-        self.flush_stdout()
         try:
             return subprocess.Popen([shell, "-c", command], stdin=subprocess.PIPE)
         except OSError as e:
@@ -474,7 +468,8 @@ class Session:
 
         status = DCMD_OK
         try:
-            status = self.run_pipeline(attrs.evolve(st, sink=None), final=OutputBuffer(write, cols=DEFAULT_COLS))
+            status = self.run_pipeline(attrs.evolve(st, sink=None),
+                                       final=OutputBuffer(write, cols=DEFAULT_COLS))
         except ShellSinkClosed:
             pass
         finally:
@@ -695,16 +690,21 @@ class Session:
     # ------------------------------------------------------------------
     # shell escapes
     # ------------------------------------------------------------------
-    def shell(self, command: str, *, capture: bool = False,
-              stdin_text: str | None = None) -> str | None:
-        """Run ``$SHELL -c command``; its output goes straight to stdout."""
+    def _shell_ready(self) -> str:
+        """The shell for an escape, once escapes are allowed and kdb's own
+        output so far is out (the shell writes to the same stdout)."""
         if self.kmdb:
             raise ParseAbort("shell escape facility not available in kmdb")
         if not self.shell_allowed:
             raise ParseAbort("shell escapes are disabled (--no-shell)")
-        shell = os.environ.get("SHELL") or "/bin/sh"
         self.out.nlflush()
         self.flush_stdout()
+        return os.environ.get("SHELL") or "/bin/sh"
+
+    def shell(self, command: str, *, capture: bool = False,
+              stdin_text: str | None = None) -> str | None:
+        """Run ``$SHELL -c command``; its output goes straight to stdout."""
+        shell = self._shell_ready()
         inherit = not capture and self.stdout_fd is not None
         try:
             proc = subprocess.run(

@@ -291,7 +291,6 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     try:
         dump = open_dump(path, limits=limits, freeze=False).dump
     except KdbError as e:
-        release_dump(collect=False)
         return {"dump": path, "error": str(e)}
     try:
         return analyse(dump)
