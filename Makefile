@@ -32,7 +32,7 @@ golden: $(STAMP)
 	$(BIN)/python tests/regen_golden.py
 
 docs: $(STAMP)
-	$(BIN)/python -m kdb.docgen > docs/dcmds.md
+	$(BIN)/python -m kdb.apps.docgen > docs/dcmds.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCHFLAGS)

@@ -5,7 +5,7 @@
     make bench BENCHFLAGS=--big         # and 1,000,000 threads
     python benchmarks/run.py --runs 5 --sizes 10000,100000 [--big] [--no-append]
 
-Dumps come from the seeded generator (``kdb.gen``, seed 42) and are cached in
+Dumps come from the seeded generator (``kdb.tools.gen``, seed 42) and are cached in
 ``benchmarks/data/``. Each command runs once to warm the file cache and the
 bytecode cache, then ``--runs`` times; the table gives medians of wall time
 and the peak RSS of each process (from ``wait4``). Results are printed and
@@ -98,7 +98,7 @@ def make_dump(threads: int) -> Path:
     if not path.exists():
         procs = max(1, threads // 100)
         t0 = time.perf_counter()
-        subprocess.run([PY, "-m", "kdb.gen", "--procs", str(procs), "--threads", str(threads),
+        subprocess.run([PY, "-m", "kdb.tools.gen", "--procs", str(procs), "--threads", str(threads),
                         "--seed", "42", "-o", str(path)], check=True, env=env())
         print(f"  generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f}s", flush=True)
@@ -118,9 +118,9 @@ def completion_latency(dump: Path, samples: int = 15) -> float:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from kdb.completion import MdbCompleter
-    from kdb.kernel import open_dump
-    from kdb.session import Session
+    from kdb.ui.completion import MdbCompleter
+    from kdb.target.kernel import open_dump
+    from kdb.engine.session import Session
 
     session = Session(open_dump(str(dump)), write=lambda s: None, write_err=lambda s: None)
     completer = MdbCompleter(session)

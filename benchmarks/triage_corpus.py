@@ -2,7 +2,7 @@
 
     python benchmarks/triage_corpus.py [--count 200] [--jobs 2] [--runs 3]
 
-Writes COUNT dumps drawn from kdb.corpus's bug templates into a temporary
+Writes COUNT dumps drawn from kdb.tools.corpus's bug templates into a temporary
 directory, runs `kdb triage --format json` over it serially and in
 parallel, checks that both give exactly one bucket per template, and
 prints the best wall time of each. Figures go in benchmarks/RESULTS.md by hand.
@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-from kdb.corpus import TEMPLATES, make_corpus
+from kdb.tools.corpus import TEMPLATES, make_corpus
 
 
 def triage(directory: str, jobs: int) -> tuple[float, dict]:

@@ -1,5 +1,11 @@
-"""Bundled debugger modules (kdb's dmods): one topic per file.
+"""Bundled debugger modules (kdb's dmods), grouped the way mdb groups them.
+
+* ``core/``: the debugger's own built-ins (module ``kdb``): formats,
+  expressions, help, variables, session settings, C types;
+* ``genunix/``: the kernel's generic dcmds and walkers (module ``genunix``,
+  and ``krtld`` for the module list), loaded when a dump is open.
 
 Every file defines a :class:`kdb.modapi.Module` and registers its dcmds and
-walkers on it. The session loads them all at start; see ``kdb/modapi.py``.
+walkers on it; the session loads them all at start (docs/modules.md).
+Files and folders whose names start with ``_`` hold shared helpers.
 """

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
-from kdb.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
+from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
 from kdb.modapi import Call
 from kdb.numbers import numtostr
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from kdb.cli import main
+from kdb.apps.cli import main
 
 sys.exit(main())

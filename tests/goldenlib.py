@@ -49,8 +49,8 @@ def parse(path: Path) -> dict[str, Any]:
 
 
 def run_inprocess(argv: list[str], stdin: str | None, env: dict[str, str] | None = None) -> tuple[str, str, int]:
-    """Run ``kdb.cli.main`` with captured stdio (no terminal)."""
-    from kdb import cli
+    """Run ``kdb.apps.cli.main`` with captured stdio (no terminal)."""
+    from kdb.apps import cli
     out, err = io.StringIO(), io.StringIO()
     old_stdin = sys.stdin
     old_env = {k: os.environ.get(k) for k in (env or {})}

@@ -132,9 +132,9 @@ def test_ddi_prop_walk_counts_in_seconds():
 
 
 def test_kmdb_prompt():
-    from kdb.console import prompt_for
-    from kdb.kernel import open_dump
-    from kdb.session import Session
+    from kdb.ui.console import prompt_for
+    from kdb.target.kernel import open_dump
+    from kdb.engine.session import Session
     s = Session(open_dump("jurassic", kmdb=True), kmdb=True, pname="kmdb")
     assert prompt_for(s) == "[12]> "
     assert prompt_for(Session()) == "> "
@@ -209,7 +209,7 @@ def test_a_read_only_dump_opens_and_is_never_modified(tmp_path):
     import shutil
     import stat
 
-    from kdb.kernel import bundled_dumps
+    from kdb.target.kernel import bundled_dumps
     dump = tmp_path / "deadlock.json"
     shutil.copyfile(bundled_dumps()["deadlock"], dump)
     dump.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from kdb.completion import SymbolIndex, complete
-from kdb.kernel import open_dump
-from kdb.session import Session
+from kdb.ui.completion import SymbolIndex, complete
+from kdb.target.kernel import open_dump
+from kdb.engine.session import Session
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_prompt_toolkit_adapter(session):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from kdb.completion import MdbCompleter
+    from kdb.ui.completion import MdbCompleter
     c = MdbCompleter(session)
     got = list(c.get_completions(Document("::major2"), CompleteEvent(completion_requested=True)))
     assert [x.text for x in got] == ["major2name"] and got[0].start_position == -6

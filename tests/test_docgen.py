@@ -2,17 +2,17 @@
 
 from pathlib import Path
 
-from kdb.docgen import render
+from kdb.apps.docgen import render
 
 
 def test_dcmd_reference_is_current():
     path = Path(__file__).parent.parent / "docs" / "dcmds.md"
     assert path.read_text(encoding="utf-8") == render(), \
-        "docs/dcmds.md is stale: run `make docs` (python -m kdb.docgen > docs/dcmds.md)"
+        "docs/dcmds.md is stale: run `make docs` (python -m kdb.apps.docgen > docs/dcmds.md)"
 
 
 def test_every_dcmd_has_usage_and_description():
-    from kdb.docgen import _registry
+    from kdb.apps.docgen import _registry
     reg = _registry()
     for d in reg.all_dcmds():
         assert d.descr, d.name

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kdb.errors import QuitSession
-from kdb.session import Session
+from kdb.engine.session import Session
 
 DOCS = Path(__file__).parent.parent / "docs"
 BLOCK = re.compile(r"```kdb-example\n(.*?)```", re.S)
@@ -44,7 +44,7 @@ def test_doc_example(block):
     dump, steps = split(block)
     target = None
     if dump:
-        from kdb.kernel import open_dump
+        from kdb.target.kernel import open_dump
         target = open_dump(dump)
     chunks: list[str] = []
     session = Session(target, write=chunks.append, write_err=chunks.append)

@@ -18,8 +18,8 @@ import pytest
 
 from goldenlib import run_inprocess
 from kdb.errors import QuitSession
-from kdb.kernel import open_dump
-from kdb.session import Session
+from kdb.target.kernel import open_dump
+from kdb.engine.session import Session
 
 KDB = [sys.executable, "-m", "kdb"]
 
@@ -60,7 +60,7 @@ def test_thousands_of_statements_and_a_megabyte_line():
 
 
 def test_an_endless_line_into_a_pipe_is_abandoned_at_the_byte_limit(monkeypatch):
-    import kdb.session as session_mod
+    import kdb.engine.session as session_mod
     monkeypatch.setattr(session_mod, "MAX_PIPE_CHARS", 1_000_000)
     errors: list[str] = []
     s = Session(open_dump("jurassic"), write=lambda t: None, write_err=errors.append)
@@ -69,7 +69,7 @@ def test_an_endless_line_into_a_pipe_is_abandoned_at_the_byte_limit(monkeypatch)
 
 
 def test_unwrapped_lines_reach_the_sink_in_pieces():
-    from kdb.iob import MAX_LINE, OutputBuffer
+    from kdb.output.iob import MAX_LINE, OutputBuffer
     chunks: list[str] = []
     out = OutputBuffer(chunks.append, is_pipe=True)
     for _ in range(5 * MAX_LINE):
@@ -81,7 +81,7 @@ def test_unwrapped_lines_reach_the_sink_in_pieces():
 
 
 def test_runaway_pipeline_stage_is_abandoned_not_unbounded(monkeypatch):
-    import kdb.session as session_mod
+    import kdb.engine.session as session_mod
     monkeypatch.setattr(session_mod, "MAX_PIPE_ITEMS", 5000)
     errors: list[str] = []
     s = Session(open_dump("jurassic"), write=lambda t: None, write_err=errors.append)

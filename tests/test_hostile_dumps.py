@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from kdb.errors import QuitSession
-from kdb.kernel import KernelTarget
+from kdb.target.kernel import KernelTarget
 from kdb.limits import Limits
-from kdb.loader import DumpError, build_dump, load_dump
-from kdb.session import Session
+from kdb.target.dump.load import DumpError, build_dump, load_dump
+from kdb.engine.session import Session
 from test_loader import minimal, mutate, paths
 
 ROOT = Path(__file__).parent.parent

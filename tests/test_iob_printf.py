@@ -1,7 +1,7 @@
 """The output engine's spacing rules and mdb_printf conversions."""
 
-from kdb.iob import OutputBuffer
-from kdb.printf import bitmask_text, mprintf
+from kdb.output.iob import OutputBuffer
+from kdb.output.printf import bitmask_text, mprintf
 
 
 class Env:

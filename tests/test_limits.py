@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from goldenlib import run_inprocess
 from kdb.limits import DEFAULT_MAX_STRING, Limits, long_string_possible, parse_size
-from kdb.loader import DumpError, build_dump, load_dump
+from kdb.target.dump.load import DumpError, build_dump, load_dump
 from test_loader import minimal
 
 
@@ -133,8 +133,8 @@ def test_cli_options_raise_and_lower_limits(tmp_path):
 
 
 def test_check_and_triage_take_the_options(tmp_path, capsys, monkeypatch):
-    from kdb.check import main as check_main
-    from kdb.triage import main as triage_main
+    from kdb.apps.check import main as check_main
+    from kdb.apps.triage import main as triage_main
     d = minimal()
     d["procs"][0]["comm"] = "c" * 3000
     f = write(tmp_path, d)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from kdb.gen import generate
-from kdb.loader import DumpError, build_dump, load_dump
+from kdb.tools.gen import generate
+from kdb.target.dump.load import DumpError, build_dump, load_dump
 
 ROOT = Path(__file__).parent.parent
 JURASSIC = ROOT / "dumps" / "jurassic.json"
@@ -143,7 +143,7 @@ def test_cli_refuses_bad_dump_with_exit_2(tmp_path):
 
 
 def test_kdb_check(tmp_path, capsys):
-    from kdb.check import main
+    from kdb.apps.check import main
     d = minimal()
     d["cpus"][0]["thread"] = "0x1"
     f = tmp_path / "x.json"

@@ -22,7 +22,7 @@ KILLS = 12
 HISTORY_WRITER = r"""
 import sys
 from pathlib import Path
-from kdb.repl import SafeHistory
+from kdb.ui.repl import SafeHistory
 h = SafeHistory(Path(sys.argv[1]), limit=2000)
 h.load_history_strings()
 start = len(h._entries)
@@ -67,7 +67,7 @@ def test_history_survives_sigkill_mid_write(tmp_path):
 
 
 def test_stale_temporary_files_are_removed(tmp_path):
-    from kdb.repl import STALE_TEMP_SECONDS, atomic_write
+    from kdb.ui.repl import STALE_TEMP_SECONDS, atomic_write
     target = tmp_path / "history"
     old = tmp_path / ".history.dead1"
     young = tmp_path / ".history.alive"

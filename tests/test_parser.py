@@ -3,9 +3,9 @@
 import pytest
 
 from kdb.errors import ParseAbort, SyntaxFault
-from kdb.parser import Parser, escape_text, stresc2chr
-from kdb.session import Session
-from kdb.statements import FmtChar, FmtCount, FmtText
+from kdb.lang.parser import Parser, escape_text, stresc2chr
+from kdb.engine.session import Session
+from kdb.lang.statements import FmtChar, FmtCount, FmtText
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ never a Python exception, and never an internal error.
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kdb.errors import QuitSession
-from kdb.session import InputSource, Session
+from kdb.engine.session import InputSource, Session
 
 TOKENS = [
     "1", "0", "ff", "0x10", "0t10", "0i101", "0o7", "e4", "-", "+", "*", "%", "%%", "#", "~",

@@ -19,9 +19,9 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from kdb.errors import PagerQuit
-from kdb.kernel import open_dump
-from kdb.repl import Pager, SafeHistory, make_prompt_session, run_repl
-from kdb.session import Session
+from kdb.target.kernel import open_dump
+from kdb.ui.repl import Pager, SafeHistory, make_prompt_session, run_repl
+from kdb.engine.session import Session
 
 ROOT = Path(__file__).parent.parent
 
@@ -139,7 +139,7 @@ def test_history_is_bounded_atomic_and_tolerates_damage(tmp_path):
 
 
 def test_history_path_follows_xdg(monkeypatch, tmp_path):
-    from kdb.repl import history_path
+    from kdb.ui.repl import history_path
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert history_path() == tmp_path / "kdb" / "history"
     monkeypatch.delenv("XDG_STATE_HOME")
@@ -149,7 +149,7 @@ def test_history_path_follows_xdg(monkeypatch, tmp_path):
 def test_lexer_tokens():
     from pygments.token import Keyword, Name, Number, Operator, String
 
-    from kdb.highlight import MdbLexer
+    from kdb.ui.highlight import MdbLexer
     toks = [(t, v) for t, v in MdbLexer().get_tokens("0t100015::pid2proc | ::walk thread | ::findstack -v\n")]
     assert (Number.Integer, "0t100015") in toks
     assert (Name.Function, "::pid2proc") in toks

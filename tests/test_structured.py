@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from goldenlib import run_inprocess
-from kdb.structured import check_record, render_doc
+from kdb.output.structured import check_record, render_doc
 
 COMMANDS = ["::ps", "::pgrep devfsadm", "0t100015::pid2proc", "::thread", "::threadlist",
             "::walk thread | ::findstack -v", "::stacks", "::status", "::msgbuf", "::cpuinfo",

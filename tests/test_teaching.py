@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kdb import exercise
+from kdb.apps import exercise
 
 ROOT = Path(__file__).parent.parent
 SRC = ROOT / "docs" / "exercises" / "jurassic.toml"

@@ -2,9 +2,9 @@
 
 import json
 
-from kdb.loader import build_dump
-from kdb.kernel import KernelTarget
-from kdb.session import Session
+from kdb.target.dump.load import build_dump
+from kdb.target.kernel import KernelTarget
+from kdb.engine.session import Session
 
 EVIL = "\x1b[2J\x1b]0;pwned\x07evil\x9b"
 
@@ -40,7 +40,7 @@ import copy  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kdb.loader import DumpError  # noqa: E402
+from kdb.target.dump.load import DumpError  # noqa: E402
 from test_loader import paths  # noqa: E402
 
 ROOT = Path(__file__).parent.parent

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from kdb.corpus import make_corpus
+from kdb.tools.corpus import make_corpus
 
 
 def triage(*args, cwd=None):

@@ -13,8 +13,8 @@ import atheris
 
 with atheris.instrument_imports():
     from kdb.errors import QuitSession
-    from kdb.kernel import open_dump
-    from kdb.session import InputSource, Session
+    from kdb.target.kernel import open_dump
+    from kdb.engine.session import InputSource, Session
 
 
 class StrictSession(Session):

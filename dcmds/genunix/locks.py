@@ -1,0 +1,182 @@
+"""Locks and wait channels: ``::wchaninfo``, ``::mutex``, ``::rwlock`` and
+the ``wchan`` walker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kdb.errors import CmdError
+from kdb.target.model import Dump, Thread
+from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+
+from kdb.dcmds._kernel import kdump
+
+module = Module("genunix", targets=("kernel",))
+
+# rwlock word bits (illumos rwlock_impl.h)
+RW_HAS_WAITERS, RW_WRITE_WANTED, RW_WRITE_LOCKED = 0x1, 0x2, 0x4
+
+
+def sleepers(dump: Dump) -> dict[int, list[Thread]]:
+    """Wait channel -> threads sleeping on it, in thread order."""
+    out: dict[int, list[Thread]] = {}
+    for t in dump.threads:
+        if t.wchan is not None and t.state == "sleep":
+            out.setdefault(t.wchan, []).append(t)
+    return out
+
+
+def _chan_type(threads: list[Thread]) -> str:
+    kinds = {t.sobj_type for t in threads}
+    if kinds == {"cv"}:
+        return "cond"
+    if kinds == {"sema"}:
+        return "sema"
+    return "??"
+
+
+@module.walker("wchan", "given a wchan, list of blocked threads")
+def walk_wchan(walk: Walk):
+    table = sleepers(walk.target.dump)
+    if walk.addr is None:
+        return iter(sorted(a for a, ts in table.items()
+                           if {t.sobj_type for t in ts} <= {"cv", "sema"}))
+    return (t.addr for t in table.get(walk.addr, []))
+
+
+@module.dcmd("wchaninfo", "?[-v]", "list wait channels",
+             help="List the wait channels (condition variables and semaphores) that\n"
+                  "threads sleep on, with the number of waiters; -v names each waiter\n"
+                  "and its process.",
+             options=(("-v", "list the waiters"),))
+def wchaninfo(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"v": bool})
+    if rest:
+        return DCMD_USAGE
+    table = sleepers(dump)
+    chans = [call.addr] if call.addrspec else sorted(
+        a for a, ts in table.items() if {t.sobj_type for t in ts} <= {"cv", "sema"})
+    if call.hdrspec and not call.pipe_out:
+        if o["v"]:
+            call.printf("%<u>%-?s %4s %8s   %-?s %s%</u>\n", "ADDR", "TYPE", "NWAITERS", "THREAD", "PROC")
+        else:
+            call.printf("%<u>%-?s %4s %8s%</u>\n", "ADDR", "TYPE", "NWAITERS")
+    for a in chans:
+        ts = table.get(a, [])
+        rec = {"addr": a, "type": _chan_type(ts) if ts else "??", "nwaiters": len(ts),
+               "waiters": [{"thread": t.addr, "proc": t.proc.comm} for t in ts]}
+
+        def render(c: Call, r: dict[str, Any]) -> None:
+            if c.pipe_out:
+                c.printf("%p\n", r["addr"])
+                return
+            c.printf("%0?p %4s %8d", r["addr"], r["type"], r["nwaiters"])
+            if o["v"] and r["waiters"]:
+                first, *more = r["waiters"]
+                c.printf(":  %0?p %s\n", first["thread"], first["proc"])
+                for w in more:
+                    c.printf("%33s%0?p %s\n", "", w["thread"], w["proc"])
+            else:
+                c.printf("\n")
+
+        call.emit("wchan", rec, render)
+    return None
+
+
+@module.dcmd("mutex", ":[-f]", "dump out an adaptive or spin mutex",
+             help="Print the kernel mutex at the address: its type, owner (adaptive)\n"
+                  "or held flag and SPLs (spin), and whether threads wait for it.\n"
+                  "-f prints an address that does not hold a valid mutex anyway.",
+             options=(("-f", "force"),))
+def mutex(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"f": bool})
+    if rest or not call.addrspec:
+        return DCMD_USAGE
+    so = dump.sobj_by_addr.get(call.addr)
+    if (so is None or so.type != "mutex") and not o["f"]:
+        raise CmdError(f"{call.addr:x}: invalid adaptive mutex (-f to dump anyway)")
+    waiters = [t.addr for t in dump.threads if t.sobj_type == "mutex" and t.sobj_addr == call.addr]
+    rec = {"addr": call.addr, "mutex_type": so.kind if so is not None and so.type == "mutex" else "adaptive",
+           "owner": so.owner if so is not None and so.type == "mutex" else None,
+           "minspl": so.minspl if so is not None else 0, "oldspl": so.oldspl if so is not None else 0,
+           "waiters": waiters}
+    if call.hdrspec and not call.pipe_out:
+        call.printf("%<u>%?s %5s %?s %6s %6s %7s%</u>\n", "ADDR", "TYPE", "HELD", "MINSPL", "OLDSPL",
+                    "WAITERS")
+
+    def render(c: Call, r: dict[str, Any]) -> None:
+        if r["mutex_type"] == "spin":
+            c.printf("%0?p %5s %?s %6d %6d %7s\n", r["addr"], "spin",
+                     "yes" if r["owner"] else "no", r["minspl"], r["oldspl"], "-")
+            return
+        c.printf("%0?p %5s ", r["addr"], "adapt")
+        if r["owner"]:
+            c.printf("%?p", r["owner"])
+        else:
+            c.printf("%?s", "no")
+        c.printf(" %6s %6s %7s\n", "-", "-", "yes" if r["waiters"] else "no")
+
+    call.emit("mutex", rec, render)
+    return None
+
+
+@module.dcmd("rwlock", ":", "dump out a readers/writer lock",
+             help="Print the readers/writer lock at the address: its owner or reader\n"
+                  "count, its flag bits with their names, and the threads waiting.")
+def rwlock(call: Call) -> int | None:
+    dump = kdump(call)
+    if call.args or not call.addrspec:
+        return DCMD_USAGE
+    so = dump.sobj_by_addr.get(call.addr)
+    if so is None or so.type != "rwlock":
+        raise CmdError(f"{call.addr:x}: not a readers/writer lock of this dump")
+    waiters = [t for t in dump.threads if t.sobj_type == "rwlock" and t.sobj_addr == call.addr]
+    bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
+        (RW_HAS_WAITERS if waiters else 0)
+    rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,
+           # the format does not record which queue a waiter is on: with
+           # write_wanted set the first waiter is the writer, the rest readers
+           "waiters": [{"thread": t.addr, "kind": "W" if i == 0 and so.write_wanted else "R"}
+                       for i, t in enumerate(waiters)]}
+    call.printf("%<u>%?s %16s %-5s %?s%</u>\n", "ADDR", "OWNER/COUNT", "FLAGS", "WAITERS")
+
+    def render(c: Call, r: dict[str, Any]) -> None:
+        if r["writer"]:
+            owner = f"{r['writer']:x}"
+        elif r["readers"]:
+            owner = f"READERS={r['readers']}"
+        else:
+            owner = "-"
+        b = r["bits"]
+        c.printf("%?p %16s  B%c%c%c ", r["addr"], owner, "1" if b & 4 else "0", "1" if b & 2 else "0",
+                 "1" if b & 1 else "0")
+        ws = r["waiters"]
+        if ws:
+            c.printf("%?p (%s)\n", ws[0]["thread"], ws[0]["kind"])
+        else:
+            c.printf("%?s\n", "-")
+        legend = [(4, "WRITE_LOCKED"), (2, "WRITE_WANTED"), (1, "HAS_WAITERS")]
+        shown = [(bit, name) for bit, name in legend if b & bit]
+        marks = lambda upto: "".join("|" if b & bit and bit < upto else " " for bit in (4, 2, 1))  # noqa: E731
+        rest = ws[1:]
+        if shown:
+            line = " " * 36 + "".join("|" if b & bit else " " for bit in (4, 2, 1))
+            if rest:
+                line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
+                rest = rest[1:]
+            c.printf("%s\n", line.rstrip())
+            for bit, name in shown:
+                col = 36 + {4: 0, 2: 1, 1: 2}[bit]
+                line = f"{name} ".rjust(33) + "-" * (col - 33) + "+" + marks(bit)[{4: 0, 2: 1, 1: 2}[bit] + 1:]
+                if rest:
+                    line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
+                    rest = rest[1:]
+                c.printf("%s\n", line.rstrip())
+        for w in rest:
+            c.printf("%40s%16llx (%s)\n", "", w["thread"], w["kind"])
+
+    call.emit("rwlock", rec, render)
+    return None
+

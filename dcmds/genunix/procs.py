@@ -1,0 +1,378 @@
+"""Processes and threads: ``::ps``, ``::pgrep``, ``::pid2proc``, ``::thread``,
+``::threadlist`` and the ``proc`` and ``thread`` walkers (genunix)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kdb.errors import CmdError
+from kdb.target.model import PS_CHAR, Proc, Thread
+from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+
+from kdb.dcmds._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
+                               proc_at, thread_at, thread_desc)
+
+module = Module("genunix", targets=("kernel",))
+
+CRED_BASE = 0xFFFFFF0930F3E000
+SCHED_CLASS = {"SYS": 0, "TS": 1, "IA": 2, "RT": 3}
+
+
+# ---------------------------------------------------------------------------
+# walkers
+# ---------------------------------------------------------------------------
+@module.walker("proc", "list of active proc_t structures")
+def walk_proc(walk: Walk):
+    dump = walk.target.dump
+    if walk.addr is None:
+        return (p.addr for p in dump.procs)
+    # a local walk visits the process and its descendants, depth first, as
+    # illumos's p_child/p_sibling walk does
+    root = proc_at_walk(dump, walk.addr)
+    children: dict[int, list[Proc]] = {}
+    for p in dump.procs:
+        if p is not root or p.pid != p.ppid:
+            children.setdefault(p.ppid, []).append(p)
+
+    def visit():
+        # depth first without recursion (a chain of 10,000 processes is
+        # fine); a process met twice means a cycle in the dump's ppids,
+        # reported once and not followed
+        seen: set[int] = set()
+        stack = [root]
+        while stack:
+            p = stack.pop()
+            if p.addr in seen:
+                walk.session.warn(f"walk proc: cycle in the process tree at {p.addr:x} (pid {p.pid})")
+                continue
+            seen.add(p.addr)
+            yield p.addr
+            stack.extend(reversed([c for c in children.get(p.pid, []) if c.pid != p.pid]))
+    return visit()
+
+
+@module.walker("thread", "global or per-process kthread_t structures")
+def walk_thread(walk: Walk):
+    dump = walk.target.dump
+    if walk.addr is None:
+        return (t.addr for t in dump.threads)
+    return (t.addr for t in proc_at_walk(dump, walk.addr).threads)
+
+
+# ---------------------------------------------------------------------------
+# ::ps
+# ---------------------------------------------------------------------------
+def proc_record(p: Proc) -> dict[str, Any]:
+    return {"addr": p.addr, "state": p.state, "pid": p.pid, "ppid": p.ppid, "pgid": p.pgid,
+            "sid": p.sid, "uid": p.uid, "flags": p.flags, "comm": p.comm, "psargs": p.psargs,
+            "zone": p.zone.id, "zonename": p.zone.name, "task": p.task, "project": p.project,
+            "service": p.service,
+            "threads": [{"addr": t.addr, "state": t.state, "lwp": t.lwp, "tid": t.tid,
+                         "name": t.name} for t in p.threads]}
+
+
+def _service_name(fmri: str | None) -> str:
+    if not fmri:
+        return "-"
+    s = fmri[5:] if fmri.startswith("svc:/") else fmri
+    return s[:-8] if s.endswith(":default") else s
+
+
+def _ps_header(call: Call, o: dict[str, bool]) -> None:
+    call.printf("%<u>%1s %6s %6s %6s %6s ", "S", "PID", "PPID", "PGID", "SID")
+    if o["T"]:
+        call.printf("%5s ", "TASK")
+    if o["P"]:
+        call.printf("%5s ", "PROJ")
+    if o["z"]:
+        call.printf("%5s ", "ZONE")
+    if o["s"]:
+        call.printf("%-40s ", "SERVICE")
+    call.printf("%6s %10s %?s %s%</u>\n", "UID", "FLAGS", "ADDR", "NAME")
+
+
+def _ps_row(call: Call, r: dict[str, Any], o: dict[str, bool]) -> None:
+    if call.pipe_out:
+        call.printf("%p\n", r["addr"])
+        return
+    call.printf("%c %6d %6d %6d %6d ", PS_CHAR.get(r["state"], "?"), r["pid"], r["ppid"],
+                r["pgid"], r["sid"])
+    if o["T"]:
+        call.printf("%5d ", r["task"])
+    if o["P"]:
+        call.printf("%5d ", r["project"])
+    if o["z"]:
+        call.printf("%5d ", r["zone"])
+    if o["s"]:
+        call.printf("%-40s ", _service_name(r["service"]))
+    call.printf("%6d 0x%08x %0?p %s\n", r["uid"], r["flags"], r["addr"],
+                r["psargs"] if o["f"] else r["comm"])
+    if o["l"]:
+        for t in r["threads"]:
+            if t["lwp"] is None:
+                continue
+            ident = f"{t['tid']}" + (f" [{t['name']}]" if t["name"] else "")
+            call.printf("\tL  %?a ID: %s\n", t["lwp"], ident)
+    if o["t"]:
+        for t in r["threads"]:
+            call.printf("\tT  %?a <%s>\n", t["addr"], TS_NAMES[t["state"]])
+
+
+PS_OPTS = {"f": bool, "l": bool, "t": bool, "z": bool, "T": bool, "P": bool, "s": bool}
+
+
+@module.dcmd("ps", "?[-fltzTPs]", "list processes (and associated thr,lwp)",
+             help="List processes in the order of the proc walk, or the process at\n"
+                  "the given address.\n"
+                  "  -f  print the full command line (u_psargs) instead of u_comm\n"
+                  "  -l  print the LWPs of each process\n"
+                  "  -t  print the threads of each process\n"
+                  "  -z  print the zone id\n"
+                  "  -T  print the task id\n"
+                  "  -P  print the project id\n"
+                  "  -s  print the SMF service (svc:/ and :default stripped)",
+             options=(("-f", "full command lines"), ("-l", "LWPs"), ("-t", "threads"),
+                      ("-z", "zone ids"), ("-T", "task ids"), ("-P", "project ids"),
+                      ("-s", "SMF services")))
+def ps(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts(PS_OPTS)
+    if rest:
+        return DCMD_USAGE
+    procs = [proc_at(dump, call.addr)] if call.addrspec else dump.procs
+    if call.hdrspec and not call.pipe_out:
+        _ps_header(call, o)
+    for p in procs:
+        call.emit("proc", proc_record(p), lambda c, r: _ps_row(c, r, o))
+    return None
+
+
+@module.dcmd("pgrep", "[-x] [-n | -o] pattern", "pattern match against all processes",
+             help="Print the processes whose command name (u_comm) matches the regular\n"
+                  "expression, in ::ps format (into a pipe: their addresses).\n"
+                  "  -x  the pattern must match the whole name\n"
+                  "  -n  only the newest matching process\n"
+                  "  -o  only the oldest matching process",
+             options=(("-x", "exact match"), ("-n", "newest only"), ("-o", "oldest only")))
+def pgrep(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"x": bool, "n": bool, "o": bool})
+    if len(rest) != 1 or (o["n"] and o["o"]) or call.addrspec:
+        return DCMD_USAGE
+    pattern = str(rest[0])
+    if call.session.kmdb:
+        match = (lambda s: s == pattern) if o["x"] else (lambda s: pattern in s)
+    else:
+        try:
+            rx = re.compile(pattern)
+        except re.error as e:
+            raise CmdError(f"failed to compile regex '{pattern}': {e}") from None
+        match = (lambda s: rx.fullmatch(s) is not None) if o["x"] else (lambda s: rx.search(s) is not None)
+    found = [p for p in dump.procs if match(p.comm)]
+    if o["n"] or o["o"]:
+        if found:
+            key = lambda p: (p.start or "", p.pid)  # noqa: E731
+            found = [max(found, key=key) if o["n"] else min(found, key=key)]
+    none = {k: False for k in PS_OPTS}
+    if found and not call.pipe_out:
+        _ps_header(call, none)
+    for p in found:
+        call.emit("proc", proc_record(p), lambda c, r: _ps_row(c, r, none))
+    return None
+
+
+@module.dcmd("pid2proc", "?", "convert PID to proc_t address",
+             help="Print the address of the proc_t of the process whose PID is the\n"
+                  "address. PIDs are decimal: give them with 0t (0t100015::pid2proc).")
+def pid2proc(call: Call) -> int | None:
+    if not call.addrspec or call.args:
+        return DCMD_USAGE
+    dump = kdump(call)
+    p = dump.proc_by_pid.get(call.addr)
+    if p is None:
+        raise CmdError(f"PID 0t{call.addr} not found")
+    call.emit("pid", {"pid": p.pid, "addr": p.addr}, lambda c, r: c.printf("%p\n", r["addr"]))
+    return None
+
+
+# ---------------------------------------------------------------------------
+# ::thread
+# ---------------------------------------------------------------------------
+SOBJ_OPS = {"mutex": "mutex_sobj_ops", "rwlock": "rw_sobj_ops", "cv": "cv_sobj_ops",
+            "sema": "sema_sobj_ops", "user": "lwp_sobj_ops", "user_pi": "lwp_sobj_pi_ops",
+            "shuttle": "shuttle_sobj_ops"}
+
+
+def thread_record(call: Call, t: Thread) -> dict[str, Any]:
+    cpu = call.session.target.dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
+    return {"addr": t.addr, "state": t.state, "flags": t.flags, "pflags": t.pflags,
+            "sflags": t.sflags, "pri": t.pri, "epri": t.epri, "pil": t.pil,
+            "proc": t.proc.addr, "lwp": t.lwp or 0, "cred": CRED_BASE + 0x60 * t.proc.uid,
+            "wchan": t.wchan or 0, "sobj": t.sobj_type, "sobj_addr": t.sobj_addr,
+            "cpu": t.cpu, "bound": -1,
+            "switch": cpu.switch_ticks if cpu is not None and cpu.thread == t.addr else None,
+            "tid": t.tid, "comm": t.proc.comm, "name": t.name}
+
+
+def _thread_header(call: Call, sets: list[str], merge: bool) -> None:
+    call.printf("%<u>%?s", "ADDR")
+    for i, s in enumerate(sets):
+        if i and not merge:
+            call.printf("%</u>\n%<u>%?s", "")
+        if s == "i":
+            call.printf(" %8s %4s %4s %4s %5s %5s %3s %?s", "STATE", "FLG", "PFLG", "SFLG", "PRI",
+                        "EPRI", "PIL", "INTR")
+        elif s == "p":
+            call.printf(" %?s %?s %?s", "PROC", "LWP", "CRED")
+        elif s == "b":
+            call.printf(" %?s %?s %?s %11s", "WCHAN", "TS", "PITS", "SOBJ OPS")
+        elif s == "s":
+            call.printf(" %?s %16s %16s", "SIGQUEUE", "SIG PEND", "SIG HELD")
+        elif s == "d":
+            call.printf(" %?s %5s %2s %-6s", "DISPTIME", "BOUND", "PR", "SWITCH")
+    call.printf("%</u>\n")
+
+
+def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> None:
+    if call.pipe_out:
+        call.printf("%p\n", r["addr"])
+        return
+    call.printf("%0?lx", r["addr"])
+    for i, s in enumerate(sets):
+        if i and not merge:
+            call.printf("\n%?s", "")
+        if s == "i":
+            state = r["state"]
+            call.printf(" %-8s %4x %4x %4x %5d %5d %3d ", state, r["flags"], r["pflags"],
+                        r["sflags"], r["pri"], r["epri"], r["pil"])
+            call.printf("%?s", "n/a")
+        elif s == "p":
+            call.printf(" %?p %?p %?p", r["proc"], r["lwp"], r["cred"])
+        elif s == "b":
+            ops = SOBJ_OPS.get(r["sobj"] or "", "")
+            call.printf(" %?p %?p %?p %11s", r["wchan"], 0, 0, ops[:11] if ops else "0")
+        elif s == "s":
+            call.printf(" %?p %016llx %016llx", 0, 0, 0)
+        elif s == "d":
+            call.printf(" %?lx %5d %2d ", 0, r["bound"], 0)
+            if r["switch"] is not None:
+                call.printf("t-%-4d", r["switch"])
+            else:
+                call.printf("-")
+    call.printf("\n")
+
+
+@module.dcmd("thread", "?[-bdfimps]", "display a summarized kthread_t",
+             help="Summarize the thread at the address (or every thread).\n"
+                  "  -i  state, flags and priorities (the default)\n"
+                  "  -p  process, LWP and credential pointers\n"
+                  "  -b  wait channel, turnstiles and synchronisation object\n"
+                  "  -s  signal queue, pending and held signals\n"
+                  "  -d  dispatcher: dispatch time, bound CPU, preemption, switch\n"
+                  "  -f  skip free threads\n"
+                  "  -m  merge the column sets on one line",
+             options=(("-b", "blocking info"), ("-d", "dispatcher info"), ("-f", "skip free threads"),
+                      ("-i", "state info"), ("-m", "merge lines"), ("-p", "process info"),
+                      ("-s", "signal info")))
+def thread(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({c: bool for c in "bdfimps"})
+    if rest:
+        return DCMD_USAGE
+    sets = [s for s in "ipbsd" if o[s]] or ["i"]
+    threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
+    if call.hdrspec and not call.pipe_out:
+        _thread_header(call, sets, o["m"])
+    for t in threads:
+        if o["f"] and t.state == "free":
+            continue
+        call.emit("thread", thread_record(call, t), lambda c, r: _thread_row(c, r, sets, o["m"]))
+    return None
+
+
+# ---------------------------------------------------------------------------
+# ::threadlist
+# ---------------------------------------------------------------------------
+def _is_taskq(t: Thread) -> bool:
+    return bool(t.name and t.name.startswith("tq:"))
+
+
+@module.dcmd("threadlist", "?[-t] [-v [count]]", "display threads and associated C stack traces",
+             help="List the threads (not free ones) with their process, LWP and\n"
+                  "command. -v adds each thread's class, priority and wait channel, its\n"
+                  "pc and its stack, with count arguments per frame (default 0).\n"
+                  "-t leaves out taskq threads.",
+             options=(("-t", "skip taskq threads"), ("-v", "verbose: stacks")))
+def threadlist(call: Call) -> int | None:
+    dump = kdump(call)
+    args = list(call.args)
+    skip_tq = verbose = False
+    count = 0
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "-t":
+            skip_tq = True
+        elif a == "-v":
+            verbose = True
+            if i + 1 < len(args) and not (isinstance(args[i + 1], str) and args[i + 1].startswith("-")):
+                count = call.session.arg_to_int(args[i + 1])
+                i += 1
+        elif a in ("-tv", "-vt"):
+            skip_tq = verbose = True
+        else:
+            return DCMD_USAGE
+        i += 1
+    threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
+    if call.hdrspec and not call.pipe_out:
+        if verbose:
+            call.printf("%<u>%?s %?s %?s %3s %3s %?s%</u>\n", "ADDR", "PROC", "LWP", "CLS", "PRI", "WCHAN")
+        else:
+            call.printf("%<u>%?s %?s %?s %s%</u>\n", "ADDR", "PROC", "LWP", "CMD/LWPID")
+    for t in threads:
+        if t.state == "free" or (skip_tq and _is_taskq(t)):
+            continue
+        rec = {"addr": t.addr, "proc": t.proc.addr, "lwp": t.lwp or 0, "cmd": thread_desc(call, t),
+               "class": 0 if is_kernel_thread(t) else 1, "pri": t.pri, "wchan": t.wchan or 0}
+        if call.pipe_out:
+            call.printf("%p\n", t.addr)
+            continue
+        if not verbose:
+            call.emit("thread", rec, lambda c, r: c.printf("%0?p %?p %?p %s\n", r["addr"], r["proc"],
+                                                           r["lwp"], r["cmd"]))
+            continue
+
+        def render(c: Call, r: dict[str, Any], t: Thread = t) -> None:
+            c.printf("%0?p %?p %?p %3u %3d %?p\n", r["addr"], r["proc"], r["lwp"], r["class"],
+                     r["pri"], r["wchan"])
+            with lower_indent(c, 2):
+                pc = t.resume if t.resume is not None else (t.frames[0].pc if t.frames else 0)
+                c.printf("PC: %a", pc)
+                if is_kernel_thread(t):
+                    if t.start is not None:
+                        c.printf("    THREAD: %a()\n", t.start)
+                    else:
+                        c.printf("    THREAD: %s\n", thread_desc(c, t))
+                else:
+                    c.printf("    CMD: %s\n", t.proc.psargs)
+                findstack(c, t, verbose=False, with_fp=False, nargs=count)
+            c.printf("\n")
+
+        call.emit("thread", rec, render)
+    return None
+
+
+@module.walker("lwp", "global or per-process LWP (klwp_t) structures")
+def walk_lwp(walk: Walk):
+    dump = walk.target.dump
+    threads = dump.threads
+    if walk.addr is not None:
+        threads = proc_at_walk(dump, walk.addr).threads
+    return (t.lwp for t in threads if t.lwp)
+
+
+def proc_at_walk(dump: Any, addr: int) -> Proc:
+    """The process a walker starts at (mdb's walkers say "proc", not "proc_t")."""
+    return entity_at(dump.proc_by_addr, addr, "proc")
+

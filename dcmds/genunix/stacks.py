@@ -1,0 +1,234 @@
+"""Stacks: ``::findstack``, ``::stacks``, ``$c``, ``$C`` and ``::stack``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kdb.errors import CmdError
+from kdb.target.model import Dump, Thread
+from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
+
+from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames, thread_at
+
+module = Module("genunix", targets=("kernel",))
+target_module = Module("kdb", targets=("kernel",), builtin=True)
+
+SOBJS = ("MUTEX", "RWLOCK", "CV", "SEMA", "USER", "USER_PI", "SHUTTLE", "<NONE>")
+
+
+@module.dcmd("findstack", ":[-v]", "find kernel thread stack",
+             help="Print the stack of the kernel thread at the address: its saved stack\n"
+                  "pointer, the pc it will resume at, and one line per frame with the\n"
+                  "frame pointer. -v adds each frame's arguments.",
+             options=(("-v", "print frame arguments"),))
+def findstack_dcmd(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"v": bool})
+    if rest or not call.addrspec:
+        return DCMD_USAGE
+    verbose = o["v"]
+    # like mdb_get_pipe(): take every piped thread in one invocation (the
+    # output is the same as one call per address, without the per-call cost)
+    addrs = call.get_pipe() if call.piped else [call.addr]
+    status = None
+    by_addr = dump.thread_by_addr
+    structured = call.session.record_sink is not None and not call.pipe_out
+    for addr in addrs:
+        t = by_addr.get(addr)
+        if t is None:
+            call.warn(f"failed to read kthread_t at {addr:x}: no mapping for address")
+            status = 1
+            continue
+        if structured:
+            call.emit("stack", lambda: stack_record(call, t),
+                      lambda c, r, t=t: findstack(c, t, verbose=verbose))
+        else:
+            findstack(call, t, verbose=verbose)
+    return status
+
+
+def stack_record(call: Call, t: Thread) -> dict[str, Any]:
+    return {"thread": t.addr, "sp": t.sp, "resume": t.resume, "error": t.stack_error,
+            "frames": [{"fp": f.fp, "pc": f.pc, "func": call.session.addr2str(f.pc),
+                        "args": list(f.args)} for f in t.frames]}
+
+
+def _frames_for(call: Call) -> tuple[Thread | None, list]:
+    """The frames $c starts from: a thread, a frame pointer inside one, or the current thread."""
+    dump = kdump(call)
+    if not call.addrspec:
+        t = current_thread(call)
+        return t, list(t.frames)
+    t = dump.thread_by_addr.get(call.addr)
+    if t is not None:
+        return t, list(t.frames)
+    for t in dump.threads:
+        if t.raw_stack and t.sp is not None and t.sp <= call.addr:
+            frames = list(t.frames)
+            for i, f in enumerate(frames):
+                if f.fp == call.addr:
+                    return t, frames[i + 1:]
+    raise CmdError(f"failed to read frame at {call.addr:x}: no mapping for address")
+
+
+def _stack_dcmd(call: Call, with_fp: bool) -> int | None:
+    if len(call.args) > 1:
+        return DCMD_USAGE
+    nargs: int | None = MDB_NARGS if not with_fp else None
+    if call.args:
+        nargs = call.session.arg_to_int(call.args[0])
+    t, frames = _frames_for(call)
+    if t is not None and t.stack_error and not frames:
+        raise CmdError(f"failed to read stack of thread {t.addr:x}: {t.stack_error}")
+    call.emit("stack", lambda: {"thread": t.addr if t else None,
+                                "frames": [{"fp": f.fp, "pc": f.pc, "args": list(f.args)}
+                                           for f in frames]},
+              lambda c, r: print_frames(c, frames, with_fp=with_fp, nargs=nargs))
+    return None
+
+
+@target_module.dcmd("$c", "?[cnt]", "print stack backtrace",
+                    help="Print the stack of the thread at the address (or of the panic or\n"
+                         "kmdb thread), one frame a line with at most cnt arguments (6).")
+def stack_c(call: Call) -> int | None:
+    return _stack_dcmd(call, with_fp=False)
+
+
+@target_module.dcmd("$C", "?[cnt]", "print stack backtrace",
+                    help="Like $c, with each frame's frame pointer first and all arguments.")
+def stack_cc(call: Call) -> int | None:
+    return _stack_dcmd(call, with_fp=True)
+
+
+@target_module.dcmd("stack", "?[cnt]", "print stack backtrace",
+                    help="The same as $c.")
+def stack_(call: Call) -> int | None:
+    return _stack_dcmd(call, with_fp=False)
+
+
+# ---------------------------------------------------------------------------
+# ::stacks
+# ---------------------------------------------------------------------------
+def aggregate(call: Call, dump: Dump) -> list[StackGroup]:
+    """``group_threads``, cached for the session (``::stacks -f`` drops the cache)."""
+    cache = call.session.extensions.setdefault("stacks", {})
+    if "groups" not in cache:
+        cache["groups"] = group_threads(dump, bool(cache.get("verbose")))
+    return cache["groups"]
+
+
+def _module_of(dump: Dump, pc: int) -> str | None:
+    sym = dump.symbols.containing(pc)
+    return sym.module if sym else None
+
+
+@module.dcmd("stacks", "?[-afiv] [-c func] [-C func] [-m module] [-M module] "
+                       "[-s sobj | -S sobj] [-t tstate | -T tstate]",
+             "print unique kernel thread stacks",
+             help="Group the kernel threads by identical stack (and state and\n"
+                  "synchronisation object type) and print each group once, biggest first,\n"
+                  "with a representative thread and the count. With an address or piped\n"
+                  "addresses, only those threads; into a pipe, the threads' addresses.\n"
+                  "  -a         list every thread of each group\n"
+                  "  -c func    only stacks with a frame in func; -C: without\n"
+                  "  -m module  only stacks with a frame in module; -M: without\n"
+                  "  -s sobj    only threads blocked on that sobj type (or ALL); -S: not\n"
+                  "  -t state   only threads in that state (or panic); -T: not\n"
+                  "  -i         interesting threads: the same as -S CV -T FREE\n"
+                  "  -f         recompute instead of using the cached aggregation\n"
+                  "  -v         report progress on stderr",
+             options=(("-a", "all threads"), ("-c", "include func"), ("-C", "exclude func"),
+                      ("-f", "force recompute"), ("-i", "interesting only"),
+                      ("-m", "include module"), ("-M", "exclude module"),
+                      ("-s", "include sobj type"), ("-S", "exclude sobj type"),
+                      ("-t", "include state"), ("-T", "exclude state"), ("-v", "verbose")))
+def stacks(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"a": bool, "f": bool, "i": bool, "v": bool, "c": str, "C": str,
+                            "m": str, "M": str, "s": str, "S": str, "t": str, "T": str})
+    if rest:
+        return DCMD_USAGE
+    if o["i"] and (o["s"] or o["S"] or o["t"] or o["T"]):
+        raise CmdError("-i is incompatible with -[sStT]")
+    if o["s"] and o["S"] or o["t"] and o["T"]:
+        return DCMD_USAGE
+    if o["i"]:
+        o["S"], o["T"] = "CV", "FREE"
+    for key in ("s", "S"):
+        if o[key] is not None:
+            v = o[key].upper()
+            if v not in SOBJS and v != "ALL" and v != "NONE":
+                raise CmdError(f"unknown synchronization object type \"{o[key]}\"")
+            o[key] = "<NONE>" if v == "NONE" else v
+    for key in ("t", "T"):
+        if o[key] is not None:
+            v = o[key].upper()
+            if v not in STATES:
+                raise CmdError(f"unknown thread state \"{o[key]}\"")
+            o[key] = v
+    cache = call.session.extensions.setdefault("stacks", {})
+    if o["f"]:
+        cache.pop("groups", None)
+    cache["verbose"] = o["v"]
+    groups = aggregate(call, dump)
+
+    only: set[int] | None = None
+    if call.piped:
+        only = set(call.get_pipe())
+    elif call.addrspec:
+        only = {call.addr}
+    if only is not None:
+        missing = [a for a in only if a not in dump.thread_by_addr]
+        if missing:
+            raise CmdError(f"{min(missing):x} is not a thread")
+
+    def matches(g: StackGroup) -> bool:
+        if o["c"] is not None and o["c"] not in g.names:
+            return False
+        if o["C"] is not None and o["C"] in g.names:
+            return False
+        if o["m"] is not None and not any(_module_of(dump, pc) == o["m"] for pc in g.pcs):
+            return False
+        if o["M"] is not None and any(_module_of(dump, pc) == o["M"] for pc in g.pcs):
+            return False
+        if o["s"] is not None and o["s"] != "ALL" and g.sobj != o["s"]:
+            return False
+        if o["S"] is not None and (o["S"] == "ALL" and g.sobj != "<NONE>" or g.sobj == o["S"]):
+            return False
+        if o["t"] is not None and g.state != o["t"]:
+            return False
+        if o["T"] is not None and g.state == o["T"]:
+            return False
+        return True
+
+    selected = []
+    for g in groups:
+        if not matches(g):
+            continue
+        threads = g.threads if only is None else [a for a in g.threads if a in only]
+        if threads:
+            selected.append((g, threads))
+    if call.pipe_out:
+        for g, threads in selected:
+            for a in threads:
+                call.printf("%lr\n", a)
+        return None
+    call.printf("%<u>%-?s %-8s %-?s %8s%</u>\n", "THREAD", "STATE", "SOBJ", "COUNT")
+    for g, threads in selected:
+        rec = {"threads": threads, "count": len(threads), "state": g.state, "sobj": g.sobj,
+               "error": g.error, "frames": [call.session.addr2str(pc) for pc in g.pcs]}
+
+        def render(c: Call, r: dict[str, Any], all_: bool = o["a"]) -> None:
+            c.printf("%-?p %-8s %-?s %8d\n", r["threads"][0], r["state"], r["sobj"], r["count"])
+            if all_:
+                for a in r["threads"][1:]:
+                    c.printf("%-?p %-8s %-?s %8s\n", a, r["state"], r["sobj"], "-")
+            if r["error"]:
+                c.printf("%?s %s\n", "", r["error"])
+            for pc in g.pcs:
+                c.printf("%?s %a\n", "", pc)
+            c.printf("\n")
+
+        call.emit("stack_group", rec, render)
+    return None

@@ -1,0 +1,420 @@
+"""The system as a whole: ``::status``, ``::panicinfo``, ``::msgbuf``,
+``::cpuinfo``, ``::modinfo``, ``::nm``, ``::whatis``, ``::zone`` and the
+``cpu`` and ``zone`` walkers."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from kdb.errors import CmdError
+from kdb.target.kernel import STACK_SIZE
+from kdb.target.model import Cpu, Dump
+from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.output.printf import safe_text
+
+from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
+
+module = Module("genunix", targets=("kernel",))
+krtld = Module("krtld", targets=("kernel",))
+target_module = Module("kdb", targets=("kernel",), builtin=True)
+
+CPU_FLAGS = (("RUNNING", 0x1), ("READY", 0x2), ("QUIESCED", 0x4), ("EXISTS", 0x8), ("ENABLE", 0x10),
+             ("OFFLINE", 0x20), ("POWEROFF", 0x40), ("FROZEN", 0x80), ("SPARE", 0x100),
+             ("FAULTED", 0x200), ("DISABLED", 0x400))
+
+
+def _when(ts: str | None) -> datetime.datetime | None:
+    if ts is None:
+        return None
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def _epoch(ts: str | None) -> int:
+    t = _when(ts)
+    return int(t.timestamp()) if t else 0
+
+
+# ---------------------------------------------------------------------------
+@target_module.dcmd("status", None, "print summary of current target",
+                    help="Describe the dump: what it is, the operating system, the panic\n"
+                         "message and what the dump contains.")
+def status(call: Call) -> int | None:
+    dump = kdump(call)
+    if call.args or call.addrspec:
+        return DCMD_USAGE
+    s = dump.system
+    bits = "64-bit" if s.isa in ("amd64", "sparcv9") else "32-bit"
+    rec = {"dump": s.dump, "file": s.dump_file, "bits": bits, "nodename": s.nodename,
+           "release": s.release, "version": s.version, "machine": s.machine,
+           "image_uuid": s.image_uuid, "panic": dump.panic.message if dump.panic else None,
+           "content": s.content}
+
+    def render(c: Call, r: dict[str, Any]) -> None:
+        if r["dump"] == "crash":
+            c.printf("debugging crash dump %s (%s) from %s\n", r["file"], r["bits"], r["nodename"])
+        else:
+            c.printf("debugging live kernel (%s) on %s\n", r["bits"], r["nodename"])
+        c.printf("operating system: %s %s (%s)\n", r["release"], r["version"], r["machine"])
+        if r["dump"] == "crash":
+            c.printf("image uuid: %s\n", r["image_uuid"] or "(not set)")
+            if r["panic"] is not None:
+                c.printf("panic message: %s\n", r["panic"])
+            c.printf("dump content: %s\n", r["content"])
+        elif r["image_uuid"]:
+            c.printf("image uuid: %s\n", r["image_uuid"])
+
+    call.emit("status", rec, render)
+    return None
+
+
+@module.dcmd("panicinfo", None, "print panic information",
+             help="Print the CPU, thread and message of the panic and the registers\n"
+                  "saved when the system panicked.")
+def panicinfo(call: Call) -> int | None:
+    dump = kdump(call)
+    if call.args or call.addrspec:
+        return DCMD_USAGE
+    if dump.system.dump != "crash" or dump.panic is None:
+        raise CmdError("panicinfo can only be run on a system dump; see dumpadm(8)")
+    p = dump.panic
+    rec = {"cpu": p.cpu if p.cpu is not None else 0, "thread": p.thread or 0, "message": p.message,
+           "registers": [{"name": n, "value": v} for n, v in p.registers]}
+
+    def render(c: Call, r: dict[str, Any]) -> None:
+        c.printf("%16s %?d\n", "cpu", r["cpu"])
+        c.printf("%16s %?p\n", "thread", r["thread"])
+        c.printf("%16s %s\n", "message", r["message"])
+        for reg in r["registers"]:
+            c.printf("%16s %?llx\n", reg["name"], reg["value"])
+
+    call.emit("panic", rec, render)
+    return None
+
+
+@module.dcmd("msgbuf", "?[-tTv]", "print most recent console messages",
+             help="Print the kernel message buffer, oldest first.\n"
+                  "  -T  with the time of each message\n"
+                  "  -t  with the age of each message when the dump was taken\n"
+                  "  -v  with the address of each message's log_ctl_t (implies -T)",
+             options=(("-t", "message ages"), ("-T", "timestamps"), ("-v", "verbose")))
+def msgbuf(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"t": bool, "T": bool, "v": bool})
+    if rest:
+        return DCMD_USAGE
+    if o["v"]:
+        o["T"] = True
+    now = _epoch(dump.system.time)
+    width = 80 - (21 if o["T"] else 0) - (21 if o["t"] else 0) - (17 if o["v"] else 0)
+    if call.hdrspec and not call.pipe_out:
+        if o["v"]:
+            call.printf("%<u>%-?s ", "LOGCTL")
+        if o["T"]:
+            call.printf("%<u>%-20s ", "TIMESTAMP")
+        if o["t"]:
+            call.printf("%<u>%-20s ", "DELTA")
+        call.printf("%<u>%-*s%</u>\n", width, "MESSAGE")
+    for i, m in enumerate(dump.msgbuf):
+        rec = {"logctl": 0xFFFFFF0931E00000 + 0x100 * i, "time": m.time, "text": m.text}
+
+        def render(c: Call, r: dict[str, Any]) -> None:
+            if c.pipe_out:
+                c.printf("%p\n", r["logctl"])
+                return
+            if o["v"]:
+                c.printf("%?p ", r["logctl"])
+            if o["T"]:
+                c.printf("%-20s ", _timestamp(r["time"]))
+            if o["t"]:
+                c.printf("%-20s ", fmt_age(now - _epoch(r["time"])) if r["time"] else "-")
+            text = r["text"][1:] if r["text"].startswith("\r") else r["text"]
+            c.write(safe_text(text))
+            if not text.endswith("\n"):
+                c.write("\n")
+
+        call.emit("message", rec, render)
+    return None
+
+
+def _timestamp(ts: str | None) -> str:
+    t = _when(ts)
+    if t is None:
+        return "-"
+    from kdb.output.printf import MONTHS
+    return f"{t.year:04d} {MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+
+
+# ---------------------------------------------------------------------------
+@module.walker("cpu", "walk cpu structures")
+def walk_cpu(walk: Walk):
+    return (c.addr for c in walk.target.dump.cpus)
+
+
+def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
+    t = dump.thread_by_addr.get(c.thread) if c.thread else None
+    if t is None:
+        proc = "-"
+    elif c.thread == c.idle_thread:
+        proc = "(idle)"
+    else:
+        proc = t.proc.comm
+    runq = [x for x in dump.threads if x.state == "run" and x.cpu == c.id and x.addr != c.idle_thread]
+    return {"id": c.id, "addr": c.addr, "flags": c.flags, "nrun": c.nrun, "bspl": c.bspl,
+            "pri": c.pri, "runrun": c.runrun, "kprunrun": c.kprunrun,
+            "switch": c.switch_ticks, "thread": c.thread or 0, "proc": proc,
+            "state": list(c.state),
+            "runq": [{"pri": x.pri, "thread": x.addr, "proc": x.proc.comm} for x in runq],
+            "intr": [{"pil": x.pil, "thread": x.addr} for x in dump.threads
+                     if x.pil and x.cpu == c.id and x.state != "free"]}
+
+
+@module.dcmd("cpuinfo", "?[-v]", "print CPU information",
+             help="Print a summary of each CPU (or of the cpu_t at the address): flags,\n"
+                  "run queue length, base SPL, priority, preemption flags, ticks since\n"
+                  "the last switch, and the thread on the CPU with its process.\n"
+                  "-v adds the flags by name, interrupt threads and the run queue.",
+             options=(("-v", "verbose"),))
+def cpuinfo(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"v": bool})
+    if rest:
+        return DCMD_USAGE
+    cpus = at_address_or_all(call, dump.cpu_by_addr, dump.cpus, "cpu_t")
+    if call.hdrspec and not call.pipe_out:
+        call.printf("%<u>%3s %-?s %3s %4s %4s %3s %4s %5s %-6s %-?s %s%</u>\n", "ID", "ADDR",
+                    "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", "THREAD", "PROC")
+    for c in cpus:
+        call.emit("cpu", _cpu_record(dump, c), lambda cl, r: _cpu_row(cl, r, o["v"]))
+    return None
+
+
+def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
+    if call.pipe_out:
+        call.printf("%p\n", r["addr"])
+        return
+    call.printf("%3d %0*p %3x %4d %4d ", r["id"], 16, r["addr"], r["flags"], r["nrun"], r["bspl"])
+    if r["pri"] is not None:
+        call.printf("%3d ", r["pri"])
+    else:
+        call.printf("  - ")
+    call.printf("%4s %5s ", "yes" if r["runrun"] else "no", "yes" if r["kprunrun"] else "no")
+    if r["switch"] is not None:
+        call.printf("t-%-4d ", r["switch"])
+    else:
+        call.printf("%-6s ", "-")
+    call.printf("%0*p %s\n", 16, r["thread"], r["proc"])
+    if not verbose:
+        return
+    flags = [name for name, bit in CPU_FLAGS if r["flags"] & bit]
+    rq = r["runq"]
+    call.printf("%24s", "|")
+    if rq:
+        call.printf("%5s", "|")
+    call.printf("\n")
+    for i, name in enumerate(flags):
+        if i == 0:
+            call.printf("%19s <--+", name)
+            if rq:
+                call.printf("    +-->  PRI THREAD           PROC")
+            call.printf("\n")
+        else:
+            call.printf("%19s", name)
+            if rq and i <= len(rq):
+                q = rq[i - 1]
+                call.printf("%10s %3d %0?p %s", "", q["pri"], q["thread"], q["proc"])
+            call.printf("\n")
+    for q in rq[max(len(flags) - 1, 0):]:
+        call.printf("%19s%10s %3d %0?p %s\n", "", "", q["pri"], q["thread"], q["proc"])
+    if r["intr"]:
+        call.printf("%24s\n", "|")
+        call.printf("%24s%s\n", "+-->", " PIL THREAD")
+        for it in r["intr"]:
+            call.printf("%24s %4d %0?p\n", "", it["pil"], it["thread"])
+    call.printf("\n")
+
+
+# ---------------------------------------------------------------------------
+@krtld.dcmd("modinfo", None, "list modules",
+            help="List the loaded kernel modules: id, text address, size of text and\n"
+                 "data, linkage revision, name and description.")
+def modinfo(call: Call) -> int | None:
+    dump = kdump(call)
+    if call.args or call.addrspec:
+        return DCMD_USAGE
+    call.printf("%<u>%3s %?s %8s %3s %s%</u>\n", "ID", "LOADADDR", "SIZE", "REV", "MODULE NAME")
+    for m in sorted(dump.modules, key=lambda m: m.id):
+        rec = {"id": m.id, "text": m.text, "size": m.text_size + m.data_size, "rev": m.rev,
+               "name": m.name, "desc": m.desc}
+        call.emit("module", rec, lambda c, r: c.printf("%3d %?p %8lx %3d %s (%s)\n", r["id"], r["text"],
+                                                       r["size"], r["rev"], r["name"], r["desc"] or "?"))
+    return None
+
+
+@module.dcmd("nm", "?[-DPdghnopuvx] [-f format] [-t types] [object]", "print symbols",
+             help="Print the symbol tables of the loaded modules (or of one module),\n"
+                  "sorted by value.\n"
+                  "  -h  no header        -n  sort by name     -d  decimal, -o octal, -x hex\n"
+                  "  -p  print ::nmadd commands to re-create the symbols\n"
+                  "  -g  global symbols only (all are global here)\n"
+                  "  -t types  only symbols of these types (func,objt)",
+             options=(("-h", "no header"), ("-n", "sort by name"), ("-p", "::nmadd form"),
+                      ("-d", "decimal"), ("-o", "octal"), ("-x", "hex"), ("-t", "types")))
+def nm(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({c: bool for c in "DPdghnopuvx"} | {"f": str, "t": str})
+    if len(rest) > 1:
+        return DCMD_USAGE
+    syms = list(dump.symbols)
+    if rest:
+        mod = str(rest[0])
+        if not any(m.name == mod for m in dump.modules):
+            raise CmdError(f"failed to lookup object {mod}: unknown object file name")
+        syms = [s for s in syms if s.module == mod]
+    if call.addrspec:
+        syms = [s for s in syms if s.addr <= call.addr < s.addr + max(s.size, 1)]
+    if o["t"]:
+        kinds = {t.strip().lower() for t in o["t"].split(",")}
+        syms = [s for s in syms if ("func" if s.kind == "func" else "objt") in kinds]
+    if o["n"]:
+        syms.sort(key=lambda s: (s.name, s.addr))
+    radix = 10 if o["d"] else 8 if o["o"] else 16 if o["x"] else call.session.radix
+    if o["p"]:
+        for s in syms:
+            call.printf("%#llr::nmadd %s -s %#llr %s\n", s.addr, "-f" if s.kind == "func" else "-o",
+                        s.size, s.name)
+        return None
+    if radix == 10:
+        vfmt, head = "%-20llu|%-20llu", ("Value", 20)
+    elif radix == 8:
+        vfmt, head = "%-22llo|%-22llo", ("Value", 22)
+    else:
+        vfmt, head = "0x%016llx|0x%016llx", ("Value", 18)
+    if not o["h"] and not call.pipe_out:
+        call.printf("%<u>%-*s %-*s %-5s %-5s %-5s %-8s %s%</u>\n", head[1], "Value", head[1], "Size",
+                    "Type", "Bind", "Other", "Shndx", "Name")
+    for s in syms:
+        if call.pipe_out:
+            call.printf("%#lr\n", s.addr)
+            continue
+        call.printf(vfmt, s.addr, s.size)
+        call.printf("|%-5s|%-5s|0x%-3x|%-8s|%s\n", "FUNC" if s.kind == "func" else "OBJT", "GLOB", 0,
+                    "1" if s.kind == "func" else "3", s.name)
+    return None
+
+
+# ---------------------------------------------------------------------------
+@module.dcmd("whatis", ":[-aikqv]", "given an address, return information",
+             help="Say what the address is: a symbol in a module's text or data, a\n"
+                  "thread or process structure (or an address inside one), a CPU,\n"
+                  "a zone, or a place in a thread's stack.\n"
+                  "  -q  quiet: no \"is unknown\" lines   -v  verbose",
+             options=(("-a", "all matches"), ("-i", "identifiers"), ("-k", "kmem only"),
+                      ("-q", "quiet"), ("-v", "verbose")))
+def whatis(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({c: bool for c in "aikqv"})
+    if rest:
+        return DCMD_USAGE
+    if call.pipe_out:
+        raise CmdError("whatis: cannot be output into a pipe")
+    addrs = list(call.get_pipe()) if call.piped else ([call.addr] if call.addrspec else [])
+    if not addrs:
+        return DCMD_USAGE
+    for addr in addrs:
+        found = _whatis(call, dump, addr)
+        if not found and not o["q"]:
+            found = [f"{addr:x} is unknown"]
+        for line in (found if o["a"] else found[:1]):
+            call.emit("whatis", {"addr": addr, "text": line}, lambda c, r: c.printf("%s\n", r["text"]))
+    return None
+
+
+def _base_off(addr: int, base: int) -> str:
+    return f"{base:x}" if addr == base else f"{base:x}+{addr - base:x}"
+
+
+def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
+    out = []
+    ts = call.session.types
+    SIZEOF_THREAD = ts.lookup("kthread_t").size  # noqa: N806
+    SIZEOF_PROC = ts.lookup("proc_t").size  # noqa: N806
+    SIZEOF_CPU = ts.lookup("cpu_t").size  # noqa: N806
+    for t in dump.threads:
+        if t.addr <= addr < t.addr + SIZEOF_THREAD:
+            if t.proc.pid == 0:
+                out.append(f"{addr:x} is {_base_off(addr, t.addr)}, allocated as a thread structure")
+            else:
+                out.append(f"{addr:x} is {_base_off(addr, t.addr)}, allocated from thread_cache")
+    for p in dump.procs:
+        if p.addr <= addr < p.addr + SIZEOF_PROC:
+            out.append(f"{addr:x} is {_base_off(addr, p.addr)}, allocated from process_cache")
+    for c in dump.cpus:
+        if c.addr <= addr < c.addr + SIZEOF_CPU and c.id != 0:
+            out.append(f"{addr:x} is {_base_off(addr, c.addr)}, allocated as the cpu_t of CPU {c.id}")
+    for z in dump.zones:
+        if z.addr == addr:
+            out.append(f"{addr:x} is {addr:x}, allocated as the zone_t of zone {z.name}")
+    for o in dump.objects:
+        base = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
+        t = ts.find(o["type"])
+        if t is not None and base <= addr < base + max(t.size, 1):
+            out.append(f"{addr:x} is {_base_off(addr, base)}, an object of type {t.name}")
+    sym = dump.symbols.containing(addr)
+    if sym is not None:
+        seg = "text" if sym.kind == "func" else "data"
+        name = sym.name if addr == sym.addr else f"{sym.name}+{addr - sym.addr:#x}"
+        out.append(f"{addr:x} is {name}, in {sym.module}'s {seg} segment")
+    for t in dump.threads:
+        if t.sp is None:
+            continue
+        top = max((f.fp for f in t.frames), default=t.sp) + 0x100
+        if t.sp - STACK_SIZE <= addr < top and not (t.addr <= addr < t.addr + SIZEOF_THREAD):
+            out.append(f"{addr:x} is in thread {t.addr:x}'s stack")
+    return out
+
+
+# ---------------------------------------------------------------------------
+@module.walker("zone", "walk a list of kernel zones")
+def walk_zone(walk: Walk):
+    return (z.addr for z in walk.target.dump.zones)
+
+
+@module.dcmd("zone", "?[-v]", "display kernel zone(s)",
+             help="List the zones (or the zone_t at the address): address, id, status,\n"
+                  "name and root path. -v adds the brand, IP type, CPU cap and UUID.",
+             options=(("-v", "verbose"),))
+def zone(call: Call) -> int | None:
+    dump = kdump(call)
+    o, rest = call.getopts({"v": bool})
+    if rest:
+        return DCMD_USAGE
+    zones = at_address_or_all(call, dump.zone_by_addr, dump.zones, "zone_t")
+    if call.hdrspec and not call.pipe_out:
+        if o["v"]:
+            call.printf("%<u>%?s %4s %-13s %-19s %-8s %-5s %7s %s%</u>\n", "ADDR", "ID", "STATUS", "NAME",
+                        "BRAND", "IP", "CPU-CAP", "PATH")
+        else:
+            call.printf("%<u>%?s %4s %-13s %-19s %s%</u>\n", "ADDR", "ID", "STATUS", "NAME", "PATH")
+    for z in zones:
+        nprocs = sum(1 for p in dump.procs if p.zone is z)
+        rec = {"addr": z.addr, "id": z.id, "status": z.status, "name": z.name, "path": z.path,
+               "brand": z.brand, "ip": z.ip, "capped_cpu": z.capped_cpu, "uuid": z.uuid,
+               "nprocs": nprocs}
+
+        def render(c: Call, r: dict[str, Any]) -> None:
+            if c.pipe_out:
+                c.printf("%p\n", r["addr"])
+                return
+            c.printf("%0?p %4d %-13s %-19s ", r["addr"], r["id"], r["status"], r["name"])
+            if o["v"]:
+                cap = "-" if r["capped_cpu"] is None else f"{r['capped_cpu']:g}"
+                c.printf("%-8s %-5s %7s ", r["brand"], r["ip"], cap)
+            c.printf("%s\n", r["path"])
+            if o["v"] and r["uuid"]:
+                c.printf("%?s uuid %s, %d processes\n", "", r["uuid"], r["nprocs"])
+
+        call.emit("zone", rec, render)
+    return None
+
+

@@ -1,0 +1,235 @@
+"""The ``kdb`` command line, modelled on ``mdb``'s (reference 1.11).
+
+* ``kdb`` with no dump is mdb with no target: built-in dcmds only;
+* ``kdb DUMP`` opens a dump (a path, or the name of a bundled scenario);
+* commands come from ``-e CMDS``, from stdin when it is not a terminal, or
+  from the terminal (the interactive prompt);
+* exit status: with ``-e``, 1 after a parse error or when the last dcmd
+  failed, else 0; stdin scripts exit 0 at end of input; 2 for bad options
+  or a dump that cannot be loaded.
+
+Sub-commands: ``kdb check DUMP...`` validates dumps.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Sequence
+
+from kdb import __version__
+from kdb.errors import QuitSession
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+USAGE = """\
+usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS]
+           [--max-dump-bytes N] [--max-depth N] [--max-string N] [DUMP]
+       kdb check [--max-...] DUMP...
+       kdb exercise --list | NAME [--grade FILE] | build SRC
+       kdb triage [--jobs N | --executor dask://HOST:PORT] [--format json]
+                  [--fail-on deadlock,panic,hang] DUMP|DIR...
+
+  -e CMDS       evaluate CMDS instead of reading commands, then exit
+  -K, --kmdb    behave like kmdb stopped on the dump's CPU
+  --no-shell    refuse ! shell escapes (also KDB_NO_SHELL=1)
+  --vi          vi editing keys at the prompt (also ::set -o vi)
+  --format F    print dcmd results as text (default), json or jsonl
+  --max-dump-bytes N, --max-depth N, --max-string N
+                refuse dumps larger, deeper or with longer strings than N
+                (defaults 4G, 200 levels, 1M characters; K, M, G suffixes;
+                also KDB_MAX_DUMP_BYTES, KDB_MAX_DEPTH, KDB_MAX_STRING)
+  -V, --version print the version and exit
+  -?, -h        print this help and exit
+
+DUMP is a dump file, or the name of a bundled dump (kdb jurassic).
+"""
+
+
+class Options:
+    """The parsed command line."""
+
+    def __init__(self) -> None:
+        self.commands: str | None = None
+        self.kmdb = False
+        self.no_shell = False
+        self.format = "text"
+        self.dump: str | None = None
+        self.vi = False
+        self.limits: dict[str, int] = {}   # Limits attributes given on the command line
+
+
+class UsageError(Exception):
+    pass
+
+
+def parse_args(argv: list[str]) -> Options:
+    """getopt-style parsing, like mdb's: ``-e`` takes the next word, whatever it is."""
+    import getopt
+
+    from kdb.limits import GETOPT_LONG, OPTION_ATTRS, parse_size
+    try:
+        pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
+                                        ["kmdb", "no-shell", "format=", "help", "version", "vi",
+                                         *GETOPT_LONG])
+    except getopt.GetoptError as e:
+        raise UsageError(str(e)) from None
+    o = Options()
+    for flag, val in pairs:
+        if flag == "-e":
+            o.commands = val
+        elif flag in ("-K", "--kmdb"):
+            o.kmdb = True
+        elif flag == "--no-shell":
+            o.no_shell = True
+        elif flag == "--vi":
+            o.vi = True
+        elif flag in OPTION_ATTRS:
+            try:
+                o.limits[OPTION_ATTRS[flag]] = parse_size(val)
+            except ValueError as e:
+                raise UsageError(f"{flag}: {e}") from None
+        elif flag == "--format":
+            if val not in ("text", "json", "jsonl"):
+                raise UsageError(f"invalid --format {val!r}: use text, json or jsonl")
+            o.format = val
+        elif flag in ("-h", "-?", "--help"):
+            raise SystemExit(_print_usage(sys.stdout, EXIT_OK))
+        elif flag in ("-V", "--version"):
+            print(f"kdb {__version__}")
+            raise SystemExit(EXIT_OK)
+    if len(rest) > 1:
+        raise UsageError("at most one dump may be given")
+    o.dump = rest[0] if rest else None
+    return o
+
+
+def _print_usage(stream, status: int) -> int:
+    stream.write(USAGE)
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args_list and args_list[0] == "check":
+            from kdb.apps.check import main as check_main
+            return check_main(args_list[1:])
+        if args_list and args_list[0] == "triage":
+            from kdb.apps.triage import main as triage_main
+            return triage_main(args_list[1:])
+        if args_list and args_list[0] == "exercise":
+            from kdb.apps.exercise import main as exercise_main
+            return exercise_main(args_list[1:])
+        return _main(args_list)
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
+    except KeyboardInterrupt:
+        _quiet_stdout()
+        return 130
+    except Exception as e:  # a bug in kdb: one line and a report, never a traceback
+        report = _write_report(e, args_list)
+        sys.stderr.write(f"kdb: internal error: {type(e).__name__}: {e}"
+                         f"{f' (report: {report})' if report else ''}\n")
+        return 1
+
+
+def _write_report(exc: BaseException, argv: list[str]) -> str | None:
+    import tempfile
+    import traceback
+    try:
+        fd, path = tempfile.mkstemp(prefix="kdb-internal-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"kdb {__version__} internal error\nargv: {argv!r}\n")
+            f.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
+
+
+def _quiet_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter exits quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _open_target(path: str | None, kmdb: bool, limits: dict[str, int]):  # -> Target
+    from kdb.target.base import Target
+    if path is None:
+        return Target()
+    from kdb.target.kernel import open_dump
+    from kdb.limits import Limits
+    return open_dump(path, kmdb=kmdb, limits=Limits.from_env(**limits))
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        opts = parse_args(argv)
+    except UsageError as e:
+        sys.stderr.write(f"kdb: {e}\n")
+        return _print_usage(sys.stderr, EXIT_USAGE)
+    from kdb.errors import KdbError
+    pname = "kmdb" if opts.kmdb else "kdb"
+    try:
+        target = _open_target(opts.dump, opts.kmdb, opts.limits)
+    except KdbError as e:
+        sys.stderr.write(f"kdb: {e}\n")
+        return EXIT_USAGE
+    from kdb.engine.session import InputSource, Session
+    stdout_tty = sys.stdout.isatty()
+    stdin_tty = sys.stdin.isatty()
+    cols = None
+    if stdout_tty:
+        try:
+            cols = os.get_terminal_size(sys.stdout.fileno()).columns
+        except OSError:
+            cols = None
+    color = stdout_tty and not os.environ.get("NO_COLOR")
+    no_shell = opts.no_shell or os.environ.get("KDB_NO_SHELL", "") not in ("", "0")
+    session = Session(target, pname=pname, tty=stdout_tty, color=color, cols=cols,
+                      kmdb=opts.kmdb, shell_allowed=not no_shell,
+                      stdout_fd=_fileno(sys.stdout))
+    if opts.format != "text":
+        from kdb.output.structured import install
+        install(session, opts.format)
+    for err in session.module_errors:
+        session.warn(err)
+    try:
+        if opts.kmdb:
+            banner = getattr(target, "kmdb_banner", None)
+            if banner:
+                session.out.write(banner())
+                session.flush_stdout()
+        if opts.commands is not None:
+            result = session.run_string(opts.commands + "\n", "(string)")
+            session.flush_stdout()
+            if result.parse_error:
+                return EXIT_FAIL
+            return EXIT_FAIL if result.status != 0 else EXIT_OK
+        if stdin_tty and stdout_tty:
+            from kdb.ui.console import interact
+            return interact(session, vi=opts.vi)
+        src = InputSource("(stdin)")
+        for line in sys.stdin:
+            src.lineno += 1
+            session.run_line(line.rstrip("\n"), src)
+            if src.abandoned:
+                break
+        session.flush_stdout()
+        return EXIT_OK
+    except QuitSession as q:
+        session.out.nlflush()
+        session.flush_stdout()
+        return q.status
+
+
+def _fileno(stream) -> int | None:
+    try:
+        return stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return None

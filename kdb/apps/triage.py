@@ -1,0 +1,455 @@
+"""``kdb triage``: automatic analysis of dumps, signatures and buckets.
+
+For each dump: a summary; for a panic, the message, CPU, thread, stack and
+the first frame outside the panic machinery; for a hang, the wait-for graph
+from lock owners and waiters with its deadlock cycles and longest wait
+chains, the most contended wait channels, the threads on CPU, the top stack
+groups, anomalies (drivers with huge property lists), notable messages; and a
+signature (a short stable hash and a readable form) that is the same for
+two dumps of the same bug. Many dumps run in parallel processes and end with
+a bucket table.
+
+Exit status: 0 analysed, 1 some dumps failed to load, 2 usage, 3 a
+``--fail-on`` finding was present (deadlock, panic, hang).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from kdb.errors import KdbError
+from kdb.limits import Limits, take_option
+from kdb.analysis.stackgroups import group_threads
+
+PANIC_MACHINERY = {"vpanic", "panic", "panicsys", "die", "trap", "cmntrap", "_sys_rtt",
+                   "_sys_rtt_ints_disabled", "kmdb_enter", "debug_enter", "real_mode_stop_cpu_stage2"}
+SLEEP_MACHINERY = {"swtch", "resume", "_resume_from_idle", "cv_wait", "cv_wait_sig", "cv_timedwait",
+                   "cv_timedwait_sig", "cv_wait_sig_swap", "cv_wait_sig_swap_core", "cv_timedwait_hires",
+                   "cv_timedwait_sig_hires", "cv_waituntil_sig", "sema_p", "turnstile_block",
+                   "mutex_vector_enter", "rw_enter_sleep", "preempt", "thread_start", "idle",
+                   "disp_getwork"}
+NOTABLE = re.compile(r"WARNING|panic|error|fail|not responding|timed out|timeout|fault|offline",
+                     re.IGNORECASE)
+FAIL_ON = ("deadlock", "panic", "hang")
+# where healthy idle threads wait: groups whose first meaningful frame is one
+# of these are not the story of a hang
+IDLE_WAITS = {"taskq_thread_wait", "taskq_thread", "taskq_d_thread", "door_return", "lwp_park",
+              "poll_common", "sigsuspend", "waitid", "nanosleep", "intr_thread", "txg_thread_wait",
+              "arc_reclaim_thread", "pageout_scanner", "pageout", "fsflush", "sched", "zsched",
+              "svc_wait", "squeue_worker", "sigtimedwait", "cv_waituntil_sig", "zfs_delete_thread",
+              "l2arc_feed_thread", "spa_async_thread", "txg_quiesce_thread", "seg_pasync_thread",
+              "mod_uninstall_daemon", "streams_bufcall_service", "streams_qbkgrnd_service",
+              "streams_sqbkgrnd_service", "thread_reaper", "kcage_cageout", "mpt_watch",
+              "kctl_wr_thread", "nfs4_async_start", "nfs_async_start"}
+
+
+def _fname(dump: Any, pc: int) -> str:
+    sym = dump.symbols.containing(pc)
+    return sym.name if sym else f"{pc:x}"
+
+
+def _frames(dump: Any, t: Any) -> list[str]:
+    return [_fname(dump, f.pc) for f in t.frames]
+
+
+def _meaningful(names: list[str], skip: set[str]) -> list[str]:
+    return [n for n in names if n not in skip]
+
+
+def _normalise_message(msg: str) -> str:
+    """A panic message's class: addresses and numbers replaced."""
+    msg = re.sub(r"\b(rp|addr|thread|sp|pc)=[0-9a-fA-Fx]+", r"\1=*", msg)
+    msg = re.sub(r"\b[0-9a-f]{8,16}\b", "*", msg)
+    return " ".join(msg.split())
+
+
+def analyse(dump: Any) -> dict[str, Any]:
+    """Everything triage says about one loaded dump."""
+    s = dump.system
+    report: dict[str, Any] = {
+        "dump": dump.path, "nodename": s.nodename, "os": f"{s.release} {s.version}",
+        "kind": "panic" if dump.panic else ("crash" if s.dump == "crash" else "hang"),
+        "time": s.time, "procs": len(dump.procs), "threads": len(dump.threads), "cpus": len(dump.cpus),
+    }
+    by_addr = dump.thread_by_addr
+
+    # -- panic -----------------------------------------------------------------
+    if dump.panic is not None:
+        p = dump.panic
+        t = by_addr.get(p.thread) if p.thread is not None else None
+        names = _frames(dump, t) if t is not None else []
+        fault = next((n for n in names if n not in PANIC_MACHINERY), None)
+        report["panic"] = {"message": p.message, "cpu": p.cpu,
+                           "thread": f"0x{p.thread:x}" if p.thread else None,
+                           "process": t.proc.comm if t is not None else None,
+                           "stack": names, "fault_frame": fault,
+                           "fault_module": (dump.symbols.containing(t.frames[names.index(fault)].pc).module
+                                            if t is not None and fault in names else None)}
+
+    # -- the wait-for graph: waiter -> owner of what it waits on ---------------------
+    owners: dict[int, int] = {}
+    names_of: dict[int, str] = {}
+    ownerless: set[int] = set()                # nobody holds it, so nobody will let go
+    for so in dump.sobjs:
+        holder = so.owner if so.type == "mutex" else so.writer if so.type == "rwlock" else None
+        if holder:
+            owners[so.addr] = holder
+        names_of[so.addr] = so.name or so.type
+        if ((so.type == "sema" and so.count <= 0) or (so.type == "mutex" and not so.owner)
+                or (so.type == "rwlock" and not so.writer and so.readers == 0)):
+            ownerless.add(so.addr)
+    edges: dict[int, tuple[int, int]] = {}     # thread -> (object, owner thread)
+    waiting: dict[int, list[Any]] = {}
+    for t in dump.threads:
+        if t.sobj is not None and t.state == "sleep":
+            waiting.setdefault(t.sobj_addr, []).append(t)
+            o = owners.get(t.sobj_addr)
+            if o is not None and o != t.addr:
+                edges[t.addr] = (t.sobj_addr, o)
+    cycles: list[list[int]] = []
+    seen: set[int] = set()
+    for start in edges:
+        path: list[int] = []
+        cur = start
+        while cur in edges and cur not in path and cur not in seen:
+            path.append(cur)
+            cur = edges[cur][1]
+        if cur in path:
+            cyc = path[path.index(cur):]
+            if sorted(cyc) not in [sorted(c) for c in cycles]:
+                cycles.append(cyc)
+        seen.update(path)
+    report["deadlocks"] = [[{
+        "thread": f"0x{a:x}", "process": by_addr[a].proc.comm, "pid": by_addr[a].proc.pid,
+        "waits_for": f"0x{edges[a][0]:x}", "object": names_of.get(edges[a][0]),
+        "held_by": f"0x{edges[a][1]:x}",
+        "function": " < ".join(_meaningful(_frames(dump, by_addr[a]), SLEEP_MACHINERY)[:2]) or None}
+        for a in cyc] for cyc in cycles]
+    chains = []
+    for a in edges:
+        chain = [a]
+        while chain[-1] in edges and edges[chain[-1]][1] not in chain:
+            chain.append(edges[chain[-1]][1])
+        chains.append(chain)
+    chains.sort(key=lambda c: (-len(c), c))
+    report["wait_chains"] = [[f"0x{x:x}" for x in c] for c in chains[:3] if len(c) > 1]
+    # locks and semaphores first: a crowd of idle workers on a CV is seldom the story
+    contended = sorted(waiting.items(),
+                       key=lambda kv: (kv[1][0].sobj_type == "cv", -len(kv[1]), kv[0]))[:5]
+    report["contended"] = [{"addr": f"0x{a:x}", "type": ts[0].sobj_type, "name": names_of.get(a),
+                            "waiters": len(ts), "owner": f"0x{owners[a]:x}" if a in owners else None}
+                           for a, ts in contended if ts[0].sobj_type != "cv" or len(ts) > 1]
+
+    # -- threads on CPU ------------------------------------------------------------
+    oncpu = []
+    for c in dump.cpus:
+        if c.thread is None or c.thread == c.idle_thread:
+            continue
+        t = by_addr.get(c.thread)
+        if t is None:
+            continue
+        names = _frames(dump, t)
+        oncpu.append({"cpu": c.id, "thread": f"0x{t.addr:x}", "process": t.proc.comm,
+                      "pid": t.proc.pid, "stack": names[:8]})
+    report["on_cpu"] = oncpu
+
+    # -- stack groups ------------------------------------------------------------------
+    # ::stacks's groups (frames resolved once per group), merged by function names
+    groups: dict[tuple, list[Any]] = {}
+    for g in group_threads(dump):
+        first = by_addr[g.threads[0]]
+        groups.setdefault((first.state, first.sobj_type, g.names), []).extend(
+            by_addr[a] for a in g.threads)
+    top = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][0], kv[0][2]))
+    report["stack_groups"] = [{"count": len(ts), "state": k[0], "sobj": k[1], "stack": list(k[2][:8])}
+                              for k, ts in top[:5]]
+    report["groups_all"] = [{"count": len(ts), "state": k[0], "sobj": k[1], "stack": list(k[2][:12])}
+                            for k, ts in top[:50]]
+    def stuck(ts: list[Any]) -> bool:
+        """Can these waiters make progress? Not if the holder is unknown or blocked too."""
+        for t in ts:
+            holder = owners.get(t.sobj_addr)
+            if holder is None:
+                return True
+            h = by_addr.get(holder)
+            if h is None or (h.state == "sleep" and h.sobj is not None):
+                return True
+        return False
+    def orphaned(ts: list[Any]) -> bool:
+        """Every waiter's object is held by nobody (an empty semaphore, say): no one will let go."""
+        return all(t.sobj_addr in ownerless for t in ts)
+    blocked = [(stuck(ts), orphaned(ts), k, ts) for k, ts in top
+               if k[0] == "sleep" and k[1] not in (None, "cv")]
+    blocked.sort(key=lambda x: (not x[0], not x[1], -len(x[3]), x[2][0], x[2][2]))
+    report["blocked_groups"] = [{"count": len(ts), "state": k[0], "sobj": k[1], "stuck": st,
+                                 "stack": list(k[2][:8])} for st, _o, k, ts in blocked[:5]]
+
+    # -- anomalies and messages ---------------------------------------------------------
+    anomalies = []
+    for m in dump.majors:
+        if m.prop_count > 10_000:
+            anomalies.append(f"driver {m.name} (major 0x{m.major:x}) has {m.prop_count} global "
+                             "properties: appending to that list costs n(n+1)/2 steps")
+    for o in oncpu:
+        if "impl_make_parlist" in o["stack"]:
+            anomalies.append(f"{o['process']} ({o['pid']}) on CPU {o['cpu']} is parsing a driver.conf "
+                             f"file ({' < '.join(o['stack'][:4])})")
+    report["anomalies"] = anomalies
+    report["messages"] = [m.text.rstrip("\n") for m in dump.msgbuf if NOTABLE.search(m.text)][-10:]
+    report["signature"] = signature(report)
+    del report["groups_all"]
+    return report
+
+
+def signature(r: dict[str, Any]) -> dict[str, str]:
+    """A readable signature and a short stable hash: the same for the same bug."""
+    if "panic" in r:
+        p = r["panic"]
+        frames = [n for n in p["stack"] if n not in PANIC_MACHINERY][:3]
+        text = f"panic: {_normalise_message(p['message'])} | {' < '.join(frames)}"
+    elif r["deadlocks"]:
+        funcs = sorted({d["function"] or "?" for cyc in r["deadlocks"] for d in cyc})
+        text = f"deadlock: {' / '.join(funcs)}"
+    else:
+        text = "hang: " + _dominant(r)
+    return {"text": text, "hash": hashlib.sha1(text.encode()).hexdigest()[:12]}
+
+
+def _dominant(r: dict[str, Any]) -> str:
+    """The dominant blocked stack: the biggest group not idle, asleep on a CV only, or free."""
+    g = r["blocked_groups"][0] if r["blocked_groups"] else None
+    if g is None:
+        busy = [x for x in r["groups_all"] if _meaningful(x["stack"], SLEEP_MACHINERY)[:1]
+                and _meaningful(x["stack"], SLEEP_MACHINERY)[0] not in IDLE_WAITS]
+        g = busy[0] if busy else (r["stack_groups"][0] if r["stack_groups"] else None)
+    if g is None:
+        return "no threads"
+    frames = _meaningful(g["stack"], SLEEP_MACHINERY)[:3]
+    return f"{g['count'] and (g['sobj'] or g['state'])} in {' < '.join(frames)}"
+
+
+# ---------------------------------------------------------------------------
+# text
+# ---------------------------------------------------------------------------
+def render_text(r: dict[str, Any]) -> str:
+    out = [f"== {r['dump']}",
+           f"{r['nodename']}: SunOS {r['os']}, {r['kind']}, {r['procs']} processes, "
+           f"{r['threads']} threads, {r['cpus']} CPUs" + (f", at {r['time']}" if r["time"] else "")]
+    if "panic" in r:
+        p = r["panic"]
+        out.append(f"panic: {p['message']}")
+        out.append(f"  on CPU {p['cpu']}, thread {p['thread']} ({p['process']})")
+        out.append(f"  faulting frame: {p['fault_frame']} in module {p['fault_module']}")
+        out.append("  stack: " + " < ".join(p["stack"][:10]))
+    for i, cyc in enumerate(r["deadlocks"], 1):
+        out.append(f"DEADLOCK {i}: a cycle of {len(cyc)} threads")
+        for d in cyc:
+            out.append(f"  {d['thread']} {d['process']}/{d['pid']} in {d['function']} waits for "
+                       f"{d['object']} {d['waits_for']}, held by {d['held_by']}")
+    for c in r["wait_chains"]:
+        if len(c) > 2:
+            out.append("wait chain: " + " -> ".join(c))
+    if r["contended"]:
+        out.append("most contended:")
+        for c in r["contended"]:
+            owner = f", owner {c['owner']}" if c["owner"] else ""
+            out.append(f"  {c['addr']} {c['type']} {c['name'] or ''}: {c['waiters']} waiters{owner}")
+    for o in r["on_cpu"]:
+        out.append(f"on CPU {o['cpu']}: {o['thread']} {o['process']}/{o['pid']}: "
+                   + " < ".join(o["stack"][:5]))
+    for a in r["anomalies"]:
+        out.append(f"anomaly: {a}")
+    if r["blocked_groups"]:
+        out.append("blocked on locks and semaphores:")
+        for g in r["blocked_groups"][:3]:
+            out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
+                       + " < ".join(_meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+    if r["stack_groups"]:
+        out.append("top stacks:")
+        for g in r["stack_groups"][:3]:
+            out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
+                       + " < ".join(_meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+    for m in r["messages"][-5:]:
+        out.append(f"message: {m.strip()}")
+    out.append(f"signature: {r['signature']['hash']}  {r['signature']['text']}")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# many dumps
+# ---------------------------------------------------------------------------
+def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
+    from kdb.target.kernel import open_dump
+    from kdb.target.dump.load import release_dump
+    try:
+        dump = open_dump(path, limits=limits, freeze=False).dump
+    except KdbError as e:
+        return {"dump": path, "error": str(e)}
+    try:
+        return analyse(dump)
+    finally:
+        release_dump(dump, collect=False)    # one process, many dumps: keep its memory flat
+
+
+def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> list[dict[str, Any]]:
+    """Analyse FILES on the Dask cluster whose scheduler is at dask://HOST:PORT.
+
+    The workers need kdb installed and the dumps at the same paths (shared
+    storage), as a fleet's dump archive normally is; reports keep the names
+    the caller gave.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise KdbError("--executor dask:// needs the cluster extra: pip install 'kdb[cluster]'") from None
+    address = "tcp://" + url[len("dask://"):]
+    try:
+        client = Client(address, timeout=10, set_as_default=False)
+    except (OSError, TimeoutError) as e:
+        raise KdbError(f"cannot reach the Dask scheduler at {url}: {e}") from None
+    try:
+        absolute = [os.path.abspath(f) for f in files]
+        reports = client.gather(client.map(_analyse_path, absolute, [limits] * len(absolute), pure=False))
+    finally:
+        client.close()
+    for given, r in zip(files, reports):
+        r["dump"] = given
+    return reports
+
+
+def expand(paths: list[str]) -> list[str]:
+    """Directories become their *.json files; anything else (a file, a bundled
+    dump's name, or a missing path, reported as a load failure) stays."""
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(str(x) for x in Path(p).glob("*.json"))
+        else:
+            out.append(p)
+    return out
+
+
+def buckets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    table: dict[str, dict[str, Any]] = {}
+    for r in reports:
+        if "error" in r:
+            continue
+        sig = r["signature"]
+        b = table.setdefault(sig["hash"], {"hash": sig["hash"], "signature": sig["text"], "count": 0,
+                                           "examples": [], "first_seen": None, "last_seen": None})
+        b["count"] += 1
+        if len(b["examples"]) < 3:
+            b["examples"].append(os.path.basename(r["dump"]))
+        t = r.get("time")
+        if t:
+            b["first_seen"] = min(b["first_seen"] or t, t)
+            b["last_seen"] = max(b["last_seen"] or t, t)
+    return sorted(table.values(), key=lambda b: (-b["count"], b["hash"]))
+
+
+USAGE = """\
+usage: kdb triage [--jobs N | --executor dask://HOST:PORT] [--format text|json]
+                  [--fail-on deadlock,panic,hang]
+                  [--max-dump-bytes N] [--max-depth N] [--max-string N] DUMP|DIR...
+
+Analyse dumps: what happened, the signature of the bug, and with several
+dumps a table of buckets. Exit status: 0 analysed, 1 some dumps failed to
+load, 2 usage, 3 a --fail-on finding was present.
+"""
+
+
+def main(argv: list[str]) -> int:
+    args = list(argv)
+    jobs, fmt, fail_on, paths = 1, "text", set(), []
+    executor: str | None = None
+    given: dict[str, int] = {}
+    try:
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a in ("-h", "--help", "-?"):
+                sys.stdout.write(USAGE)
+                return 0
+            took = take_option(args, i, given)
+            if took:
+                i += took
+            elif a in ("--jobs", "-j"):
+                jobs = int(args[i + 1])
+                i += 2
+            elif a == "--format":
+                fmt = args[i + 1]
+                if fmt not in ("text", "json"):
+                    raise ValueError
+                i += 2
+            elif a == "--fail-on":
+                fail_on = set(args[i + 1].split(","))
+                if not fail_on <= set(FAIL_ON):
+                    raise ValueError
+                i += 2
+            elif a == "--executor":
+                executor = args[i + 1]
+                if not executor.startswith("dask://") or len(executor) == len("dask://"):
+                    raise ValueError
+                i += 2
+            elif a.startswith("-"):
+                raise ValueError
+            else:
+                paths.append(a)
+                i += 1
+        if not paths or jobs < 1:
+            raise ValueError
+    except (ValueError, IndexError):
+        sys.stderr.write(USAGE)
+        return 2
+    files = expand(paths)
+    limits = Limits.from_env(**given)
+    if executor is not None:
+        try:
+            reports = run_on_dask(executor, files, limits)
+        except KdbError as e:
+            sys.stderr.write(f"kdb: {e}\n")
+            return 1
+    elif jobs == 1 or len(files) == 1:
+        reports = [_analyse_path(f, limits) for f in files]
+    else:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as ex:
+            reports = list(ex.map(_analyse_path, files, [limits] * len(files)))
+    failed = [r for r in reports if "error" in r]
+    table = buckets(reports)
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"kdb_triage": 1, "dumps": reports, "buckets": table}, indent=1) + "\n")
+    else:
+        for r in reports:
+            if "error" in r:
+                sys.stdout.write(f"== {r['dump']}\nfailed to load: {r['error']}\n\n")
+            else:
+                sys.stdout.write(render_text(r) + "\n")
+        if len(files) > 1:
+            sys.stdout.write(f"{'SIGNATURE':<12} {'COUNT':>5}  {'FIRST SEEN':<20} {'LAST SEEN':<20} "
+                             "EXAMPLES / DESCRIPTION\n")
+            for b in table:
+                sys.stdout.write(f"{b['hash']:<12} {b['count']:>5}  {(b['first_seen'] or '-'):<20} "
+                                 f"{(b['last_seen'] or '-'):<20} {', '.join(b['examples'])}\n"
+                                 f"{'':<12} {'':>5}  {b['signature']}\n")
+    findings = set()
+    for r in reports:
+        if "error" in r:
+            continue
+        if r["deadlocks"]:
+            findings.add("deadlock")
+        if "panic" in r:
+            findings.add("panic")
+        if r["kind"] == "hang":
+            findings.add("hang")
+    if failed:
+        return 1
+    if fail_on & findings:
+        return 3
+    return 0

@@ -1,0 +1,307 @@
+"""The public API for debugger modules (kdb's equivalent of ``mdb_modapi.h``).
+
+A debugger module is a Python file that creates one :class:`Module` and
+registers its dcmds and walkers on it, in one place each::
+
+    from kdb.modapi import Module, DCMD_USAGE
+
+    module = Module("genunix", targets=("kernel",))
+
+    @module.dcmd("pid2proc", "?", "convert PID to proc_t address",
+                 help="Print the proc_t address of the process whose PID is dot.")
+    def pid2proc(call):
+        ...
+
+    @module.walker("proc", "walk process list")
+    def walk_proc(walk):
+        yield from (p.addr for p in walk.target.procs)
+
+Everything the user sees about a dcmd (``::help``, ``::dcmds``, completion,
+``docs/dcmds.md``) comes from that registration. A dcmd receives a
+:class:`Call` (address, flags, arguments, output) and returns one of the
+``DCMD_*`` codes (``None`` means ``DCMD_OK``) or raises
+:class:`~kdb.errors.CmdError`. A walker is a generator of addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+import attrs
+
+from kdb.errors import CmdError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kdb.engine.session import Session
+
+# dcmd flags (mdb_modapi.h)
+DCMD_ADDRSPEC = 0x01
+DCMD_LOOP = 0x02
+DCMD_LOOPFIRST = 0x04
+DCMD_PIPE = 0x08
+DCMD_PIPE_OUT = 0x10
+
+# dcmd return codes
+DCMD_OK = 0
+DCMD_ERR = 1
+DCMD_USAGE = 2
+DCMD_NEXT = 3
+DCMD_ABORT = 4
+
+DcmdFunc = Callable[["Call"], "int | None"]
+WalkFunc = Callable[["Walk"], Iterable[int]]
+
+
+@attrs.define(slots=True, eq=False)
+class Dcmd:
+    """A registered dcmd: what ``mdb_dcmd_t`` holds, plus its option list."""
+
+    name: str
+    usage: str | None
+    descr: str
+    func: DcmdFunc
+    help: str | None = None
+    module: "Module | None" = None
+    options: tuple[tuple[str, str], ...] = ()   # ("-v", "describe -v") for completion/docs
+    stage_builtin: bool = False   # a format verb or other adb-style built-in
+
+    @property
+    def has_help(self) -> bool:
+        return bool(self.help)
+
+
+@attrs.define(slots=True, eq=False)
+class Walker:
+    """A registered walker: a generator over addresses."""
+
+    name: str
+    descr: str
+    func: WalkFunc
+    module: "Module | None" = None
+
+
+@attrs.define(slots=True, eq=False)
+class Module:
+    """A debugger module (dmod): a named set of dcmds and walkers.
+
+    ``targets`` lists the target kinds the module applies to (``"none"`` for
+    no target, ``"kernel"`` for a kernel dump); ``None`` means all of them.
+    ``builtin`` marks the debugger's own module (``Interface Stability:
+    Evolving`` in ``::help``).
+    """
+
+    name: str
+    targets: tuple[str, ...] | None = None
+    builtin: bool = False
+    dcmds: list[Dcmd] = attrs.Factory(list)
+    walkers: list[Walker] = attrs.Factory(list)
+    path: str | None = None
+
+    def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
+             options: Sequence[tuple[str, str]] = ()) -> Callable[[DcmdFunc], DcmdFunc]:
+        """Decorator registering ``func`` as the dcmd ``name``."""
+        def register(func: DcmdFunc) -> DcmdFunc:
+            self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options)))
+            return func
+        return register
+
+    def walker(self, name: str, descr: str) -> Callable[[WalkFunc], WalkFunc]:
+        """Decorator registering the generator ``func`` as the walker ``name``."""
+        def register(func: WalkFunc) -> WalkFunc:
+            self.walkers.append(Walker(name, descr, func, self))
+            return func
+        return register
+
+    def applies_to(self, target_kind: str) -> bool:
+        return self.targets is None or target_kind in self.targets
+
+
+class Call:
+    """One invocation of a dcmd: address, flags, arguments and output."""
+
+    __slots__ = ("session", "dcmd", "addr", "flags", "args", "out", "_pipe")
+
+    def __init__(self, session: "Session", dcmd: Dcmd, addr: int, flags: int,
+                 args: list[Any], out: Any, pipe: Any) -> None:
+        self.session = session
+        self.dcmd = dcmd
+        self.addr = addr
+        self.flags = flags
+        self.args = args
+        self.out = out
+        self._pipe = pipe
+
+    # flags ---------------------------------------------------------------
+    @property
+    def addrspec(self) -> bool:
+        return bool(self.flags & DCMD_ADDRSPEC)
+
+    @property
+    def loop(self) -> bool:
+        return bool(self.flags & DCMD_LOOP)
+
+    @property
+    def loopfirst(self) -> bool:
+        return bool(self.flags & DCMD_LOOPFIRST)
+
+    @property
+    def piped(self) -> bool:
+        return bool(self.flags & DCMD_PIPE)
+
+    @property
+    def pipe_out(self) -> bool:
+        return bool(self.flags & DCMD_PIPE_OUT)
+
+    @property
+    def hdrspec(self) -> bool:
+        """DCMD_HDRSPEC: print a header on the first call of a loop, or outside one."""
+        return bool(self.flags & DCMD_LOOPFIRST) or not self.flags & DCMD_LOOP
+
+    @property
+    def target(self) -> Any:
+        return self.session.target
+
+    # output ----------------------------------------------------------------
+    def printf(self, fmt: str, *args: Any) -> None:
+        """mdb_printf to this call's output."""
+        self.session.printf(self.out, fmt, *args)
+
+    def write(self, text: str) -> None:
+        self.out.write(text)
+
+    def emit(self, kind: str, record: "dict[str, Any] | Callable[[], dict[str, Any]]",
+             render: Callable[["Call", dict[str, Any]], None]) -> None:
+        """Produce one result record; ``render`` is its text layout.
+
+        Text output calls ``render``; structured output (``--format json``)
+        collects the record instead. Into a pipe, layouts still run so they
+        can print bare addresses. ``record`` may be a function that builds
+        the record, so text output does not pay for records it never shows.
+        """
+        sink = self.session.record_sink
+        if sink is not None and not self.pipe_out:
+            sink(self.dcmd.name, kind, record() if callable(record) else record)
+        else:
+            render(self, {} if callable(record) else record)
+
+    def warn(self, message: str) -> None:
+        """mdb_warn: ``kdb: message`` on stderr."""
+        self.session.warn(message)
+
+    # pipes -----------------------------------------------------------------
+    def push_many(self, addrs: Iterable[int]) -> None:
+        """Pass many addresses to the next stage at once."""
+        if self.out.is_pipe:
+            self.out.sink.extend(addrs)
+        else:
+            for a in addrs:
+                self.printf("%#lr\n", a)
+
+    def get_pipe(self) -> list[int]:
+        """mdb_get_pipe: take every remaining input address (this one included)."""
+        if self._pipe is None:
+            return []
+        return self._pipe.take_all()
+
+    def set_pipe(self, addrs: Iterable[int]) -> None:
+        """mdb_set_pipe: replace the addresses passed to the next stage."""
+        if self.out.is_pipe:
+            self.out.sink.replace(addrs)
+
+    def push(self, addr: int, var: str | None = None) -> None:
+        """Pass ``addr`` to the next stage (a fast ``%#lr\\n`` into the pipe).
+
+        With ``var``, that variable is set to ``addr`` when the next stage
+        consumes it (``::walk name var``).
+        """
+        if self.out.is_pipe:
+            self.out.sink.push(addr, var)
+        else:
+            self.printf("%#lr\n", addr)
+
+    # arguments -------------------------------------------------------------
+    def getopts(self, spec: dict[str, Any], args: list[Any] | None = None) -> tuple[dict[str, Any], list[Any]]:
+        """mdb_getopts: parse leading options.
+
+        ``spec`` maps an option letter to its kind: ``bool`` (a flag),
+        ``str`` (takes a string argument), ``int`` (takes a number, parsed
+        in the current radix, or an immediate ``$[ ]``), or ``"count"``
+        (a flag that may repeat). Options stop at the first non-option word
+        or ``--``. Raises :class:`UsageRequest` for an unknown option.
+        """
+        argv = self.args if args is None else args
+        if not argv:
+            return {k: False if v is bool else (0 if v == "count" else None) for k, v in spec.items()}, []
+        argv = list(argv)
+        opts: dict[str, Any] = {}
+        for letter, kind in spec.items():
+            opts[letter] = False if kind is bool else (0 if kind == "count" else None)
+        i = 0
+        while i < len(argv):
+            a = argv[i]
+            if not isinstance(a, str) or not a.startswith("-") or a == "-":
+                break
+            if a == "--":
+                i += 1
+                break
+            j = 1
+            while j < len(a):
+                letter = a[j]
+                kind = spec.get(letter)
+                if kind is None:
+                    raise UsageRequest(f"illegal option -- {letter}")
+                if kind is bool:
+                    opts[letter] = True
+                    j += 1
+                    continue
+                if kind == "count":
+                    opts[letter] += 1
+                    j += 1
+                    continue
+                rest = a[j + 1:]
+                if rest:
+                    val: Any = rest
+                else:
+                    i += 1
+                    if i >= len(argv):
+                        raise UsageRequest(f"option requires an argument -- {letter}")
+                    val = argv[i]
+                if kind is int:
+                    val = self.session.arg_to_int(val)
+                elif kind is str and not isinstance(val, str):
+                    val = self.session.numfmt(val)
+                opts[letter] = val
+                break
+            i += 1
+        return opts, argv[i:]
+
+
+class UsageRequest(Exception):
+    """Raised by :meth:`Call.getopts`: the framework prints the usage."""
+
+
+class Walk:
+    """The state a walker generator receives: target, start address, session."""
+
+    __slots__ = ("session", "addr", "args")
+
+    def __init__(self, session: "Session", addr: int | None, args: list[Any] | None = None) -> None:
+        self.session = session
+        self.addr = addr
+        self.args = args or []
+
+    @property
+    def target(self) -> Any:
+        return self.session.target
+
+
+def walk_addresses(session: "Session", name: str, addr: int | None) -> Iterator[int]:
+    """Run the walker ``name`` (mdb_pwalk / mdb_walk) and yield its addresses."""
+    walker = session.registry.walker(name)
+    if walker is None:
+        raise CmdError("failed to perform walk: unknown walk name")
+    return iter(walker.func(Walk(session, addr)))
+
+
+_NAME_OK = re.compile(r"^[A-Za-z_.$:/=>\\?@][0-9A-Za-z_.`<>?%@^]*$")

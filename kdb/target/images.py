@@ -1,0 +1,362 @@
+"""Built-in kernel types and the memory images of dump entities.
+
+Every process reads as a ``proc_t`` at its address, every thread as a
+``kthread_t``, every zone as a ``zone_t`` and every CPU as a ``cpu_t``,
+with pointers linking them as in an illumos kernel (``t_procp``,
+``t_forw``/``t_back`` around the process's threads, ``p_tlist``, ``p_zone``,
+``p_parent``, ``p_pidp``...). Images are produced when read, not at load.
+"""
+
+from __future__ import annotations
+
+import datetime
+import struct
+from typing import Any, Callable
+
+from kdb.target.ctype import CType, TypeSystem
+from kdb.target.memory import AddressSpace, add_stacks
+from kdb.target.model import SSTATES, TS_BITS
+
+KERNEL_TYPES = [
+    "typedef struct kmutex { void *_opaque[1]; } kmutex_t",
+    "typedef struct krwlock { void *_opaque[1]; } krwlock_t",
+    "typedef struct _kcondvar { unsigned short _opaque; } kcondvar_t",
+    "typedef struct ksema { void *_opaque[2]; } ksema_t",
+    "typedef struct sema_impl { struct _kthread *s_slpq; int s_count; } sema_impl_t",
+    "struct pid { unsigned int pid_prinactive:1; unsigned int pid_pgorphaned:1; "
+    "unsigned int pid_padding:6; unsigned int pid_prslot:24; pid_t pid_id; "
+    "struct proc *pid_pglink; struct proc *pid_pgtail; struct pid *pid_link; unsigned int pid_ref; }",
+    "typedef struct user { int u_execid; long u_execsz; unsigned short u_tsize; unsigned short u_dsize; "
+    "long u_start; clock_t u_ticks; char u_comm[17]; char u_psargs[80]; int u_argc; "
+    "uintptr_t u_argv; uintptr_t u_envp; } user_t",
+    "typedef struct proc { struct vnode *p_exec; struct as *p_as; struct plock *p_lockp; kmutex_t p_crlock; "
+    "struct cred *p_cred; int p_swapcnt; char p_stat; char p_wcode; unsigned short p_pidflag; int p_wdata; "
+    "pid_t p_ppid; struct proc *p_link; struct proc *p_parent; struct proc *p_child; "
+    "struct proc *p_sibling; struct proc *p_psibling; struct proc *p_sibling_ns; struct proc *p_child_ns; "
+    "struct proc *p_next; struct proc *p_prev; struct proc *p_nextofkin; struct proc *p_orphan; "
+    "struct proc *p_nextorph; struct proc *p_pglink; struct sess *p_sessp; struct pid *p_pidp; "
+    "struct pid *p_pgidp; kcondvar_t p_cv; kcondvar_t p_flag_cv; kcondvar_t p_lwpexit; "
+    "kcondvar_t p_holdlwps; unsigned int p_proc_flag; unsigned int p_flag; clock_t p_utime; "
+    "clock_t p_stime; clock_t p_cutime; clock_t p_cstime; struct _kthread *p_tlist; "
+    "struct _kthread *p_agenttp; int p_lwpcnt; int p_lwprcnt; int p_lwpdaemon; int p_lwpwait; "
+    "int p_zombcnt; struct task *p_task; projid_t p_projid; struct zone *p_zone; zoneid_t p_zoneid; "
+    "struct pid p_pid_struct; user_t p_user; } proc_t",
+    "typedef struct _kthread { struct _kthread *t_link; caddr_t t_stk; void (*t_startpc)(void); "
+    "struct cpu *t_bound_cpu; short t_affinitycnt; short t_bind_cpu; unsigned short t_flag; "
+    "unsigned short t_proc_flag; unsigned short t_schedflag; volatile char t_preempt; "
+    "volatile char t_preempt_lk; unsigned int t_state; pri_t t_pri; pri_t t_epri; pri_t t_cpri; "
+    "char t_writer; unsigned char t_bindflag; uintptr_t t_pcb_sp; uintptr_t t_pcb_pc; "
+    "caddr_t t_wchan0; caddr_t t_wchan; struct _sobj_ops *t_sobj_ops; id_t t_cid; "
+    "void *t_cldata; struct ctxop *t_ctx; uintptr_t t_lofault; struct _label_t *t_onfault; "
+    "struct on_trap_data *t_ontrap; caddr_t t_swap; struct _kthread *t_forw; "
+    "struct _kthread *t_back; struct _kthread *t_next; struct _kthread *t_prev; "
+    "unsigned short t_whystop; unsigned short t_whatstop; int t_dslot; struct pollstate *t_pollstate; "
+    "struct pollcache *t_pollcache; struct cred *t_cred; clock_t t_start; clock_t t_lbolt; "
+    "hrtime_t t_stoptime; unsigned int t_pctcpu; short t_sysnum; void *t_pil; "
+    "struct _kthread *t_intr; struct cpu *t_cpu; struct cpu *t_weakbound_cpu; struct proc *t_procp; "
+    "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; } kthread_t",
+    "typedef struct ddi_prop { struct ddi_prop *prop_next; dev_t prop_dev; char *prop_name; "
+    "int prop_flags; int prop_len; caddr_t prop_val; void *prop_private; } ddi_prop_t",
+    "struct devnames { char *dn_name; int dn_flags; int dn_instance; struct dev_info *dn_head; "
+    "struct ddi_prop *dn_global_prop_ptr; kmutex_t dn_lock; void *dn_pl; }",
+    "struct modctl { struct modctl *mod_next; struct modctl *mod_prev; int mod_id; void *mod_mp; "
+    "char *mod_filename; char *mod_modname; char mod_busy; char mod_want; char mod_loaded; "
+    "char mod_installed; int mod_loadcnt; void *mod_text; size_t mod_text_size; }",
+    "typedef struct zone { char *zone_name; zoneid_t zone_id; unsigned int zone_ref; "
+    "unsigned int zone_cred_ref; struct zone *zone_next; struct zone *zone_prev; "
+    "char *zone_rootpath; unsigned long zone_status; char *zone_brand; unsigned long long zone_cpu_cap; "
+    "char zone_uuid[37]; } zone_t",
+    "typedef struct cpu { processorid_t cpu_id; processorid_t cpu_seqid; unsigned int cpu_flags; "
+    "struct cpu *cpu_self; struct _kthread *cpu_thread; struct _kthread *cpu_idle_thread; "
+    "struct _kthread *cpu_pause_thread; struct lwp *cpu_lwp; struct cpu *cpu_next; struct cpu *cpu_prev; "
+    "int cpu_disp_nrunnable; char cpu_runrun; char cpu_kprunrun; pri_t cpu_chosen_level; "
+    "unsigned short cpu_base_spl; clock_t cpu_last_swtch; } cpu_t",
+]
+
+EXTRA_TYPEDEFS = [("projid_t", "int")]
+ZONE_STATUS = {"configured": 0, "incomplete": 1, "installed": 2, "ready": 3, "running": 4,
+               "shutting_down": 5, "down": 6}
+
+
+def kernel_types(ts: TypeSystem) -> None:
+    """Declare the built-in kernel types (not synthetic: ::typedef -d keeps them)."""
+    for name, base in EXTRA_TYPEDEFS:
+        if name not in ts.types:
+            ts.add(name, CType("typedef", name, 4, 4, True, target=ts.lookup(base)), synthetic=False)
+    for decl in KERNEL_TYPES:
+        ts.declare(decl, synthetic=False)
+
+
+def encode(t: CType, value: Any, ptr_size: int = 8) -> bytes:
+    """Encode a value of type ``t``: ints, pointers, strings for char arrays, dicts for structs."""
+    r = t.resolve()
+    size = r.size
+    if r.kind in ("int", "enum", "pointer"):
+        v = int(value or 0) & ((1 << (8 * size)) - 1) if size else 0
+        return v.to_bytes(size, "little")
+    if r.kind == "float":
+        return struct.pack("<d" if size == 8 else "<f", float(value or 0.0))
+    if r.kind == "array":
+        elem = r.target.resolve() if r.target else None
+        if isinstance(value, str) and elem is not None and elem.size == 1:
+            raw = value.encode("utf-8", "replace")[: r.size - 1]
+            return raw + bytes(r.size - len(raw))
+        out = bytearray(r.size)
+        if isinstance(value, (list, tuple)) and elem is not None:
+            for i, v in enumerate(value[: r.count or 0]):
+                out[i * elem.size:(i + 1) * elem.size] = encode(elem, v, ptr_size)
+        return bytes(out)
+    if r.kind in ("struct", "union"):
+        out = bytearray(size)
+        values = value or {}
+        for m in r.members:
+            if m.name is None or m.name not in values:
+                continue
+            v = values[m.name]
+            if m.bit_size is not None:
+                unit = m.type.resolve().size
+                word = int.from_bytes(out[m.offset:m.offset + unit], "little")
+                word |= (int(v) & ((1 << m.bit_size) - 1)) << m.bit_offset
+                out[m.offset:m.offset + unit] = word.to_bytes(unit, "little")
+                continue
+            data = encode(m.type, v, ptr_size)
+            out[m.offset:m.offset + len(data)] = data
+        return bytes(out)
+    return bytes(size)
+
+
+class Strings:
+    """A synthetic region holding the strings ``char *`` members point to."""
+
+    BASE = 0xFFFFFF0970000000
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.index: dict[str, int] = {}
+
+    def addr(self, s: str) -> int:
+        a = self.index.get(s)
+        if a is None:
+            a = self.BASE + len(self.data)
+            self.data += s.encode("utf-8", "replace") + b"\0"
+            self.index[s] = a
+        return a
+
+    def blob(self, data: bytes) -> int:
+        """Raw bytes in the region (deduplicated), 8-byte aligned."""
+        key = "\0blob:" + data.hex()
+        a = self.index.get(key)
+        if a is None:
+            self.data += bytes(-len(self.data) % 8)
+            a = self.BASE + len(self.data)
+            self.data += data
+            self.index[key] = a
+        return a
+
+
+def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
+    """Map every process, thread, zone and CPU as its kernel structure."""
+    strings = Strings()
+
+    def image(t: CType, make: Callable[[], dict]) -> Callable[[int, int], bytes]:
+        cache: list[bytes] = []
+
+        def produce(off: int, n: int) -> bytes:
+            if not cache:
+                cache.append(encode(t, make()))
+            return cache[0][off:off + n]
+        return produce
+
+    def build(sp: AddressSpace) -> None:
+        # intern every string an image can point to, in a fixed order, so
+        # their addresses do not depend on what was read first
+        for z in dump.zones:
+            strings.addr(z.name), strings.addr(z.path), strings.addr(z.brand)
+        for t in dump.threads:
+            if t.name:
+                strings.addr(t.name)
+        for mj in dump.majors:
+            strings.addr(mj.name)
+            for p in mj.props:
+                strings.addr(p.name)
+                blob = _prop_bytes(p.value)
+                if blob:
+                    strings.blob(blob)
+        for m in sorted(dump.modules, key=lambda m: m.id):
+            strings.addr(m.name), strings.addr(f"kernel/misc/amd64/{m.name}")
+        proc_t = ts.lookup("proc_t")
+        thread_t = ts.lookup("kthread_t")
+        zone_t = ts.lookup("zone_t")
+        cpu_t = ts.lookup("cpu_t")
+        by_pid = dump.proc_by_pid
+        children: dict[int, list] = {}
+        for p in dump.procs:
+            if p.pid != p.ppid:
+                children.setdefault(p.ppid, []).append(p)
+        procs = dump.procs
+        pid_off = proc_t.member("p_pid_struct").offset
+
+        def proc_values(p: Any, i: int) -> dict:
+            kids = children.get(p.pid, [])
+            parent = by_pid.get(p.ppid) if p.pid != 0 else None
+            sibs = children.get(p.ppid, [])
+            k = next((j for j, x in enumerate(sibs) if x is p), -1)
+            start = _epoch(p.start)
+            return {
+                "p_stat": SSTATES.get(p.state, 0), "p_ppid": p.ppid, "p_flag": p.flags,
+                "p_parent": parent.addr if parent else 0, "p_child": kids[0].addr if kids else 0,
+                "p_sibling": sibs[k + 1].addr if 0 <= k < len(sibs) - 1 else 0,
+                "p_psibling": sibs[k - 1].addr if k > 0 else 0,
+                "p_next": procs[i + 1].addr if i + 1 < len(procs) else 0,
+                "p_prev": procs[i - 1].addr if i > 0 else 0,
+                "p_pidp": p.addr + pid_off, "p_pgidp": p.addr + pid_off,
+                "p_tlist": p.threads[0].addr if p.threads else 0,
+                "p_lwpcnt": len(p.threads), "p_zone": p.zone.addr, "p_zoneid": p.zone.id,
+                "p_projid": p.project,
+                "p_pid_struct": {"pid_id": p.pid, "pid_ref": 1},
+                "p_user": {"u_comm": p.comm, "u_psargs": p.psargs, "u_start": start},
+            }
+
+        def thread_values(t: Any) -> dict:
+            ts_ = t.proc.threads
+            k = next(j for j, x in enumerate(ts_) if x is t)
+            cpu = dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
+            return {
+                "t_startpc": t.start or 0, "t_flag": t.flags, "t_proc_flag": t.pflags,
+                "t_schedflag": t.sflags, "t_state": TS_BITS[t.state], "t_pri": t.pri, "t_epri": t.epri,
+                "t_pcb_sp": t.sp or 0, "t_pcb_pc": t.resume or 0, "t_wchan": t.wchan or 0,
+                "t_forw": ts_[(k + 1) % len(ts_)].addr, "t_back": ts_[k - 1].addr,
+                "t_cpu": cpu.addr if cpu else 0, "t_procp": t.proc.addr, "t_lwp": t.lwp or 0,
+                "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,
+                "t_name": strings.addr(t.name) if t.name else 0,
+            }
+
+        for i, p in enumerate(procs):
+            sp.add(p.addr, proc_t.size, image(proc_t, lambda p=p, i=i: proc_values(p, i)))
+        for t in dump.threads:
+            sp.add(t.addr, thread_t.size, image(thread_t, lambda t=t: thread_values(t)))
+        zones = dump.zones
+        for i, z in enumerate(zones):
+            sp.add(z.addr, zone_t.size, image(zone_t, lambda z=z, i=i: {
+                "zone_name": strings.addr(z.name), "zone_id": z.id, "zone_ref": 1,
+                "zone_next": zones[i + 1].addr if i + 1 < len(zones) else 0,
+                "zone_prev": zones[i - 1].addr if i else 0,
+                "zone_rootpath": strings.addr(z.path), "zone_status": ZONE_STATUS.get(z.status, 0),
+                "zone_brand": strings.addr(z.brand),
+                "zone_cpu_cap": int(z.capped_cpu * 100) if z.capped_cpu else 0,
+                "zone_uuid": z.uuid or ""}))
+        cpus = dump.cpus
+        for i, c in enumerate(cpus):
+            sp.add(c.addr, cpu_t.size, image(cpu_t, lambda c=c, i=i: {
+                "cpu_id": c.id, "cpu_seqid": c.id, "cpu_flags": c.flags, "cpu_self": c.addr,
+                "cpu_thread": c.thread or 0, "cpu_idle_thread": c.idle_thread or 0,
+                "cpu_next": cpus[(i + 1) % len(cpus)].addr, "cpu_prev": cpus[i - 1].addr,
+                "cpu_disp_nrunnable": c.nrun, "cpu_runrun": int(c.runrun),
+                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl}))
+        add_sobjs(sp, ts, dump)
+        add_driver_images(sp, ts, dump, strings)
+        # the strings the images point to (filled as images are made)
+        sp.add(Strings.BASE, 1 << 24, lambda off, n: bytes(strings.data[off:off + n]).ljust(n, b"\0"))
+
+    space.add_lazy(build)
+    add_stacks(space, dump.threads)
+
+
+def add_sobjs(sp: AddressSpace, ts: TypeSystem, dump: Any) -> None:
+    """Mutexes, rwlocks, semaphores and condition variables as their kernel types."""
+    mutex_t, rw_t = ts.lookup("kmutex_t"), ts.lookup("krwlock_t")
+    sema_t, cv_t = ts.lookup("sema_impl_t"), ts.lookup("kcondvar_t")
+    waiters: dict[int, list] = {}
+    for t in dump.threads:
+        if t.sobj is not None:
+            waiters.setdefault(t.sobj_addr, []).append(t)
+    for so in dump.sobjs:
+        ws = waiters.get(so.addr, [])
+        if so.type == "mutex":
+            # adaptive: owner | has-waiters bit; spin: the lock byte and SPLs
+            word = ((so.owner or 0) | (1 if ws else 0)) if so.kind == "adaptive" else \
+                (0xFF if so.owner else 0) | so.minspl << 16 | so.oldspl << 32
+            sp.add_bytes(so.addr, encode(mutex_t, {"_opaque": [word]}))
+        elif so.type == "rwlock":
+            word = (so.writer or 0) | 0x4 if so.writer else so.readers << 3
+            word |= (0x2 if so.write_wanted else 0) | (0x1 if ws else 0)
+            sp.add_bytes(so.addr, encode(rw_t, {"_opaque": [word]}))
+        elif so.type == "sema":
+            sp.add_bytes(so.addr, encode(sema_t, {"s_slpq": ws[0].addr if ws else 0,
+                                                   "s_count": so.count}))
+        else:
+            sp.add_bytes(so.addr, encode(cv_t, {"_opaque": 1 if ws else 0}))
+
+
+def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Strings") -> None:
+    """struct devnames per major, its ddi_prop list (every entry at its own
+    address, produced on demand), and struct modctl per module."""
+    import bisect
+    prop_t, dn_t, mod_t = ts.lookup("ddi_prop_t"), ts.lookup("struct devnames"), ts.lookup("struct modctl")
+    heads: dict[int, int] = {}
+    for m in dump.devinfo and [n for r in dump.devinfo for n in _preorder(r)] or []:
+        if m.major is not None and m.major not in heads:
+            heads[m.major] = m.addr
+    for mj in dump.majors:
+        count = mj.prop_count
+        sp.add_bytes(mj.devnames, encode(dn_t, {
+            "dn_name": strings.addr(mj.name), "dn_instance": -1 if mj.major not in heads else 0,
+            "dn_head": heads.get(mj.major, 0),
+            "dn_global_prop_ptr": mj.prop_base if count else 0}))
+        if not count:
+            continue
+        ends: list[int] = []
+        total = 0
+        for p in mj.props:
+            total += p.repeat
+            ends.append(total)
+        size = prop_t.size
+
+        def produce(off: int, n: int, mj: Any = mj, ends: list[int] = ends, count: int = count) -> bytes:
+            out = bytearray()
+            i = off // size
+            while len(out) < n + off % size and i < count:
+                p = mj.props[bisect.bisect_right(ends, i)]
+                blob = _prop_bytes(p.value)
+                rec = encode(prop_t, {
+                    "prop_next": mj.prop_base + (i + 1) * size if i + 1 < count else 0,
+                    "prop_name": strings.addr(p.name), "prop_flags": 0x2, "prop_len": len(blob),
+                    "prop_val": strings.blob(blob) if blob else 0,
+                    "prop_dev": 0xFFFFFFFFFFFFFFFF})
+                out += rec
+                i += 1
+            start = off % size
+            return bytes(out[start:start + n]).ljust(n, b"\0")
+        sp.add(mj.prop_base, count * size, produce)
+    mods = sorted(dump.modules, key=lambda m: m.id)
+    for i, m in enumerate(mods):
+        sp.add_bytes(m.addr, encode(mod_t, {
+            "mod_next": mods[(i + 1) % len(mods)].addr, "mod_prev": mods[i - 1].addr,
+            "mod_id": m.id, "mod_modname": strings.addr(m.name),
+            "mod_filename": strings.addr(f"kernel/misc/amd64/{m.name}"), "mod_loaded": 1,
+            "mod_installed": 1, "mod_loadcnt": 1, "mod_text": m.text, "mod_text_size": m.text_size}))
+
+
+def _prop_bytes(value: Any) -> bytes:
+    """A property value as the kernel stores it: ints 4 bytes each, strings NUL-ended."""
+    if isinstance(value, bool) or value is None:
+        return b""
+    if isinstance(value, int):
+        return (value & 0xFFFFFFFF).to_bytes(4, "little")
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace") + b"\0"
+    if isinstance(value, list):
+        return b"".join(_prop_bytes(v) for v in value)
+    return b""
+
+
+def _preorder(n: Any):
+    yield n
+    for c in n.children:
+        yield from _preorder(c)
+
+
+def _epoch(ts: str | None) -> int:
+    if not ts:
+        return 0
+    return int(datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())

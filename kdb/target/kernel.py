@@ -1,0 +1,198 @@
+"""The kernel dump target: a loaded dump seen through mdb's target interface.
+
+:func:`open_dump` accepts a path or the name of a bundled dump (``jurassic``)
+and returns a :class:`KernelTarget`; symbol lookup goes both ways through the
+dump's symbol tables (``sym+off`` from an address, as ``%a`` prints it).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+from pathlib import Path
+
+from typing import Any
+
+from kdb.target.ctype import CType, TypeSystem
+from kdb.errors import CmdError, KdbError
+from kdb.target.images import Strings, add_entity_images, encode, kernel_types
+from kdb.limits import Limits
+from kdb.target.dump.load import DumpError, load_dump
+from kdb.target.memory import AddressSpace
+from kdb.target.model import Dump, Thread
+from kdb.target.base import Target
+
+# sizes of the structures dump entities stand for (LP64), used by ::whatis
+SIZEOF_PROC = 0x1A48
+SIZEOF_THREAD = 0x6A0
+SIZEOF_CPU = 0xD00
+STACK_SIZE = 0x5000
+
+
+def bundled_dumps() -> dict[str, Path]:
+    """Names of the bundled scenario dumps and their files."""
+    root = importlib.resources.files("kdb.dumps")
+    out = {}
+    for entry in root.iterdir():
+        name = entry.name
+        if name.endswith(".json"):
+            out[name[:-5]] = Path(str(entry))
+    return dict(sorted(out.items()))
+
+
+def resolve_dump_path(spec: str) -> str:
+    """A dump path, or the file of the bundled dump named ``spec``."""
+    if os.path.exists(spec):
+        return spec
+    bundled = bundled_dumps()
+    if spec in bundled:
+        return str(bundled[spec])
+    names = ", ".join(bundled) or "none"
+    raise KdbError(f"cannot open dump '{spec}': no such file or bundled dump (bundled: {names})")
+
+
+class KernelTarget(Target):
+    """A kernel crash dump or live snapshot (mdb's kvm target)."""
+
+    kind = "kernel"
+
+    def __init__(self, dump: Dump, *, kmdb: bool = False) -> None:
+        self.dump = dump
+        self.kmdb = kmdb
+        self.name = "kmdb" if kmdb else "kvm"
+        self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
+        self.types = TypeSystem("lp64")
+        kernel_types(self.types)
+        for i, decl in enumerate(dump.types):
+            try:
+                self.types.declare(decl, synthetic=False)
+            except CmdError as e:
+                raise DumpError(f"$.types[{i}]", e.message, dump.path) from None
+        self.space = AddressSpace()
+        for base, data in dump.memory:
+            self.space.add_bytes(base, data)
+        self._place_objects()
+        add_entity_images(self.space, self.types, dump)
+
+    def _place_objects(self) -> None:
+        """Lay the dump's typed objects into memory, checking types and members."""
+        placed: list[tuple[int, int, str]] = sorted(
+            (b, b + len(d), f"$.memory[{i}]") for i, (b, d) in enumerate(self.dump.memory))
+        strings = ObjectStrings()
+        for i, o in enumerate(self.dump.objects):
+            path = f"$.objects[{i}]"
+            try:
+                t = self.types.lookup(o["type"])
+            except CmdError:
+                raise DumpError(f"{path}.type", f"unknown type {o['type']!r}", self.dump.path) from None
+            value = _object_value(t, o["value"], f"{path}.value", strings, self.dump.path)
+            addr = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
+            end = addr + max(t.size, 1)
+            for lo, hi, where in placed:
+                if lo < end and addr < hi:
+                    raise DumpError(f"{path}.addr", f"{t.name} at 0x{addr:x} overlaps {where}",
+                                    self.dump.path)
+            placed.append((addr, end, path))
+            self.space.add_bytes(addr, encode(t, value))
+        if strings.data:
+            self.space.add_bytes(strings.BASE, bytes(strings.data))
+
+    # symbols ---------------------------------------------------------------
+    def lookup_by_name(self, name: str) -> int | None:
+        sym = self.dump.symbols.lookup(name)
+        return sym.addr if sym is not None else None
+
+    def lookup_by_addr(self, addr: int) -> tuple[str, int] | None:
+        sym = self.dump.symbols.containing(addr)
+        if sym is None:
+            return None
+        return sym.name, sym.addr
+
+    def symbol_names(self) -> list[str]:
+        return self.dump.symbols.names()
+
+    # memory ----------------------------------------------------------------
+    def read(self, addr: int, size: int) -> bytes:
+        return self.space.read(addr, size)
+
+    # the session -------------------------------------------------------------
+    def session_init(self, session) -> None:  # noqa: ANN001 - Session
+        thread = self.current_thread()
+        if thread is not None:
+            session.vars["thread"] = thread.addr
+
+    def current_thread(self) -> Thread | None:
+        """The panic thread, or the thread on kmdb's CPU."""
+        d = self.dump
+        if d.panic is not None and d.panic.thread is not None:
+            return d.thread_by_addr.get(d.panic.thread)
+        cpu = d.cpu_by_id.get(self.kmdb_cpu)
+        if d.kmdb is not None and cpu is not None and cpu.thread is not None:
+            return d.thread_by_addr.get(cpu.thread)
+        return None
+
+    def kmdb_banner(self) -> str:
+        """What kmdb prints when it takes control: the stop location."""
+        stop = self.dump.kmdb
+        if stop is None:
+            return "kmdb: target stopped\n"
+        found = self.lookup_by_addr(stop.pc)
+        if found:
+            name, base = found
+            off = stop.pc - base
+            label = name if not off else f"{name}+{off:#x}" if off > 9 else f"{name}+{off}"
+        else:
+            label = f"{stop.pc:#x}"
+        label += ":"
+        return f"kmdb: target stopped at:\n{label.ljust(15)} {stop.instr}\n"
+
+
+class ObjectStrings(Strings):
+    """The region holding the strings of objects' ``char *`` members."""
+
+    BASE = 0xFFFFFF0978000000
+
+
+def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file: str) -> Any:
+    """Check an object's value against its type; store ``char *`` strings."""
+    r = t.resolve()
+    if r.kind in ("struct", "union"):
+        if not isinstance(value, dict):
+            raise DumpError(path, f"expected an object for {t.name}", file)
+        out = {}
+        for key, v in value.items():
+            if key.startswith("x_"):
+                continue
+            m = r.member(key)
+            if m is None:
+                raise DumpError(f"{path}.{key}", f"{t.name} has no member {key}", file)
+            out[key] = _object_value(m.type, v, f"{path}.{key}", strings, file)
+        return out
+    if r.kind == "array":
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, list):
+            raise DumpError(path, f"expected an array or a string for {t.name}", file)
+        return [_object_value(r.target, v, f"{path}[{k}]", strings, file) for k, v in enumerate(value)]
+    if r.kind == "pointer" and isinstance(value, str) and not value.startswith(("0x", "0X")):
+        return strings.addr(value)
+    if isinstance(value, str):
+        try:
+            return int(value, 16)
+        except ValueError:
+            raise DumpError(path, f"{value!r} is not a value of {t.name}", file) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise DumpError(path, f"expected a number for {t.name}", file)
+    return value
+
+
+def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None,
+              freeze: bool = True) -> KernelTarget:
+    """Load a dump by path or bundled name, within LIMITS (default: from the
+    environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump."""
+    path = resolve_dump_path(spec)
+    dump = load_dump(path, limits=limits, freeze=freeze)
+    return KernelTarget(dump, kmdb=kmdb)
+
+
+__all__ = ["KernelTarget", "open_dump", "bundled_dumps", "DumpError"]

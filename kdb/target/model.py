@@ -1,0 +1,412 @@
+"""The kernel dump model: typed, slotted records built by :mod:`kdb.target.dump.load`.
+
+These mirror the sections of the dump format (``../shared/dump-format.md``):
+processes with their threads and stacks, CPUs, zones, synchronisation
+objects, drivers and their properties, the device tree, modules and symbols,
+the message buffer, a panic and a kmdb stop. Addresses are plain ints.
+Stacks stay in their raw JSON form until a command needs them
+(:meth:`Thread.frames`), which keeps loading 100,000 threads cheap.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+import attrs
+import msgspec
+
+THREAD_STATES = ("sleep", "run", "onproc", "zomb", "stopped", "wait", "free")
+PROC_STATES = ("run", "sleep", "zomb", "stop", "idle", "onproc", "wait")
+SOBJ_TYPES = ("mutex", "rwlock", "cv", "sema", "user", "user_pi", "shuttle")
+ZONE_STATUSES = ("configured", "incomplete", "installed", "ready", "running",
+                 "shutting_down", "down")
+
+# kthread_t t_state bits (illumos thread.h)
+TS_BITS = {"free": 0x00, "sleep": 0x01, "run": 0x02, "onproc": 0x04, "zomb": 0x08,
+           "stopped": 0x10, "wait": 0x20}
+# proc_t p_stat values (illumos proc.h)
+SSTATES = {"sleep": 1, "run": 2, "zomb": 3, "stop": 4, "idle": 5, "onproc": 6, "wait": 7}
+PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onproc": "O",
+           "wait": "W"}
+
+
+@attrs.define(slots=True)
+class Symbol:
+    """A symbol of a kernel module's symbol table (or synthesized)."""
+
+    name: str
+    addr: int
+    size: int
+    kind: str            # "func" or "object"
+    module: str
+    synthetic: bool = False
+
+
+@attrs.define(slots=True)
+class KModule:
+    """A loaded kernel module (``struct modctl``)."""
+
+    id: int
+    name: str
+    text: int
+    text_size: int
+    data_size: int
+    rev: int
+    desc: str | None
+    addr: int
+    symbols: list[Symbol] = attrs.Factory(list)
+
+
+@attrs.define(slots=True, frozen=True)
+class Frame:
+    """One stack frame: the frame pointer, the pc and the arguments."""
+
+    fp: int
+    pc: int
+    args: tuple[int, ...] = ()
+
+
+# --------------------------------------------------------------------------
+# Processes and threads are the bulk of a dump (a million threads at the
+# top end), so they are msgspec Structs decoded straight from the JSON in C:
+# compact, not tracked by the garbage collector, and validated for types,
+# enums, ranges and unknown keys while decoding. A raw JSON field whose
+# value needs interpreting (an address written as a string, a code location,
+# a default that depends on other fields) is kept under a ``*_raw`` name;
+# the loader fills the interpreted value in the field of the plain name
+# (encoded as ``@kdb:name``: a dump that sets such a key is overwritten).
+# --------------------------------------------------------------------------
+DEFAULT_RESUME = "_resume_from_idle+0xf1"
+MAX_SAFE = (1 << 53) - 1
+# an address: an integer up to 2^53-1 (checked by the decoder), or "0x" and
+# 1 to 16 hex digits (checked by the loader a column at a time)
+Addr = Union[Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)], str]
+Loc = Union[Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)], str]
+U16 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFF)]
+U32 = Annotated[int, msgspec.Meta(ge=0, le=0xFFFFFFFF)]
+NonNeg = Annotated[int, msgspec.Meta(ge=0)]
+Pri = Annotated[int, msgspec.Meta(ge=-1, le=255)]
+Pil = Annotated[int, msgspec.Meta(ge=0, le=15)]
+ThreadState = Literal["sleep", "run", "onproc", "zomb", "stopped", "wait", "free"]
+ProcState = Literal["run", "sleep", "zomb", "stop", "idle", "onproc", "wait"]
+SobjType = Literal["mutex", "rwlock", "cv", "sema", "user", "user_pi", "shuttle"]
+
+
+def int_of(v: Any) -> Any:
+    """An address already checked by the loader, as an int (None stays None)."""
+    if v is None or v.__class__ is int:
+        return v
+    return int(v[2:], 16)
+
+
+class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False, eq=False):
+    """A stack frame written as an object: ``{pc, fp, args}``."""
+
+    pc: Loc
+    fp: Union[Addr, None] = None
+    args: list[Addr] = []
+
+
+class SobjRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """What a thread blocks on: ``{type, addr}``."""
+
+    type: SobjType
+    addr: Addr
+
+
+class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
+    """A kernel thread (``kthread_t``)."""
+
+    addr_raw: Addr = msgspec.field(name="addr")
+    state: ThreadState
+    tid: Annotated[int, msgspec.Meta(ge=0, le=1 << 31)] = 0
+    lwp_raw: Union[Addr, None] = msgspec.field(name="lwp", default=None)
+    name: Union[str, None] = None
+    start_raw: Union[Loc, None] = msgspec.field(name="start", default=None)
+    flags: U16 = 0
+    pflags: U16 = 0
+    sflags: U16 = 0
+    pri: Pri = 60
+    epri: Pri = 0
+    pil: Pil = 0
+    cpu: Union[NonNeg, None] = None
+    wchan_raw: Union[Addr, None] = msgspec.field(name="wchan", default=None)
+    sobj: Union[SobjRef, None] = None
+    sp_raw: Union[Addr, None] = msgspec.field(name="sp", default=None)
+    resume_raw: Union[Loc, None] = msgspec.field(name="resume", default=None)
+    raw_stack: Union[list[Union[str, RawFrame]], None] = msgspec.field(name="stack", default=None)
+    stack_error: Union[str, None] = None
+    # filled in by the loader
+    addr: int = msgspec.field(name="@kdb:addr", default=0)
+    proc: Any = msgspec.field(name="@kdb:proc", default=None)
+    frames_cache: Any = msgspec.field(name="@kdb:frames", default=None)
+
+    @property
+    def start(self) -> int | None:
+        """The pc the thread started at (kernel threads)."""
+        r = self.start_raw
+        return None if r is None else self.proc.resolver(r)
+
+    @property
+    def resume(self) -> int | None:
+        """The pc shown in findstack's first line (defaults for threads off CPU)."""
+        r = self.resume_raw
+        if r is None:
+            if self.state == "onproc" or (not self.raw_stack and self.sp_raw is None):
+                return None
+            r = DEFAULT_RESUME
+        return self.proc.resolver(r)
+
+    @property
+    def lwp(self) -> int | None:
+        return int_of(self.lwp_raw)
+
+    @property
+    def sp(self) -> int | None:
+        return int_of(self.sp_raw)
+
+    @property
+    def wchan(self) -> int | None:
+        return int_of(self.wchan_raw)
+
+    @property
+    def sobj_type(self) -> str | None:
+        return self.sobj.type if self.sobj is not None else None
+
+    @property
+    def sobj_addr(self) -> int | None:
+        return int_of(self.sobj.addr) if self.sobj is not None else None
+
+    @property
+    def frames(self) -> tuple["Frame", ...]:
+        """The stack, innermost first, with every pc resolved to an address."""
+        if self.frames_cache is None:
+            frames = []
+            resolve = self.proc.resolver
+            sp = self.sp or 0
+            for i, f in enumerate(self.raw_stack or ()):
+                if f.__class__ is str:
+                    frames.append(Frame(sp + 0x40 * (i + 1), resolve(f)))
+                else:
+                    fp = int_of(f.fp)
+                    frames.append(Frame(fp if fp is not None else sp + 0x40 * (i + 1),
+                                        resolve(f.pc), tuple(int_of(a) for a in f.args)))
+            self.frames_cache = tuple(frames)
+        return self.frames_cache
+
+
+class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
+    """A process (``proc_t``)."""
+
+    addr_raw: Addr = msgspec.field(name="addr")
+    pid: NonNeg
+    comm: str
+    ppid: NonNeg = 0
+    pgid_raw: Union[NonNeg, None] = msgspec.field(name="pgid", default=None)
+    sid_raw: Union[NonNeg, None] = msgspec.field(name="sid", default=None)
+    uid: NonNeg = 0
+    gid: NonNeg = 0
+    flags: U32 = 0
+    state_raw: Union[ProcState, None] = msgspec.field(name="state", default=None)
+    psargs_raw: Union[str, None] = msgspec.field(name="psargs", default=None)
+    zone_raw: Union[NonNeg, str] = msgspec.field(name="zone", default=0)
+    task: NonNeg = 0
+    project: NonNeg = 0
+    service: Union[str, None] = None
+    start: Union[str, None] = None
+    threads: list[Thread] = []
+    # filled in by the loader
+    addr: int = msgspec.field(name="@kdb:addr", default=0)
+    pgid: int = msgspec.field(name="@kdb:pgid", default=0)
+    sid: int = msgspec.field(name="@kdb:sid", default=0)
+    state: str = msgspec.field(name="@kdb:state", default="run")
+    psargs: str = msgspec.field(name="@kdb:psargs", default="")
+    zone: Any = msgspec.field(name="@kdb:zone", default=None)
+    resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
+
+
+@attrs.define(slots=True, eq=False)
+class Cpu:
+    """A CPU (``cpu_t``)."""
+
+    id: int
+    addr: int
+    flags: int
+    thread: int | None
+    idle_thread: int | None
+    pri: int | None
+    nrun: int
+    bspl: int
+    runrun: bool
+    kprunrun: bool
+    switch_ticks: int | None
+    state: tuple[str, ...]
+
+
+@attrs.define(slots=True, eq=False)
+class Zone:
+    """A zone (``zone_t``)."""
+
+    id: int
+    name: str
+    addr: int
+    status: str
+    path: str
+    brand: str
+    ip: str
+    uuid: str | None
+    capped_cpu: float | None
+
+
+@attrs.define(slots=True, eq=False)
+class Sobj:
+    """A synchronisation object: mutex, rwlock, semaphore or condition variable."""
+
+    addr: int
+    type: str
+    name: str | None
+    kind: str | None = None          # mutex: adaptive or spin
+    owner: int | None = None         # mutex owner
+    minspl: int = 0
+    oldspl: int = 0
+    writer: int | None = None        # rwlock
+    readers: int = 0
+    write_wanted: bool = False
+    count: int = 0                   # sema
+
+
+@attrs.define(slots=True, frozen=True)
+class Prop:
+    """One driver property entry; ``repeat`` stands for identical neighbours."""
+
+    name: str
+    value: Any
+    repeat: int = 1
+
+
+@attrs.define(slots=True, eq=False)
+class Major:
+    """A driver's name_to_major entry and its global property list."""
+
+    major: int
+    name: str
+    props: list[Prop]
+    prop_base: int            # address of the first ``struct ddi_prop``
+    devnames: int             # address of its ``struct devnames``
+
+    @property
+    def prop_count(self) -> int:
+        return sum(p.repeat for p in self.props)
+
+
+@attrs.define(slots=True, eq=False)
+class DevNode:
+    """A device tree node (``struct dev_info``)."""
+
+    addr: int
+    name: str
+    driver: str | None
+    instance: int
+    major: int | None
+    state: str | None
+    props: dict[str, Any]
+    children: list["DevNode"]
+    parent: "DevNode | None" = None
+    depth: int = 0
+
+
+@attrs.define(slots=True, frozen=True)
+class Message:
+    """A message buffer line."""
+
+    time: str | None
+    text: str
+
+
+@attrs.define(slots=True)
+class Panic:
+    message: str
+    cpu: int | None
+    thread: int | None
+    time: str | None
+    registers: list[tuple[str, int]]
+
+
+@attrs.define(slots=True)
+class KmdbStop:
+    cpu: int
+    pc: int
+    instr: str
+
+
+@attrs.define(slots=True)
+class SystemInfo:
+    nodename: str
+    sysname: str = "SunOS"
+    release: str = "5.11"
+    version: str = "snv_89"
+    machine: str = "i86pc"
+    isa: str = "amd64"
+    dump: str = "live"
+    dump_file: str = "vmcore.0"
+    image_uuid: str | None = None
+    time: str | None = None
+    boot_time: str | None = None
+    hz: int = 100
+    content: str = "kernel pages only"
+
+
+@attrs.define(slots=True, eq=False)
+class Dump:
+    """A loaded dump with its indices."""
+
+    path: str
+    system: SystemInfo
+    panic: Panic | None
+    kmdb: KmdbStop | None
+    modules: list[KModule]
+    cpus: list[Cpu]
+    zones: list[Zone]
+    procs: list[Proc]
+    sobjs: list[Sobj]
+    majors: list[Major]
+    devinfo: list[DevNode]
+    msgbuf: list[Message]
+    types: list[str]
+    objects: list[Any]
+    memory: list[Any]
+    threads: list[Thread] = attrs.Factory(list)
+    proc_by_addr: dict[int, Proc] = attrs.Factory(dict)
+    proc_by_pid: dict[int, Proc] = attrs.Factory(dict)
+    thread_by_addr: dict[int, Thread] = attrs.Factory(dict)
+    cpu_by_id: dict[int, Cpu] = attrs.Factory(dict)
+    cpu_by_addr: dict[int, Cpu] = attrs.Factory(dict)
+    zone_by_id: dict[int, Zone] = attrs.Factory(dict)
+    zone_by_addr: dict[int, Zone] = attrs.Factory(dict)
+    sobj_by_addr: dict[int, Sobj] = attrs.Factory(dict)
+    major_by_num: dict[int, Major] = attrs.Factory(dict)
+    major_by_name: dict[str, Major] = attrs.Factory(dict)
+    devnode_by_addr: dict[int, DevNode] = attrs.Factory(dict)
+    symbols: "Any" = None     # kdb.target.symbols.SymbolTable
+
+    def break_cycles(self) -> None:
+        """Take a dropped dump apart. Processes and threads are untracked by
+        the collector (they are many), so the cycle between a thread and its
+        process is invisible to it: a dump that is dropped must be unlinked
+        or its processes and threads are never freed. The dump is empty
+        afterwards."""
+        for t in self.threads:
+            t.proc = None
+            t.frames_cache = None
+        for p in self.procs:
+            p.threads = []
+            p.zone = None
+            p.resolver = None
+        for n in self.devnode_by_addr.values():
+            n.parent = None
+        # and empty the dump itself: whatever still points at it (a target,
+        # a cached session) then holds an empty shell, not the whole dump
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if isinstance(value, (list, dict)):
+                value.clear()

@@ -1,0 +1,195 @@
+"""A seeded generator of valid dumps, for tests and benchmarks.
+
+    kdb-gen --procs 1000 --threads 100000 --seed 7 -o big.json
+    python -m kdb.tools.gen --threads 10000 --panic -o small.json
+
+The same arguments always give the same file. Threads get stacks drawn from
+families seen on real illumos systems (taskq workers, door servers, pollers,
+NFS service threads, lock waiters...) with varied depths and offsets, written
+as compact frames (``"func+0x1f"``); a share of them carry explicit frame
+pointers and arguments. Mutexes and readers/writer locks have owners and
+waiters, so wait-for analysis has something to find.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from typing import Any, TextIO
+
+SYSCALL = "sys_syscall32+0x1fc"
+FAMILIES: list[tuple[str, list[str], str | None, str, int]] = [
+    # (name, frames innermost first, sobj type, state, weight)
+    ("taskq", ["swtch+0x221", "cv_wait+0x61", "taskq_thread_wait+0x84", "taskq_thread+0x2d1",
+               "thread_start+8"], "cv", "sleep", 30),
+    ("door", ["swtch+0x221", "cv_wait_sig_swap_core+0x174", "cv_wait_sig_swap+0x18",
+              "door_return+0x216", "doorfs32+0xbd", SYSCALL], "cv", "sleep", 20),
+    ("park", ["swtch+0x221", "cv_wait_sig_swap_core+0x174", "cv_wait_sig_swap+0x18", "lwp_park+0xe6",
+              "syslwp_park+0x3f", SYSCALL], "cv", "sleep", 20),
+    ("poll", ["swtch+0x221", "cv_timedwait_sig+0xc9", "cv_waituntil_sig+0x114", "poll_common+0x44a",
+              "pollsys+0xe4", SYSCALL], "cv", "sleep", 12),
+    ("nfsd", ["swtch+0x221", "cv_wait_sig+0x126", "rpcmod`svc_wait+0x3c", "rpcmod`svc_do_run+0x7b",
+              "nfssrv`nfssys+0x5ba", SYSCALL], "cv", "sleep", 6),
+    ("zio", ["swtch+0x221", "cv_wait+0x61", "zfs`zio_wait+0x5d", "zfs`dmu_buf_hold_array+0x1c9",
+             "zfs`dmu_read_uio+0x4d", "zfs`zfs_read+0x19e", "fop_read+0x6b", "read+0x2b8", SYSCALL],
+     "cv", "sleep", 4),
+    ("mutex", ["swtch+0x221", "turnstile_block+0x76b", "mutex_vector_enter+0x261",
+               "zfs`zfs_zget+0x4e", "zfs`zfs_lookup+0x11f", "fop_lookup+0xa2", "lookuppnvp+0x281",
+               "lookuppnat+0x111", "lookupnameat+0x82", "vn_openat+0x1e7", "copen+0x435",
+               "openat32+0x1a", SYSCALL], "mutex", "sleep", 3),
+    ("rwlock", ["swtch+0x221", "turnstile_block+0x76b", "rw_enter_sleep+0x1a3",
+                "as_fault+0x19c", "pagefault+0x99", "trap+0xe63", "cmntrap+0xe6"], "rwlock", "sleep", 2),
+    ("run", ["disp_getwork+0x14d", "swtch+0x1b4", "preempt+0xd5", "trap+0x13fa", "_sys_rtt+0x2b"],
+     None, "run", 2),
+    ("idle", ["idle+0x114", "thread_start+8"], None, "free", 1),
+]
+
+
+def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
+             nodename: str | None = None, ncpu: int = 16) -> dict[str, Any]:
+    rng = random.Random(seed)
+    weights = [f[4] for f in FAMILIES]
+    proc_list: list[dict[str, Any]] = []
+    sobjs: list[dict[str, Any]] = []
+    mutexes = [0xFFFFFF0A00000000 + 0x40 * i for i in range(max(4, threads // 2000))]
+    rwlocks = [0xFFFFFF0A10000000 + 0x40 * i for i in range(max(2, threads // 5000))]
+    cvs = [0xFFFFFF0A20000000 + 0x10 * i for i in range(max(16, threads // 50))]
+    owners: dict[int, int] = {}
+    all_threads: list[dict[str, Any]] = []
+    taddr = 0xFFFFFF0100000000
+    paddr = 0xFFFFFF0900000000
+    per_proc = [0] * procs
+    for i in range(threads):
+        per_proc[0 if i < threads // 10 else rng.randrange(procs)] += 1
+    for pid_index in range(procs):
+        pid = 0 if pid_index == 0 else (pid_index * 7 + rng.randrange(7)) + 100
+        paddr += 0x1A48
+        tl = []
+        for t in range(per_proc[pid_index]):
+            taddr += 0x6A0 + 0x20 * rng.randrange(4)
+            fam = FAMILIES[rng.choices(range(len(FAMILIES)), weights)[0]]
+            name, frames, sobj, state, _ = fam
+            if pid == 0 and name in ("door", "park", "poll", "nfsd"):
+                fam = FAMILIES[0]
+                name, frames, sobj, state, _ = fam
+            stack: list[Any] = list(frames)
+            # vary depth and offsets a little, as real stacks do
+            if rng.random() < 0.15 and len(stack) > 3:
+                k = rng.randrange(2, len(stack) - 1)
+                func, _, off = stack[k].partition("+")
+                stack[k] = f"{func}+0x{int(off, 16) + 4 * rng.randrange(1, 12):x}" if off else stack[k]
+            sp = 0xFFFFFF0040000000 + (len(all_threads) << 14) + 0xC80
+            thr: dict[str, Any] = {"addr": f"0x{taddr:x}", "state": state, "sp": f"0x{sp:x}",
+                                   "pri": rng.choice([59, 60, 60, 99, 1]) if pid else 60,
+                                   "cpu": rng.randrange(ncpu), "tid": 0 if pid == 0 else t + 1}
+            if pid:
+                thr["lwp"] = f"0x{taddr + 0x30000000:x}"
+            if sobj == "cv":
+                cv = rng.choice(cvs)
+                thr["wchan"] = f"0x{cv:x}"
+                thr["sobj"] = {"type": "cv", "addr": f"0x{cv:x}"}
+            elif sobj == "mutex":
+                m = rng.choice(mutexes)
+                thr["sobj"] = {"type": "mutex", "addr": f"0x{m:x}"}
+            elif sobj == "rwlock":
+                r = rng.choice(rwlocks)
+                thr["sobj"] = {"type": "rwlock", "addr": f"0x{r:x}"}
+            if rng.random() < 0.05:
+                # some threads carry explicit frame pointers and arguments
+                thr["stack"] = [{"pc": f, "fp": f"0x{sp + 0x40 * (k + 1):x}",
+                                 "args": [f"0x{rng.getrandbits(48) | 0xFFFF000000000000:x}"]}
+                                for k, f in enumerate(stack)]
+            else:
+                thr["stack"] = stack
+            if name == "idle":
+                thr["state"] = "free"
+            tl.append(thr)
+            all_threads.append(thr)
+        comm = "sched" if pid == 0 else rng.choice(["nscd", "svc.configd", "java", "postgres", "nginx",
+                                                    "sshd", "httpd", "mysqld", "nfsd", "bash"])
+        proc_list.append({"addr": f"0x{paddr:x}", "pid": pid, "ppid": 0 if pid == 0 else 1,
+                          "comm": comm, "psargs": comm if pid == 0 else f"/usr/bin/{comm} -w{pid_index % 9}",
+                          "uid": 0 if pid < 200 else 100 + pid_index % 50, "flags": 0x4A004000,
+                          "threads": tl})
+    # lock owners: threads on CPU or sleeping elsewhere hold the contended locks
+    runners = [t for t in all_threads if t["state"] in ("run", "sleep") and "sobj" not in t]
+    for m in mutexes:
+        owner = rng.choice(runners)["addr"] if runners and rng.random() < 0.8 else None
+        sobjs.append({"addr": f"0x{m:x}", "type": "mutex", "kind": "adaptive", "owner": owner})
+        if owner:
+            owners[m] = int(owner, 16)
+    for r in rwlocks:
+        writer = rng.choice(runners)["addr"] if runners and rng.random() < 0.5 else None
+        sobjs.append({"addr": f"0x{r:x}", "type": "rwlock", "writer": writer,
+                      "readers": 0 if writer else rng.randrange(1, 5), "write_wanted": bool(writer)})
+    cpus = []
+    for c in range(ncpu):
+        cpus.append({"id": c, "addr": f"0x{0xFFFFFF0800000000 + 0x1000 * c:x}", "flags": 0x1B,
+                     "pri": -1, "nrun": 0})
+    onproc = [t for t in all_threads if t["state"] == "run"][:ncpu]
+    for c, t in zip(cpus, onproc):
+        t["state"] = "onproc"
+        t["cpu"] = c["id"]
+        c["thread"] = t["addr"]
+        c["pri"] = t["pri"]
+    dump: dict[str, Any] = {
+        "kdb_dump": 1,
+        "x_generator": f"kdb.tools.gen --procs {procs} --threads {threads} --seed {seed}" + (" --panic" if panic else ""),
+        "system": {"nodename": nodename or f"gen{seed}", "version": "joyent_20260101T000000Z",
+                   "release": "5.11", "time": "2026-01-01T12:00:00Z", "boot_time": "2026-01-01T00:00:00Z"},
+        "cpus": cpus, "procs": proc_list, "sobjs": sobjs,
+        "msgbuf": [{"time": "2026-01-01T00:00:00Z", "text": "SunOS Release 5.11 Version joyent_20260101T000000Z 64-bit\n"},
+                   {"time": "2026-01-01T00:00:01Z", "text": "Copyright (c) 2010-2026, Joyent Inc. All rights reserved.\n"}],
+    }
+    if panic and all_threads:
+        victim = next((t for t in all_threads if t["state"] == "onproc"), all_threads[-1])
+        victim["state"] = "onproc"
+        victim["stack"] = ["vpanic+0x13c", "panicsys+0x102",
+                           "die+0x10e", "trap+0xc9f", "cmntrap+0xe6", "mydrv`mydrv_ioctl+0x3a",
+                           "fop_ioctl+0x55", "ioctl+0x9b", SYSCALL]
+        dump["panic"] = {"message": "BAD TRAP: type=e (#pf Page fault) rp=ffffff003e2c98b0 addr=0 "
+                                    "occurred in module \"mydrv\" due to a NULL pointer dereference",
+                         "cpu": victim.get("cpu", 0), "thread": victim["addr"],
+                         "time": "2026-01-01T12:00:00Z",
+                         "registers": {"rdi": "0x0", "rsi": "0x4", "rdx": "0xffffff003e2c9a40",
+                                       "rcx": "0x0", "r8": "0x0", "r9": "0x0", "rax": "0x0",
+                                       "rbx": "0xffffff0a31c2d000", "rbp": "0xffffff003e2c99c0",
+                                       "rip": "0xfffffffff7e8003a", "cs": "0x30", "rflags": "0x10246",
+                                       "rsp": "0xffffff003e2c99a0", "ss": "0x38"}}
+        for c in cpus:
+            if c["id"] == dump["panic"]["cpu"]:
+                c["thread"] = victim["addr"]
+        dump["system"]["dump"] = "crash"
+    return dump
+
+
+def write(dump: dict[str, Any], out: TextIO) -> None:
+    json.dump(dump, out, separators=(",", ":"))
+    out.write("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="kdb-gen", description=__doc__.split("\n\n")[0])
+    p.add_argument("--procs", type=int, default=100, help="number of processes (default 100)")
+    p.add_argument("--threads", type=int, default=1000, help="number of threads (default 1000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--cpus", type=int, default=16, help="number of CPUs (default 16)")
+    p.add_argument("--panic", action="store_true", help="make it a panic dump")
+    p.add_argument("--nodename", help="the system's node name")
+    p.add_argument("-o", "--output", help="output file (default stdout)")
+    a = p.parse_args(argv)
+    if a.procs < 1 or a.threads < 0 or a.cpus < 1:
+        p.error("--procs and --cpus must be at least 1, --threads at least 0")
+    dump = generate(a.procs, a.threads, a.seed, panic=a.panic, nodename=a.nodename, ncpu=a.cpus)
+    if a.output:
+        with open(a.output, "w", encoding="utf-8") as f:
+            write(dump, f)
+    else:
+        write(dump, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""The interactive loop when stdin and stdout are terminals.
+
+Uses the prompt_toolkit REPL (:mod:`kdb.ui.repl`) when it is available, else a
+minimal line reader. Both feed the same engine as batch mode.
+"""
+
+from __future__ import annotations
+
+from kdb.errors import QuitSession
+from kdb.engine.session import InputSource, Session
+
+
+def prompt_for(session: Session) -> str:
+    """mdb's ``> ``, or kmdb's ``[cpu]> ``."""
+    if session.kmdb:
+        return f"[{getattr(session.target, 'kmdb_cpu', 0)}]> "
+    return "> "
+
+
+def interact(session: Session, *, vi: bool = False) -> int:
+    try:
+        from kdb.ui.repl import run_repl
+    except ImportError:
+        run_repl = None
+    if run_repl is not None:
+        return run_repl(session, vi=vi)
+    return simple_loop(session)
+
+
+def simple_loop(session: Session) -> int:
+    """A plain ``input()`` loop: Ctrl-C abandons the line, Ctrl-D quits."""
+    src = InputSource("(stdin)", is_tty=True)
+    while True:
+        try:
+            line = input(prompt_for(session))
+        except EOFError:
+            session.out.nlflush()
+            print()
+            return 0
+        except KeyboardInterrupt:
+            print()
+            continue
+        src.lineno += 1
+        try:
+            session.run_line(line, src)
+        except KeyboardInterrupt:
+            session.out.nlflush()
+            session.flush_stdout()
+            print()
+        except QuitSession as q:
+            return q.status
