@@ -60,7 +60,7 @@ def test_thousands_of_statements_and_a_megabyte_line():
 
 
 def test_an_endless_line_into_a_pipe_is_abandoned_at_the_byte_limit(monkeypatch):
-    import kdb.engine.session as session_mod
+    import kdb.engine.pipeline as session_mod
     monkeypatch.setattr(session_mod, "MAX_PIPE_CHARS", 1_000_000)
     errors: list[str] = []
     s = Session(open_dump("jurassic"), write=lambda t: None, write_err=errors.append)
@@ -81,7 +81,7 @@ def test_unwrapped_lines_reach_the_sink_in_pieces():
 
 
 def test_runaway_pipeline_stage_is_abandoned_not_unbounded(monkeypatch):
-    import kdb.engine.session as session_mod
+    import kdb.engine.pipeline as session_mod
     monkeypatch.setattr(session_mod, "MAX_PIPE_ITEMS", 5000)
     errors: list[str] = []
     s = Session(open_dump("jurassic"), write=lambda t: None, write_err=errors.append)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 from kdb.errors import QuitSession
 from kdb.target.kernel import KernelTarget
 from kdb.limits import Limits
-from kdb.target.dump.load import DumpError, build_dump, load_dump
+from kdb.target.dump import DumpError, build_dump, load_dump
 from kdb.engine.session import Session
 from test_loader import minimal, mutate, paths
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from goldenlib import run_inprocess
 from kdb.limits import DEFAULT_MAX_STRING, Limits, long_string_possible, parse_size
-from kdb.target.dump.load import DumpError, build_dump, load_dump
+from kdb.target.dump import DumpError, build_dump, load_dump
 from test_loader import minimal
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kdb.tools.gen import generate
-from kdb.target.dump.load import DumpError, build_dump, load_dump
+from kdb.target.dump import DumpError, build_dump, load_dump
 
 ROOT = Path(__file__).parent.parent
 JURASSIC = ROOT / "dumps" / "jurassic.json"

@@ -105,7 +105,7 @@ def test_ten_thousand_random_commands_with_flat_memory(name):
 def test_loading_and_releasing_many_dumps_keeps_memory_flat():
     """A triage worker loads dump after dump: each released dump is freed.
     (Before release_dump existed, each jurassic load kept 0.66 MB for good.)"""
-    from kdb.target.dump.load import release_dump
+    from kdb.target.dump import release_dump
     for _ in range(5):
         release_dump(open_dump("jurassic", freeze=False).dump, collect=False)
     before = rss_kb()

@@ -2,7 +2,7 @@
 
 import json
 
-from kdb.target.dump.load import build_dump
+from kdb.target.dump import build_dump
 from kdb.target.kernel import KernelTarget
 from kdb.engine.session import Session
 
@@ -40,7 +40,7 @@ import copy  # noqa: E402
 import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from kdb.target.dump.load import DumpError  # noqa: E402
+from kdb.target.dump import DumpError  # noqa: E402
 from test_loader import paths  # noqa: E402
 
 ROOT = Path(__file__).parent.parent

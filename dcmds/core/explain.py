@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from kdb.errors import ParseAbort, SyntaxFault
-from kdb.output.iob import PIPE_COLS, OutputBuffer
-from kdb.modapi import DCMD_ADDRSPEC, DCMD_LOOP, DCMD_PIPE_OUT, DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_USAGE, Call, Module
 from kdb.lang.parser import Parser
-from kdb.engine.session import PipeSink
+from kdb.engine import pipeline
 from kdb.lang.statements import FmtChar, FmtCount, FmtText, Stage
 
 module = Module("kdb", builtin=True)
@@ -146,7 +145,10 @@ def explain(call: Call) -> int | None:
         if stage.shell is not None:
             call.printf("  (a shell stage: not run by ::explain)\n")
             break
-        addrs = _run_stage(s, st, i, stage, prev)
+        try:
+            addrs = pipeline.run_stage(s, st, i, prev)
+        except Exception:  # explaining must never break the session
+            addrs = None
         if addrs is None:
             call.printf("  (running it failed, so what it passes on is unknown)\n")
             break
@@ -158,32 +160,6 @@ def explain(call: Call) -> int | None:
         prev = addrs
     s.dot, s.incr = saved_dot, saved_incr
     return None
-
-
-def _run_stage(s: Any, st: Any, i: int, stage: Stage, prev: list[int] | None) -> list[int] | None:
-    out = OutputBuffer(PipeSink(), cols=PIPE_COLS, is_pipe=True)
-    errs: list[str] = []
-    saved_err = s._write_err
-    s._write_err = errs.append
-    try:
-        if i == 0:
-            flags = DCMD_PIPE_OUT | (DCMD_ADDRSPEC if st.addr is not None else 0)
-            if st.addr is not None:
-                s.dot = st.addr
-            if st.count is not None:
-                flags |= DCMD_LOOP
-            status = s._loop(stage, s.dot, st.count or 1, flags, out)
-        else:
-            status = s._pipe_loop(stage, (prev or [], {}), DCMD_PIPE_OUT, out)
-        out.nlflush()
-        if status == DCMD_USAGE:
-            return None
-        parsed = s._pipe_addresses(out.sink)
-        return None if parsed is None else list(parsed[0])
-    except Exception:  # explaining must never break the session
-        return None
-    finally:
-        s._write_err = saved_err
 
 
 def _wrap(text: str, width: int) -> list[str]:

@@ -15,7 +15,7 @@ from kdb.errors import KdbError
 def main(argv: Sequence[str]) -> int:
     from kdb.target.kernel import KernelTarget, resolve_dump_path
     from kdb.limits import OPTIONS_USAGE, Limits, take_option
-    from kdb.target.dump.load import load_dump
+    from kdb.target.dump import load_dump
     usage = f"usage: kdb check {OPTIONS_USAGE} DUMP...\n"
     args, specs, given = list(argv), [], {}
     if args and args[0] in ("-h", "--help", "-?"):

@@ -130,23 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _quiet_stdout()
         return 130
     except Exception as e:  # a bug in kdb: one line and a report, never a traceback
-        report = _write_report(e, args_list)
+        from kdb.engine.reports import write_report
+        report = write_report(e, "internal error", argv=args_list)
         sys.stderr.write(f"kdb: internal error: {type(e).__name__}: {e}"
                          f"{f' (report: {report})' if report else ''}\n")
         return 1
-
-
-def _write_report(exc: BaseException, argv: list[str]) -> str | None:
-    import tempfile
-    import traceback
-    try:
-        fd, path = tempfile.mkstemp(prefix="kdb-internal-", suffix=".txt")
-        with os.fdopen(fd, "w") as f:
-            f.write(f"kdb {__version__} internal error\nargv: {argv!r}\n")
-            f.write("".join(traceback.format_exception(exc)))
-        return path
-    except OSError:
-        return None
 
 
 def _quiet_stdout() -> None:

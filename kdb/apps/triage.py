@@ -287,7 +287,7 @@ def render_text(r: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     from kdb.target.kernel import open_dump
-    from kdb.target.dump.load import release_dump
+    from kdb.target.dump import release_dump
     try:
         dump = open_dump(path, limits=limits, freeze=False).dump
     except KdbError as e:

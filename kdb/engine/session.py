@@ -6,122 +6,43 @@ a time (:meth:`Session.run_line`) with an :class:`InputSource` that says where
 the line came from; that decides the location suffix of syntax errors and the
 meaning of a naked expression (reference 1.2 form 5).
 
-Pipelines follow mdb's semantics (reference 1.8): a stage's whole output is
-collected, parsed as addresses, and the next stage runs once per address with
-``DCMD_ADDRSPEC|DCMD_PIPE|DCMD_LOOP`` (and ``DCMD_LOOPFIRST`` on the first).
+A statement's pipeline runs in :mod:`kdb.engine.pipeline`, shell escapes in
+:mod:`kdb.engine.shell`; internal-error reports are written by
+:mod:`kdb.engine.reports`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import re
-import subprocess
 import sys
-import traceback
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterator
 
 import attrs
 
-from kdb import __version__
-from kdb.errors import (CmdError, ParseAbort, QuitSession, ReadError, SyntaxFault,
-                        PagerQuit, ShellSinkClosed, ENODCMD, ENOMOD)
-from kdb.output.iob import DEFAULT_COLS, PIPE_COLS, OutputBuffer
-from kdb.modapi import (DCMD_ABORT, DCMD_ADDRSPEC, DCMD_ERR, DCMD_LOOP, DCMD_LOOPFIRST,
-                        DCMD_NEXT, DCMD_OK, DCMD_PIPE, DCMD_PIPE_OUT, DCMD_USAGE, Call, Dcmd,
-                        UsageRequest)
-from kdb.numbers import MASK64, numtostr, strtonum
+from kdb.engine import pipeline, shell
+from kdb.engine.inputs import InputSource
+from kdb.engine.reports import write_report
+from kdb.errors import ENODCMD, ENOMOD, CmdError, PagerQuit, ParseAbort, SyntaxFault
 from kdb.lang.parser import Parser, escape_text
-from kdb.output.printf import mprintf, safe_text
+from kdb.lang.statements import Statement
+from kdb.modapi import DCMD_ERR, DCMD_OK, Dcmd
 from kdb.modapi.registry import Registry
-from kdb.lang.statements import Stage, Statement
+from kdb.numbers import MASK64, numtostr
+from kdb.output.iob import DEFAULT_COLS, OutputBuffer
+from kdb.output.printf import mprintf, safe_text
 from kdb.target.base import Target
+
+__all__ = ["InputSource", "RunResult", "Session", "READONLY_VARS"]
 
 BUILTIN_VARS = ("0", "1", "2", "9", "b", "d", "e", "m", "t", "_", "hits", "thread")
 READONLY_VARS = {"thread"}
 
-_PIPE_FAST = re.compile(r"\s*0[xX]([0-9a-fA-F]+)\s*")
 
 
 #: How deep ::eval and ::grep may run commands that run commands (a naked
 #: expression re-runs the last command, which may be the ::grep itself).
 MAX_STRING_DEPTH = 32
-
-
-@attrs.define(slots=True)
-class InputSource:
-    """Where input lines come from: decides error suffixes and naked expressions."""
-
-    name: str                 # "(string)", "(stdin)", a macro file name
-    is_string: bool = False   # -e / ::eval: a naked expression only sets dot
-    is_tty: bool = False      # a terminal: no " on line N of NAME" suffix
-    lineno: int = 0
-    abandoned: bool = False   # set by $< : stop reading this source
-
-
-MAX_PIPE_ITEMS = 1 << 24     # lines or addresses one pipe stage may hand to the next
-MAX_PIPE_CHARS = 1 << 28     # and characters of text
-
-
-class PipeSink:
-    """Collects what a pipe stage writes: text and directly pushed addresses.
-
-    As in mdb, a stage's whole output is collected before the next stage
-    runs; beyond MAX_PIPE_ITEMS entries (about 1.3 GB) the statement is
-    abandoned rather than let a runaway repeat count exhaust memory."""
-
-    __slots__ = ("items", "chars")
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self.chars = 0
-
-    def _check(self) -> None:
-        if len(self.items) > MAX_PIPE_ITEMS:
-            self.items = []
-            raise ParseAbort(f"pipeline stage output exceeds {MAX_PIPE_ITEMS} lines; command abandoned")
-        if self.chars > MAX_PIPE_CHARS:
-            self.items = []
-            raise ParseAbort(f"pipeline stage output exceeds {MAX_PIPE_CHARS} bytes; command abandoned")
-
-    def __call__(self, text: str) -> None:
-        self.items.append(text)
-        self.chars += len(text)
-        if len(self.items) > MAX_PIPE_ITEMS or self.chars > MAX_PIPE_CHARS:
-            self._check()
-
-    def push(self, addr: int, var: str | None = None) -> None:
-        self.items.append(addr if var is None else (addr, var))
-        if len(self.items) > MAX_PIPE_ITEMS:
-            self._check()
-
-    def extend(self, addrs: Iterable[int]) -> None:
-        self.items.extend(addrs)
-        self._check()
-
-    def replace(self, addrs: Iterable[int]) -> None:
-        self.items = [int(a) for a in addrs]
-
-    def text(self, radix: int) -> str:
-        return "".join(
-            i if isinstance(i, str)
-            else numtostr(i if isinstance(i, int) else i[0], radix, showbase=True) + "\n"
-            for i in self.items)
-
-
-class AddressQueue:
-    """The address list of a pipe stage, consumed FIFO (mdb_addrvec)."""
-
-    __slots__ = ("addrs", "idx", "vars")
-
-    def __init__(self, addrs: list[int], vars: dict[int, str] | None = None) -> None:
-        self.addrs = addrs
-        self.idx = 0
-        self.vars = vars or {}
-
-    def take_all(self) -> list[int]:
-        rest = self.addrs[max(self.idx - 1, 0):]
-        self.idx = len(self.addrs)
-        return rest
 
 
 @attrs.define(slots=True)
@@ -301,19 +222,9 @@ class Session:
 
     def internal_error(self, what: str, exc: BaseException) -> None:
         """A bug in kdb: one clear line, a report file, and the session goes on."""
-        report = None
-        try:
-            import tempfile
-            fd, report = tempfile.mkstemp(prefix="kdb-internal-", suffix=".txt")
-            with os.fdopen(fd, "w") as f:
-                f.write(f"kdb {__version__} internal error in {what}\n")
-                f.write(f"command: {self.current_line!r}\n")
-                dump = getattr(self.target, "dump", None)
-                if dump is not None:
-                    f.write(f"dump: {dump.path}\n")
-                f.write("".join(traceback.format_exception(exc)))
-        except OSError:
-            report = None
+        dump = getattr(self.target, "dump", None)
+        report = write_report(exc, f"internal error in {what}", command=self.current_line,
+                              dump=dump.path if dump is not None else None)
         where = f" (report: {report})" if report else ""
         self.warn(f"internal error in {what}: {type(exc).__name__}: {exc}{where}")
 
@@ -443,283 +354,24 @@ class Session:
         again = attrs.evolve(stmt, addr=addr, count=count)
         self.status = self.run_pipeline(again)
 
-    def _open_shell_sink(self, command: str) -> "subprocess.Popen[bytes] | None":
-        """For ``pipeline ! command`` with the real stdout: start the shell now so
-        output streams into it (memory stays flat, ``! head`` ends the command).
-        None where the output must be captured instead (no stdout descriptor)."""
-        shell = self._shell_ready()
-        if self.stdout_fd is None:
-            return None
-        try:
-            return subprocess.Popen([shell, "-c", command], stdin=subprocess.PIPE)
-        except OSError as e:
-            raise ParseAbort(f"failed to exec {shell}: {e.strerror}") from None
-
-    def _run_into_shell(self, st: Statement, proc: "subprocess.Popen[bytes]") -> int:
-        """Run ST's pipeline with its output written into PROC's stdin as it comes."""
-        pipe = proc.stdin
-        assert pipe is not None
-
-        def write(text: str) -> None:
-            try:
-                pipe.write(text.encode("utf-8", "surrogateescape"))
-            except (BrokenPipeError, ValueError):     # the shell stopped reading
-                raise ShellSinkClosed() from None
-
-        status = DCMD_OK
-        try:
-            status = self.run_pipeline(attrs.evolve(st, sink=None),
-                                       final=OutputBuffer(write, cols=DEFAULT_COLS))
-        except ShellSinkClosed:
-            pass
-        finally:
-            try:
-                pipe.close()
-            except BrokenPipeError:
-                pass
-            proc.wait()
-        return status
-
+    # ------------------------------------------------------------------
+    # pipelines and shell escapes (kdb.engine.pipeline, kdb.engine.shell)
+    # ------------------------------------------------------------------
     def run_pipeline(self, st: Statement, final: OutputBuffer | None = None) -> int:
-        """Run a pipeline (forms 1 to 4) and return the last dcmd's status;
-        the last stage writes to FINAL (default: the session's output)."""
-        if final is None:
-            final = self.cur_out
-        sink_out: OutputBuffer | None = None
-        if st.sink is not None:
-            stream = None if st.sink_source else self._open_shell_sink(st.sink)
-            if stream is not None:
-                return self._run_into_shell(st, stream)
-            sink_buf: list[str] = []
-            sink_out = OutputBuffer(sink_buf.append, cols=DEFAULT_COLS)
-            final = sink_out
-        flags0 = 0
-        if st.addr is not None:
-            self.dot = st.addr
-            flags0 |= DCMD_ADDRSPEC
-        count = 1
-        if st.count is not None:
-            flags0 |= DCMD_LOOP
-            count = st.count
-        status = DCMD_OK
-        prev: PipeSink | None = None
-        stages = st.stages
-        n = len(stages)
-        ran_last = False
-        for i, stage in enumerate(stages):
-            last = i == n - 1
-            if last:
-                out = final
-            else:
-                out = OutputBuffer(PipeSink(), cols=PIPE_COLS, is_pipe=True)
-            if stage.shell is not None:
-                text = prev.text(self.radix) if prev is not None else None
-                if text is None and i > 0:
-                    break
-                result = self.shell(stage.shell, capture=True, stdin_text=text or "")
-                if result is None:
-                    status = DCMD_ERR
-                    break
-                out.write(result)
-                out.nlflush()
-                status = DCMD_OK
-            elif i == 0:
-                status = self._loop(stage, self.dot, count,
-                                    flags0 | (0 if last else DCMD_PIPE_OUT), out)
-                out.nlflush()
-            else:
-                assert prev is not None
-                parsed = self._pipe_addresses(prev)
-                if parsed is None:
-                    status = DCMD_ERR
-                    break
-                if not parsed[0]:
-                    break
-                status = self._pipe_loop(stage, parsed, 0 if last else DCMD_PIPE_OUT, out)
-                out.nlflush()
-            if last:
-                ran_last = True
-            if status in (DCMD_USAGE, DCMD_ABORT):
-                break
-            if not last:
-                prev = out.sink  # type: ignore[assignment]
-        if sink_out is not None and st.sink is not None:
-            text = "".join(sink_buf) if ran_last else ""
-            if st.sink_source:
-                result = self.shell(st.sink, capture=True, stdin_text=text)
-                self.run_string(result or "", "(shell)")
-            else:
-                self.shell(st.sink, stdin_text=text)
-        return status
-
-    def _pipe_addresses(self, sink: PipeSink) -> tuple[list[int], dict[int, str]] | None:
-        """Parse a pipe stage's output as mdb input: one expression per line."""
-        if all(i.__class__ is int for i in sink.items):
-            return sink.items, {}
-        addrs: list[int] = []
-        vars_: dict[int, str] = {}
-        pending: list[str] = []
-
-        def flush_text() -> bool:
-            if not pending:
-                return True
-            text = "".join(pending)
-            pending.clear()
-            src = InputSource("(pipe)", is_string=True)
-            for line in text.split("\n"):
-                src.lineno += 1
-                if not line.strip():
-                    continue
-                m = _PIPE_FAST.fullmatch(line)
-                if m:
-                    addrs.append(int(m.group(1), 16) & MASK64)
-                    continue
-                parser = Parser(self, line, pipe_input=True)
-                try:
-                    while True:
-                        st = parser.next()
-                        if st is None:
-                            break
-                        if st.form == "naked" and st.addr is not None and st.count is None:
-                            addrs.append(st.addr)
-                            self.dot = st.addr
-                        elif st.form != "empty":
-                            raise SyntaxFault("syntax error")
-                except SyntaxFault as e:
-                    self.report_syntax(e, parser, src)
-                    return False
-                except ParseAbort as e:
-                    self.warn(e.message)
-                    return False
-            return True
-
-        for item in sink.items:
-            if isinstance(item, str):
-                pending.append(item)
-                continue
-            if not flush_text():
-                return None
-            if isinstance(item, tuple):
-                vars_[len(addrs)] = item[1]
-                addrs.append(item[0])
-            else:
-                addrs.append(item)
-        if not flush_text():
-            return None
-        return addrs, vars_
-
-    def _loop(self, stage: Stage, addr: int, count: int, flags: int, out: OutputBuffer) -> int:
-        status = DCMD_OK
-        for i in range(count):
-            f = flags | (DCMD_LOOPFIRST if i == 0 and flags & DCMD_LOOP else 0)
-            status = self.call(stage, addr, f, out, None)
-            if status in (DCMD_USAGE, DCMD_ABORT):
-                break
-            if i < count - 1:
-                nxt = self.dot + self.incr
-                if nxt > MASK64:
-                    raise SyntaxFault("',' would cause '.' to overflow", suffix=False)
-                addr = nxt
-        return status
-
-    def _pipe_loop(self, stage: Stage, parsed: tuple[list[int], dict[int, str]], extra: int,
-                   out: OutputBuffer) -> int:
-        queue = AddressQueue(*parsed)
-        status = DCMD_OK
-        base = DCMD_ADDRSPEC | DCMD_PIPE | DCMD_LOOP | extra
-        while queue.idx < len(queue.addrs):
-            addr = queue.addrs[queue.idx]
-            first = queue.idx == 0
-            var = queue.vars.get(queue.idx)
-            if var is not None:
-                self.vars[var] = addr
-            queue.idx += 1
-            status = self.call(stage, addr, base | (DCMD_LOOPFIRST if first else 0), out, queue)
-            if status in (DCMD_USAGE, DCMD_ABORT):
-                break
-        return status
-
-    def call(self, stage: Stage, addr: int, flags: int, out: OutputBuffer,
-             queue: AddressQueue | None) -> int:
-        """Invoke one dcmd once (mdb_call_idcmd), handling its outcome."""
-        dcmd: Dcmd = stage.dcmd
-        self.dot = addr
-        self.raddr = addr
-        defs = [dcmd]
-        idx = 0
-        saved = self.cur_out
-        self.cur_out = out
-        try:
-            while True:
-                c = Call(self, dcmd, addr, flags, list(stage.args), out, queue)
-                try:
-                    rc = dcmd.func(c)
-                except CmdError as e:
-                    self.warn(e.message)
-                    rc = DCMD_ERR
-                except UsageRequest:
-                    rc = DCMD_USAGE
-                except ReadError as e:
-                    self.warn(f"failed to read from address {e.addr:x}: {e.reason}")
-                    rc = DCMD_ERR
-                except (QuitSession, KeyboardInterrupt, BrokenPipeError, SyntaxFault,
-                        ParseAbort, PagerQuit, RecursionError):
-                    raise
-                except Exception as e:  # a bug: report it, keep the session
-                    out.nlflush()
-                    self.internal_error(f"{'::' if dcmd.name[0].isalpha() else ''}{dcmd.name}", e)
-                    rc = DCMD_ERR
-                if rc is None:
-                    rc = DCMD_OK
-                if rc == DCMD_NEXT:
-                    if idx == 0:
-                        defs = self.registry.dcmd_definitions(dcmd.name)
-                        idx = defs.index(dcmd) if dcmd in defs else 0
-                    idx += 1
-                    if idx < len(defs):
-                        dcmd = defs[idx]
-                        continue
-                    rc = DCMD_ERR
-                if rc == DCMD_USAGE:
-                    out.nlflush()
-                    self.print_usage(dcmd)
-                return rc
-        finally:
-            self.cur_out = saved
-
-    # ------------------------------------------------------------------
-    # shell escapes
-    # ------------------------------------------------------------------
-    def _shell_ready(self) -> str:
-        """The shell for an escape, once escapes are allowed and kdb's own
-        output so far is out (the shell writes to the same stdout)."""
-        if self.kmdb:
-            raise ParseAbort("shell escape facility not available in kmdb")
-        if not self.shell_allowed:
-            raise ParseAbort("shell escapes are disabled (--no-shell)")
-        self.out.nlflush()
-        self.flush_stdout()
-        return os.environ.get("SHELL") or "/bin/sh"
+        """Run a pipeline (forms 1 to 4) and return the last dcmd's status."""
+        return pipeline.run_pipeline(self, st, final)
 
     def shell(self, command: str, *, capture: bool = False,
               stdin_text: str | None = None) -> str | None:
-        """Run ``$SHELL -c command``; its output goes straight to stdout."""
-        shell = self._shell_ready()
-        inherit = not capture and self.stdout_fd is not None
+        """Run ``$SHELL -c command`` (see :func:`kdb.engine.shell.run_shell`)."""
+        return shell.run_shell(self, command, capture=capture, stdin_text=stdin_text)
+
+    @contextlib.contextmanager
+    def errors_to(self, write: Callable[[str], None]) -> Iterator[None]:
+        """Send what would go to stderr to WRITE for the duration."""
+        saved = self._write_err
+        self._write_err = write
         try:
-            proc = subprocess.run(
-                [shell, "-c", command],
-                input=(stdin_text or "").encode("utf-8", "surrogateescape"),
-                stdout=None if inherit else subprocess.PIPE,
-                stderr=None,
-            )
-        except OSError as e:
-            self.warn(f"failed to exec {shell}: {e.strerror}")
-            return None
-        if inherit:
-            return ""
-        text = proc.stdout.decode("utf-8", "replace")
-        if capture:
-            return text
-        self._write(text)
-        return text
+            yield
+        finally:
+            self._write_err = saved

@@ -17,7 +17,7 @@ from kdb.target.ctype import CType, TypeSystem
 from kdb.errors import CmdError, KdbError
 from kdb.target.images import Strings, add_entity_images, encode, kernel_types
 from kdb.limits import Limits
-from kdb.target.dump.load import DumpError, load_dump
+from kdb.target.dump import DumpError, load_dump
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Dump, Thread
 from kdb.target.base import Target

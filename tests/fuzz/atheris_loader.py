@@ -15,7 +15,7 @@ with atheris.instrument_imports():
     from kdb.errors import QuitSession
     from kdb.target.kernel import KernelTarget
     from kdb.limits import Limits
-    from kdb.target.dump.load import DumpError, load_bytes, release_dump
+    from kdb.target.dump import DumpError, load_bytes, release_dump
     from kdb.engine.session import Session
 
 LIMITS = Limits(max_bytes=1 << 20, max_depth=40, max_string=1000)
