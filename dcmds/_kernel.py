@@ -9,7 +9,7 @@ from typing import Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
-from kdb.modapi import Call
+from kdb.modapi import Call, Walk
 from kdb.numbers import numtostr
 
 TS_NAMES = {"free": "TS_FREE", "sleep": "TS_SLEEP", "run": "TS_RUN", "onproc": "TS_ONPROC",
@@ -17,9 +17,9 @@ TS_NAMES = {"free": "TS_FREE", "sleep": "TS_SLEEP", "run": "TS_RUN", "onproc": "
 MDB_NARGS = 6
 
 
-def kdump(call: Call) -> Dump:
+def kdump(call: Call | Walk) -> Dump:
     """The dump of the session's kernel target."""
-    dump = getattr(call.session.target, "dump", None)
+    dump = call.session.target.dump
     if dump is None:
         raise CmdError("command is not supported by current target")
     return dump

@@ -10,6 +10,9 @@
 
 from __future__ import annotations
 
+#: exit statuses of the command line (mdb's, docs/language.md "Exit status")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
 # errno texts used by mdb (mdb_err.c)
 ENOSYM = "unknown symbol name"
 ENOOBJ = "unknown object file name"

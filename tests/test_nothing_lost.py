@@ -67,7 +67,7 @@ def test_history_survives_sigkill_mid_write(tmp_path):
 
 
 def test_stale_temporary_files_are_removed(tmp_path):
-    from kdb.ui.repl import STALE_TEMP_SECONDS, atomic_write
+    from kdb.statefiles import STALE_TEMP_SECONDS, atomic_write
     target = tmp_path / "history"
     old = tmp_path / ".history.dead1"
     young = tmp_path / ".history.alive"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from kdb.errors import CmdError
 from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, walk_addresses
 from kdb.numbers import numtostr
 

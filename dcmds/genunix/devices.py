@@ -84,7 +84,7 @@ def walk_ddi_prop(walk: Walk):
     """``::walk ddi_prop`` walks every driver's list; ``MAJOR::walk ddi_prop``
     one driver's (by major number or devnames address); ``PROP::walk ddi_prop``
     the rest of a list from one of its entries."""
-    dump = walk.target.dump
+    dump = kdump(walk)
     if walk.addr is None:
         return (a for m in dump.majors for a, _, _ in prop_entries(m))
     m = dump.major_by_num.get(walk.addr)
@@ -102,12 +102,12 @@ def walk_ddi_prop(walk: Walk):
 
 @module.walker("devnames", "walk the devnames array (one entry per major number)")
 def walk_devnames(walk: Walk):
-    return (m.devnames for m in walk.target.dump.majors)
+    return (m.devnames for m in kdump(walk).majors)
 
 
 @module.walker("devinfo", "walk the device tree (struct dev_info), depth first")
 def walk_devinfo(walk: Walk):
-    dump = walk.target.dump
+    dump = kdump(walk)
     roots = dump.devinfo
     if walk.addr is not None:
         roots = [entity_at(dump.devnode_by_addr, walk.addr, "dev_info")]

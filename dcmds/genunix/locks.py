@@ -37,7 +37,7 @@ def _chan_type(threads: list[Thread]) -> str:
 
 @module.walker("wchan", "given a wchan, list of blocked threads")
 def walk_wchan(walk: Walk):
-    table = sleepers(walk.target.dump)
+    table = sleepers(kdump(walk))
     if walk.addr is None:
         return iter(sorted(a for a, ts in table.items()
                            if {t.sobj_type for t in ts} <= {"cv", "sema"}))

@@ -24,7 +24,7 @@ SCHED_CLASS = {"SYS": 0, "TS": 1, "IA": 2, "RT": 3}
 # ---------------------------------------------------------------------------
 @module.walker("proc", "list of active proc_t structures")
 def walk_proc(walk: Walk):
-    dump = walk.target.dump
+    dump = kdump(walk)
     if walk.addr is None:
         return (p.addr for p in dump.procs)
     # a local walk visits the process and its descendants, depth first, as
@@ -54,7 +54,7 @@ def walk_proc(walk: Walk):
 
 @module.walker("thread", "global or per-process kthread_t structures")
 def walk_thread(walk: Walk):
-    dump = walk.target.dump
+    dump = kdump(walk)
     if walk.addr is None:
         return (t.addr for t in dump.threads)
     return (t.addr for t in proc_at_walk(dump, walk.addr).threads)
@@ -365,7 +365,7 @@ def threadlist(call: Call) -> int | None:
 
 @module.walker("lwp", "global or per-process LWP (klwp_t) structures")
 def walk_lwp(walk: Walk):
-    dump = walk.target.dump
+    dump = kdump(walk)
     threads = dump.threads
     if walk.addr is not None:
         threads = proc_at_walk(dump, walk.addr).threads

@@ -9,7 +9,7 @@ from kdb.target.model import Dump, Thread
 from kdb.modapi import DCMD_USAGE, Call, Module
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
-from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames, thread_at
+from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
 
 module = Module("genunix", targets=("kernel",))
 target_module = Module("kdb", targets=("kernel",), builtin=True)

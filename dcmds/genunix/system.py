@@ -148,7 +148,7 @@ def _timestamp(ts: str | None) -> str:
 # ---------------------------------------------------------------------------
 @module.walker("cpu", "walk cpu structures")
 def walk_cpu(walk: Walk):
-    return (c.addr for c in walk.target.dump.cpus)
+    return (c.addr for c in kdump(walk).cpus)
 
 
 def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
@@ -377,7 +377,7 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
 # ---------------------------------------------------------------------------
 @module.walker("zone", "walk a list of kernel zones")
 def walk_zone(walk: Walk):
-    return (z.addr for z in walk.target.dump.zones)
+    return (z.addr for z in kdump(walk).zones)
 
 
 @module.dcmd("zone", "?[-v]", "display kernel zone(s)",

@@ -18,9 +18,8 @@ import sys
 from typing import Sequence
 
 from kdb import __version__
-from kdb.errors import QuitSession
+from kdb.errors import EXIT_OK, EXIT_USAGE
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 USAGE = """\
@@ -168,56 +167,15 @@ def _main(argv: list[str]) -> int:
     except KdbError as e:
         sys.stderr.write(f"kdb: {e}\n")
         return EXIT_USAGE
-    from kdb.engine.session import InputSource, Session
-    stdout_tty = sys.stdout.isatty()
-    stdin_tty = sys.stdin.isatty()
-    cols = None
-    if stdout_tty:
-        try:
-            cols = os.get_terminal_size(sys.stdout.fileno()).columns
-        except OSError:
-            cols = None
-    color = stdout_tty and not os.environ.get("NO_COLOR")
-    no_shell = opts.no_shell or os.environ.get("KDB_NO_SHELL", "") not in ("", "0")
-    session = Session(target, pname=pname, tty=stdout_tty, color=color, cols=cols,
-                      kmdb=opts.kmdb, shell_allowed=not no_shell,
-                      stdout_fd=_fileno(sys.stdout))
+    from kdb.engine.runner import open_session, run_input, shell_allowed
+    session = open_session(target, pname=pname, kmdb=opts.kmdb,
+                           shell_allowed=shell_allowed(opts.no_shell))
     if opts.format != "text":
         from kdb.output.structured import install
         install(session, opts.format)
     for err in session.module_errors:
         session.warn(err)
-    try:
-        if opts.kmdb:
-            banner = getattr(target, "kmdb_banner", None)
-            if banner:
-                session.out.write(banner())
-                session.flush_stdout()
-        if opts.commands is not None:
-            result = session.run_string(opts.commands + "\n", "(string)")
-            session.flush_stdout()
-            if result.parse_error:
-                return EXIT_FAIL
-            return EXIT_FAIL if result.status != 0 else EXIT_OK
-        if stdin_tty and stdout_tty:
-            from kdb.ui.console import interact
-            return interact(session, vi=opts.vi)
-        src = InputSource("(stdin)")
-        for line in sys.stdin:
-            src.lineno += 1
-            session.run_line(line.rstrip("\n"), src)
-            if src.abandoned:
-                break
+    if opts.kmdb:
+        session.out.write(target.banner())
         session.flush_stdout()
-        return EXIT_OK
-    except QuitSession as q:
-        session.out.nlflush()
-        session.flush_stdout()
-        return q.status
-
-
-def _fileno(stream) -> int | None:
-    try:
-        return stream.fileno()
-    except (OSError, ValueError, AttributeError):
-        return None
+    return run_input(session, opts.commands, vi=opts.vi)

@@ -37,11 +37,12 @@ import secrets
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import attrs
 
 from kdb.errors import CmdError, KdbError
+from kdb.statefiles import atomic_write
 from kdb.modapi import DCMD_USAGE, Call, Module
 
 KINDS = ("text", "number", "address", "pid", "choice")
@@ -227,7 +228,6 @@ class Progress:
         return p
 
     def save(self) -> None:
-        from kdb.ui.repl import atomic_write  # the same crash-safe write as the history
         try:
             atomic_write(progress_path(self.exercise.name), json.dumps({
                 "step": self.step, "hints_shown": self.hints_shown, "solved": self.solved,
@@ -412,32 +412,11 @@ def _build_cmd(args: list[str]) -> int:
 
 
 def _session(ex: Exercise, rest: list[str]) -> int:
-    from kdb.apps.cli import EXIT_FAIL, EXIT_OK
-    from kdb.errors import QuitSession
+    from kdb.engine.runner import open_session, run_input, shell_allowed
     from kdb.target.kernel import open_dump
-    from kdb.engine.session import InputSource, Session
-    target = open_dump(ex.dump)
-    tty = sys.stdin.isatty() and sys.stdout.isatty()
-    session = Session(target, tty=sys.stdout.isatty(),
-                      color=sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    progress = Progress.restore(ex)
-    session.registry.add(exercise_module(progress))
-    try:
-        if rest[:1] == ["-e"] and len(rest) > 1:
-            r = session.run_string(rest[1] + "\n")
-            session.flush_stdout()
-            return EXIT_FAIL if r.parse_error or r.status else EXIT_OK
-        session.out.write(f"Exercise {ex.name}: {ex.title} Type ::task to begin "
-                          f"(::hint, ::answer, ::progress, ::skip).\n")
-        if tty:
-            from kdb.ui.console import interact
-            return interact(session)
-        src = InputSource("(stdin)")
-        for line in sys.stdin:
-            src.lineno += 1
-            session.run_line(line.rstrip("\n"), src)
-        session.flush_stdout()
-        return EXIT_OK
-    except QuitSession as q:
-        return q.status
-
+    session = open_session(open_dump(ex.dump), shell_allowed=shell_allowed())
+    session.registry.add(exercise_module(Progress.restore(ex)))
+    commands = rest[1] if rest[:1] == ["-e"] and len(rest) > 1 else None
+    return run_input(session, commands,
+                     intro=f"Exercise {ex.name}: {ex.title} Type ::task to begin "
+                           f"(::hint, ::answer, ::progress, ::skip).\n")

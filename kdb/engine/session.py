@@ -86,8 +86,7 @@ class Session:
         self.string_overflow = False     # that went too deep: unwind every level
         self.status = DCMD_OK
         self._sym_cache: dict[tuple[int, int], str | None] = {}
-        from kdb.target.ctype import TypeSystem
-        self.types: TypeSystem = getattr(self.target, "types", None) or TypeSystem(None)
+        self.types = self.target.types
         self.registry = Registry(self.target.kind)
         self.module_errors: list[str] = []
         self.extensions: dict[str, Any] = {}   # per-session caches for modules
@@ -97,9 +96,7 @@ class Session:
         if load_modules:
             self.module_errors = self.registry.load_package()
             self.module_errors += self.registry.load_path(os.environ.get("KDB_MODULE_PATH"))
-        init = getattr(self.target, "session_init", None)
-        if init:
-            init(self)
+        self.target.session_init(self)
 
     # ------------------------------------------------------------------
     # environment for printf and the parser
@@ -222,7 +219,7 @@ class Session:
 
     def internal_error(self, what: str, exc: BaseException) -> None:
         """A bug in kdb: one clear line, a report file, and the session goes on."""
-        dump = getattr(self.target, "dump", None)
+        dump = self.target.dump
         report = write_report(exc, f"internal error in {what}", command=self.current_line,
                               dump=dump.path if dump is not None else None)
         where = f" (report: {report})" if report else ""

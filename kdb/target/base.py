@@ -1,13 +1,24 @@
-"""Targets: what the debugger is looking at.
+"""Targets: what the debugger is looking at (mdb's target layer).
 
-:class:`Target` is the empty target mdb has when started without an object
-or dump ("raw"): no symbols, no memory, only the built-in dcmds. The kernel
-dump target (:mod:`kdb.target.kernel`) subclasses it.
+:class:`Target` is the whole interface the rest of kdb uses: memory,
+symbols, C types, the loaded dump (if any), the current thread, kmdb's
+banner and what a new session needs. Implemented here for the empty target
+mdb has when started without an object or dump ("raw"): no symbols, no
+memory, only the built-in dcmds. The kernel dump target
+(:mod:`kdb.target.kernel`) subclasses it. Nothing outside a target probes
+it with ``getattr``: every attribute below exists on every target.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kdb.errors import ENOMAP, ReadError
+from kdb.target.ctype import TypeSystem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kdb.engine.session import Session
+    from kdb.target.model import Dump, Thread
 
 
 class Target:
@@ -17,6 +28,26 @@ class Target:
     name = "raw"
     #: which modules apply (see :attr:`kdb.modapi.Module.targets`)
     kind = "none"
+    #: the loaded kernel dump; None for a target without one
+    dump: "Dump | None" = None
+    #: kmdb's CPU (``[cpu]>`` prompt); 0 outside kmdb
+    kmdb_cpu = 0
+
+    def __init__(self) -> None:
+        #: the C types ``::print`` and friends know (built-ins only here)
+        self.types = TypeSystem(None)
+
+    # the session -------------------------------------------------------------
+    def session_init(self, session: "Session") -> None:
+        """Set up a new session on this target (its variables, for example)."""
+
+    def current_thread(self) -> "Thread | None":
+        """The thread ``$c`` and ``<thread`` mean without an address."""
+        return None
+
+    def banner(self) -> str:
+        """What kmdb prints when it takes control of this target."""
+        return ""
 
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:

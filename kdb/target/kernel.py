@@ -11,7 +11,7 @@ import importlib.resources
 import os
 from pathlib import Path
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kdb.target.ctype import CType, TypeSystem
 from kdb.errors import CmdError, KdbError
@@ -21,6 +21,9 @@ from kdb.target.dump import DumpError, load_dump
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Dump, Thread
 from kdb.target.base import Target
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kdb.engine.session import Session
 
 # sizes of the structures dump entities stand for (LP64), used by ::whatis
 SIZEOF_PROC = 0x1A48
@@ -56,7 +59,10 @@ class KernelTarget(Target):
 
     kind = "kernel"
 
+    dump: Dump
+
     def __init__(self, dump: Dump, *, kmdb: bool = False) -> None:
+        super().__init__()
         self.dump = dump
         self.kmdb = kmdb
         self.name = "kmdb" if kmdb else "kvm"
@@ -116,7 +122,7 @@ class KernelTarget(Target):
         return self.space.read(addr, size)
 
     # the session -------------------------------------------------------------
-    def session_init(self, session) -> None:  # noqa: ANN001 - Session
+    def session_init(self, session: "Session") -> None:
         thread = self.current_thread()
         if thread is not None:
             session.vars["thread"] = thread.addr
@@ -131,7 +137,7 @@ class KernelTarget(Target):
             return d.thread_by_addr.get(cpu.thread)
         return None
 
-    def kmdb_banner(self) -> str:
+    def banner(self) -> str:
         """What kmdb prints when it takes control: the stop location."""
         stop = self.dump.kmdb
         if stop is None:

@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from kdb.errors import QuitSession
 from kdb.engine.session import InputSource, Session
-
-
-def prompt_for(session: Session) -> str:
-    """mdb's ``> ``, or kmdb's ``[cpu]> ``."""
-    if session.kmdb:
-        return f"[{getattr(session.target, 'kmdb_cpu', 0)}]> "
-    return "> "
+from kdb.ui.prompt import prompt_for
 
 
 def interact(session: Session, *, vi: bool = False) -> int:

@@ -24,8 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -35,7 +33,8 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style
 
 from kdb.ui.completion import MdbCompleter
-from kdb.ui.console import prompt_for
+from kdb.statefiles import atomic_write
+from kdb.ui.prompt import prompt_for
 from kdb.errors import PagerQuit, QuitSession
 from kdb.ui.highlight import MdbLexer
 from kdb.engine.session import InputSource, Session
@@ -47,53 +46,6 @@ def history_path() -> Path:
     """``$XDG_STATE_HOME/kdb/history``, by default ``~/.local/state/kdb/history``."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "kdb" / "history"
-
-
-STALE_TEMP_SECONDS = 60
-
-
-def atomic_write(path: Path, data: str) -> None:
-    """Write a file so that a crash leaves either the old or the new content.
-
-    The data goes to a temporary file beside PATH, is flushed to disk
-    (fsync), renamed over PATH, and the directory is synced. A process
-    killed mid-write leaves only its temporary file, which a later write
-    removes once it is a minute old (a younger one may be another session's,
-    still writing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        try:
-            dfd = os.open(path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _remove_stale_temps(path: Path) -> None:
-    now = time.time()
-    try:
-        for entry in os.scandir(path.parent):
-            if entry.name.startswith("." + path.name + ".") and \
-                    now - entry.stat(follow_symlinks=False).st_mtime > STALE_TEMP_SECONDS:
-                os.unlink(entry.path)
-    except OSError:
-        pass
 
 
 class SafeHistory(History):
@@ -218,7 +170,7 @@ def _read_key_from_tty() -> str:
 
 
 def toolbar_text(session: Session) -> str:
-    dump = getattr(session.target, "dump", None)
+    dump = session.target.dump
     if dump is None:
         return " kdb: no target "
     s = dump.system

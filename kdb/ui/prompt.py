@@ -1,0 +1,12 @@
+"""The prompt: mdb's ``> `` or kmdb's ``[cpu]> ``."""
+
+from __future__ import annotations
+
+from kdb.engine.session import Session
+
+
+def prompt_for(session: Session) -> str:
+    """mdb's ``> ``, or kmdb's ``[cpu]> ``."""
+    if session.kmdb:
+        return f"[{session.target.kmdb_cpu}]> "
+    return "> "

@@ -1,0 +1,141 @@
+"""The layout's rules (docs/design.md): no import cycles among kdb's modules
+(imports under ``TYPE_CHECKING`` aside), at most 8 modules directly in
+``kdb/``, no module over 600 lines, no module outside ``kdb/ui`` importing
+prompt_toolkit, and no dcmd parsing options it does not declare."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = {"kdb": ROOT / "kdb", "kdb.dcmds": ROOT / "dcmds"}
+MAX_LINES = 600
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package, by dotted name (dcmds/ installs as kdb.dcmds)."""
+    out: dict[str, Path] = {}
+    for prefix, root in PACKAGES.items():
+        for path in root.rglob("*.py"):
+            rel = path.relative_to(root).with_suffix("")
+            parts = [p for p in rel.parts if p != "__init__"]
+            out[".".join([prefix, *parts])] = path
+    return out
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    t = node.test
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or \
+        (isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+
+
+def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
+    """The kdb modules NAME imports, anywhere in it but TYPE_CHECKING blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    is_pkg = path.name == "__init__.py"
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name in known:
+                    found.add(a.name)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                pkg = name if is_pkg else name.rpartition(".")[0]
+                for _ in range(node.level - 1):
+                    pkg = pkg.rpartition(".")[0]
+                base = f"{pkg}.{base}" if base else pkg
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                if sub in known:
+                    found.add(sub)
+                elif base in known:
+                    found.add(base)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    found.discard(name)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    mods = modules()
+    known = set(mods)
+    return {name: imports_of(name, path, known) for name, path in mods.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of GRAPH, or None (iterative depth-first search)."""
+    WHITE, GREY, BLACK = 0, 1, 2
+    colour = dict.fromkeys(graph, WHITE)
+    for start in sorted(graph):
+        if colour[start] != WHITE:
+            continue
+        stack: list[tuple[str, list[str]]] = [(start, sorted(graph[start]))]
+        path = [start]
+        colour[start] = GREY
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                colour[node] = BLACK
+                stack.pop()
+                path.pop()
+                continue
+            nxt = todo.pop()
+            if colour.get(nxt) == GREY:
+                return path[path.index(nxt):] + [nxt]
+            if colour.get(nxt) == WHITE:
+                colour[nxt] = GREY
+                path.append(nxt)
+                stack.append((nxt, sorted(graph.get(nxt, ()))))
+    return None
+
+
+def test_no_import_cycle() -> None:
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_at_most_eight_modules_directly_in_kdb() -> None:
+    top = sorted(p.name for p in (ROOT / "kdb").glob("*.py"))
+    assert len(top) <= 8, top
+
+
+def test_no_module_over_600_lines() -> None:
+    long = {str(p.relative_to(ROOT)): n for p in modules().values()
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert not long, long
+
+
+def test_only_the_ui_imports_prompt_toolkit() -> None:
+    """Batch runs (-e, scripts, triage, grading) must not load the REPL."""
+    offenders = []
+    for name, path in modules().items():
+        if name.startswith("kdb.ui."):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(m.split(".")[0] == "prompt_toolkit" for m in mods):
+                offenders.append(name)
+    assert not offenders, offenders
+
+
+def test_every_module_has_a_docstring() -> None:
+    missing = [n for n, p in modules().items()
+               if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
+    assert not missing, missing
