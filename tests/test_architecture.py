@@ -139,3 +139,78 @@ def test_every_module_has_a_docstring() -> None:
     missing = [n for n, p in modules().items()
                if ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) is None]
     assert not missing, missing
+
+
+# ---------------------------------------------------------------------------
+# dcmd options: declared once, parsed as declared
+# ---------------------------------------------------------------------------
+def _bundled_dcmds() -> list:
+    from kdb.modapi.registry import Registry
+    reg = Registry("kernel")
+    reg.load_package()
+    return sorted(reg.all_dcmds(), key=lambda d: d.name)
+
+
+def test_no_bundled_dcmd_parses_its_own_options() -> None:
+    """Bundled dcmds get their options from their declarations, never from
+    a getopts of their own or by looking at '-x' words themselves."""
+    offenders = []
+    for name, path in modules().items():
+        if not name.startswith("kdb.dcmds") and name != "kdb.apps.exercise":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "getopts(" in text or "options=((" in text:
+            offenders.append(name)
+    assert not offenders, offenders
+
+
+def _outcome(dcmd_name: str, words: list[str]) -> str:
+    """How the framework takes WORDS as arguments of DCMD_NAME: 'usage',
+    or 'ok' with the parsed options."""
+    from kdb.modapi import UsageRequest
+    from kdb.engine.session import Session
+    from kdb.target.base import Target
+    session = Session(Target(), write=lambda t: None, write_err=lambda t: None)
+    dcmd = session.registry.dcmd(dcmd_name)
+    if dcmd is None:        # kernel-only: parse against a kernel registry
+        dcmd = next(d for d in _bundled_dcmds() if d.name == dcmd_name)
+    try:
+        dcmd.parse_args(session, list(words))
+    except UsageRequest:
+        return "usage"
+    return "ok"
+
+
+def _value_for(opt) -> list[str]:
+    return ["1"] if opt.takes_value else []
+
+
+def test_every_dcmd_parses_exactly_what_it_declares() -> None:
+    """For every registered dcmd and every letter: a declared option parses,
+    an undeclared one is a usage error; the usage line names each declared
+    option and no other."""
+    import re
+    import string
+    problems = []
+    for d in _bundled_dcmds():
+        declared = {o.letter: o for o in d.options}
+        for letter in string.ascii_letters:
+            o = declared.get(letter)
+            words = [f"-{letter}", *(_value_for(o) if o else [])]
+            got = _outcome(d.name, words)
+            if o is not None and got != "ok":
+                problems.append(f"::{d.name} -{letter} is declared but refused")
+            if o is None and d.options and got != "usage":
+                problems.append(f"::{d.name} -{letter} is not declared but accepted")
+        usage = d.usage or ""
+        clusters = "".join(re.findall(r"\[-([A-Za-z]+)\]", usage))
+        singles = set(re.findall(r"[-/]([A-Za-z])(?=[\s\]|]|$)", usage))
+        for letter in clusters:
+            if letter not in declared:
+                problems.append(f"::{d.name} usage {usage!r} names -{letter}, not declared")
+        for o in d.options:
+            if o.letter not in clusters and o.letter not in singles:
+                problems.append(f"::{d.name} usage {usage!r} does not name -{o.letter}")
+        if not d.takes_operands and d.options and _outcome(d.name, ["operand"]) != "usage":
+            problems.append(f"::{d.name} takes an operand its usage does not name")
+    assert not problems, "\n".join(problems)

@@ -31,7 +31,7 @@ def test_walker_names(session):
 def test_options_of_a_dcmd(session):
     got = complete(session, "::stacks -")
     assert "-c" in texts(got) and "-m" in texts(got)
-    assert [c.meta for c in got if c.text == "-c"] == ["include func"]
+    assert [c.meta for c in got if c.text == "-c"] == ["only stacks with a frame in func"]
 
 
 def test_adb_names_and_help(session):

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import re
 
-from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, walk_addresses
+from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module, Opt, walk_addresses
 from kdb.numbers import numtostr
 
 module = Module("kdb", builtin=True)
@@ -84,23 +83,16 @@ def echo(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("head", "-num|-n num", "limit number of elements in pipe",
+@module.dcmd("head", "", "limit number of elements in pipe",
              help="Pass on only the first num addresses of the pipe (default 10).\n"
                   "Must be used in a pipeline.",
-             options=(("-n", "number of addresses to keep"),))
+             options=[Opt("n", int, "number of addresses to keep", arg="num", usage="-num|-n num",
+                          numeric=True)])
 def head(call: Call) -> int | None:
     if not call.piped:
         return DCMD_USAGE
-    n = 10
-    args = list(call.args)
-    if len(args) == 1 and isinstance(args[0], str) and re.fullmatch(r"-[0-9]+", args[0]):
-        n = int(args[0][1:])
-    elif args:
-        opts, rest = call.getopts({"n": int})
-        if rest or opts["n"] is None:
-            return DCMD_USAGE
-        n = opts["n"]
-    addrs = call.get_pipe()[:n]
+    n = call.opts["n"]
+    addrs = call.get_pipe()[:10 if n is None else n]
     if call.pipe_out:
         call.set_pipe(addrs)
     else:

@@ -12,6 +12,7 @@ from typing import Any
 
 from kdb.errors import ParseAbort, SyntaxFault
 from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.modapi.options import UsageRequest, parse
 from kdb.lang.parser import Parser
 from kdb.engine import pipeline
 from kdb.lang.statements import FmtChar, FmtCount, FmtText, Stage
@@ -49,11 +50,25 @@ def _help_line(stage: Stage) -> str:
     if d.help:
         lines = []
         for line in d.help.strip().split("\n"):
-            if not line.strip() or line.lstrip().startswith("-") or line.startswith("  "):
-                break   # the prose ends where the option list (or a blank line) starts
+            if not line.strip() or line.startswith("  "):
+                break   # the prose ends at a blank line or an indented list
             lines.append(line)
         return " ".join(" ".join(lines).split())
     return ""
+
+
+def _option_lines(stage: Stage) -> list[str]:
+    """What each option given to the stage's dcmd does, from its declaration."""
+    d = stage.dcmd
+    if d is None or not d.options:
+        return []
+    try:
+        values, _ = parse(d.options, stage.args, lambda v: v if isinstance(v, int) else 0, str)
+    except UsageRequest:
+        return []
+    return [f"{'+' if o.plus and values[o.letter] is False else '-'}{o.letter}: {o.descr}."
+            for o in d.options if values[o.letter] not in (None, False, 0, [])
+            or (o.plus and values[o.letter] is False)]
 
 
 def _items(addrs: list[int], radix_fmt: Any) -> str:
@@ -128,6 +143,9 @@ def explain(call: Call) -> int | None:
         if more:
             for line in _wrap(more, 74):
                 call.printf("  %s\n", line)
+        for text in _option_lines(stage):
+            for j, line in enumerate(_wrap(text, 72)):
+                call.printf("  %s%s\n", "  " * (j > 0), line)
         if i == 0:
             calls = "once" if st.count is None else f"{st.count} times"
             call.printf("  Called %s%s.\n", calls, " with the address" if st.addr is not None else "")

@@ -7,7 +7,7 @@ import re
 
 from kdb import __version__
 from kdb.errors import CmdError
-from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module
+from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module, Opt
 
 module = Module("kdb", builtin=True)
 
@@ -77,9 +77,10 @@ def help_(call: Call) -> int | None:
     call.printf("  %s - %s\n\n", dcmd.name, dcmd.descr)
     _heading(call, "SYNOPSIS")
     call.printf("  %s\n\n", synopsis(dcmd))
-    if dcmd.help:
+    text = dcmd.full_help
+    if text:
         _heading(call, "DESCRIPTION")
-        for line in dcmd.help.rstrip("\n").split("\n"):
+        for line in text.rstrip("\n").split("\n"):
             call.write(("  " + line if line else "") + "\n")
         call.write("\n")
     _heading(call, "ATTRIBUTES")
@@ -93,7 +94,7 @@ def help_(call: Call) -> int | None:
 
 def _listing(call: Call, items: list, what: str) -> int | None:
     s = call.session
-    opts, rest = call.getopts({"n": bool})
+    rest = call.args
     if call.addrspec or len(rest) > 1:
         return DCMD_USAGE
     pattern = None
@@ -110,33 +111,36 @@ def _listing(call: Call, items: list, what: str) -> int | None:
     for item in sorted(items, key=lambda i: i.name.encode()):
         if not item.descr:
             continue
-        if pattern and not (pattern(item.name) or (not opts["n"] and pattern(item.descr))):
+        if pattern and not (pattern(item.name) or (not call.opts["n"] and pattern(item.descr))):
             continue
         call.printf("%-24s - %s\n", item.name, item.descr)
     return None
 
 
-@module.dcmd("dcmds", "[[-n] pattern]", "list available debugger commands",
+NAMES_ONLY = Opt("n", bool, "match the pattern against names only")
+
+
+@module.dcmd("dcmds", "[{options} pattern]", "list available debugger commands",
              help="List the dcmds, with their descriptions. With a pattern, only\n"
                   "those whose name or (without -n) description matches the\n"
                   "extended regular expression (kmdb: the substring).",
-             options=(("-n", "match the pattern against names only"),))
+             options=[NAMES_ONLY])
 def dcmds(call: Call) -> int | None:
     return _listing(call, list(call.session.registry.all_dcmds()), "dcmd")
 
 
-@module.dcmd("walkers", "[[-n] pattern]", "list available walkers",
+@module.dcmd("walkers", "[{options} pattern]", "list available walkers",
              help="List the walkers, with their descriptions. With a pattern, only\n"
                   "those whose name or (without -n) description matches.",
-             options=(("-n", "match the pattern against names only"),))
+             options=[NAMES_ONLY])
 def walkers(call: Call) -> int | None:
     return _listing(call, list(call.session.registry.all_walkers()), "walker")
 
 
-@module.dcmd("dmods", "[-l] [mod]", "list loaded debugger modules",
-             options=(("-l", "list each module's dcmds and walkers"),))
+@module.dcmd("dmods", "[mod]", "list loaded debugger modules",
+             options=[Opt("l", bool, "list each module's dcmds and walkers")])
 def dmods(call: Call) -> int | None:
-    opts, rest = call.getopts({"l": bool})
+    opts, rest = call.opts, call.args
     if call.addrspec or len(rest) > 1:
         return DCMD_USAGE
     reg = call.session.registry
@@ -157,7 +161,7 @@ def dmods(call: Call) -> int | None:
 
 
 def _which(call: Call) -> int | None:
-    opts, rest = call.getopts({"v": bool})
+    opts, rest = call.opts, call.args
     if call.addrspec or not rest:
         return DCMD_USAGE
     reg = call.session.registry
@@ -187,10 +191,9 @@ def _which(call: Call) -> int | None:
     return 1 if failed else None
 
 
-module.dcmd("which", "[-v] name ...", "show dcmd/walker definitions",
-            options=(("-v", "list every definition"),))(_which)
-module.dcmd("whence", "[-v] name ...", "show dcmd/walker definitions",
-            options=(("-v", "list every definition"),))(_which)
+WHICH_OPTS = [Opt("v", bool, "list every definition")]
+module.dcmd("which", "name ...", "show dcmd/walker definitions", options=WHICH_OPTS)(_which)
+module.dcmd("whence", "name ...", "show dcmd/walker definitions", options=WHICH_OPTS)(_which)
 
 
 @module.dcmd("version", None, "print debugger version string")

@@ -8,7 +8,7 @@ import os
 import stat
 
 from kdb.errors import CmdError, QuitSession
-from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt
 
 module = Module("kdb", builtin=True)
 
@@ -87,18 +87,23 @@ module.dcmd("$Q", None, "quit debugger")(_quit)
 module.dcmd("quit", None, "quit debugger")(_quit)
 
 
-@module.dcmd("set", "[-wF] [+/-o opt] [-s dist] [-I path] [-L path] [-P prompt]",
-             "get/set debugger properties",
+@module.dcmd("set", None, "get/set debugger properties",
              help="Set an option with -o NAME, clear it with +o NAME. Options:\n"
                   "  autowrap    wrap all output at the page width\n"
                   "  repeatlast  an empty line repeats the last command (adb)\n"
                   "  vi, emacs   line editing mode of the interactive prompt\n"
-                  "-s dist sets the symbol matching distance. Without arguments,\n"
-                  "print the current settings.")
+                  "Without arguments, print the current settings.",
+             options=[Opt("w", bool, "open the target for writing (dumps stay read-only)"),
+                      Opt("F", bool, "force taking over the target (a dump has no owner)"),
+                      Opt("o", list, "set (-o) or clear (+o) options, comma-separated", arg="opt",
+                          plus=True, usage="[+/-o opt]"),
+                      Opt("s", int, "the symbol matching distance", arg="dist"),
+                      Opt("I", str, "the macro file search path ($<), colon-separated", arg="path"),
+                      Opt("L", str, "the module search path (::load), colon-separated", arg="path"),
+                      Opt("P", str, "the prompt string", arg="prompt")])
 def set_(call: Call) -> int | None:
     s = call.session
-    args = [str(a) for a in call.args]
-    if not args:
+    if not call.args and all(v in (None, False, []) for v in call.opts.values()):
         on = [k for k, v in s.options.items() if v]
         call.printf("  follow_exec_mode=ask, follow_fork_mode=parent\n")
         call.printf("  symbol matching distance=%lr (%s)\n", s.symdist,
@@ -106,31 +111,25 @@ def set_(call: Call) -> int | None:
         call.printf("  options=%s\n", ",".join(on) if on else "none")
         call.printf("  edit mode=%s\n", s.extensions.get("editmode", "emacs"))
         return None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-o", "+o"):
-            if i + 1 >= len(args):
-                return DCMD_USAGE
-            for opt in args[i + 1].split(","):
-                if opt in ("vi", "emacs"):
-                    s.extensions["editmode"] = opt if a == "-o" else "emacs"
-                elif opt in s.options:
-                    s.options[opt] = a == "-o"
-                    if opt == "autowrap":
-                        s.out.autowrap_opt = s.options[opt]
-                else:
-                    raise CmdError(f"invalid option: {opt}")
-            i += 2
-        elif a == "-s":
-            if i + 1 >= len(args):
-                return DCMD_USAGE
-            s.symdist = s.arg_to_int(args[i + 1])
-            i += 2
-        elif a in ("-w", "-F"):
-            i += 1
-        else:
-            return DCMD_USAGE
+    o = call.opts
+    for sign, names in o["o"]:
+        for opt in names.split(","):
+            if opt in ("vi", "emacs"):
+                s.extensions["editmode"] = opt if sign else "emacs"
+            elif opt in s.options:
+                s.options[opt] = sign
+                if opt == "autowrap":
+                    s.out.autowrap_opt = sign
+            else:
+                raise CmdError(f"invalid option: {opt}")
+    if o["s"] is not None:
+        s.symdist = o["s"]
+    if o["I"] is not None:
+        s.macro_path = o["I"]
+    if o["L"] is not None:
+        s.module_path = o["L"]
+    if o["P"] is not None:
+        s.prompt = o["P"]
     return None
 
 
@@ -148,7 +147,7 @@ def _macro(call: Call, *, replace: bool) -> int | None:
         return 1 if r.parse_error else r.status
     path = name
     if "/" not in name:
-        for d in (os.environ.get("KDB_MACRO_PATH") or "").split(os.pathsep):
+        for d in s.macro_path.split(os.pathsep):
             if d and os.path.isfile(os.path.join(d, name)):
                 path = os.path.join(d, name)
                 break
@@ -180,29 +179,43 @@ def src_file(call: Call) -> int | None:
     return _macro(call, replace=False)
 
 
-@module.dcmd("load", "[-sd] module", "load debugger module",
-             help="Load a debugger module: a Python file defining a kdb.modapi.Module.")
+@module.dcmd("load", "module", "load debugger module",
+             help="Load a debugger module: a Python file defining a kdb.modapi.Module,\n"
+                  "given by path or by name in the module search path (::set -L).",
+             options=[Opt("s", bool, "silently: no \"Loaded module\" line"),
+                      Opt("d", bool, "defer the load (kdb loads at once, as mdb does for a dump)")])
 def load(call: Call) -> int | None:
-    opts, rest = call.getopts({"s": bool, "d": bool})
+    opts, rest = call.opts, call.args
     if len(rest) != 1 or call.addrspec:
         return DCMD_USAGE
-    path = str(rest[0])
-    loaded = call.session.registry.load_file(os.path.expanduser(path))
+    path = os.path.expanduser(str(rest[0]))
+    if "/" not in path:
+        for d in call.session.module_path.split(os.pathsep):
+            for name in (path, path + ".py"):
+                if d and os.path.isfile(os.path.join(d, name)):
+                    path = os.path.join(d, name)
+                    break
+            if "/" in path:
+                break
+    loaded = call.session.registry.load_file(path)
     if not opts["s"]:
         for m in loaded:
             call.printf("Loaded module %s\n", m.name)
     return None
 
 
-@module.dcmd("unload", "[-s] module", "unload debugger module")
+@module.dcmd("unload", "module", "unload debugger module",
+             options=[Opt("s", bool, "silently: no error when the module is not loaded")])
 def unload(call: Call) -> int | None:
-    opts, rest = call.getopts({"s": bool})
+    opts, rest = call.opts, call.args
     if len(rest) != 1 or call.addrspec:
         return DCMD_USAGE
     name = str(rest[0])
     mod = call.session.registry.modules.get(name)
     if mod is not None and mod.builtin:
         raise CmdError(f"failed to unload {name}: module is built-in")
+    if mod is None and opts["s"]:
+        return None
     call.session.registry.remove(name)
     return None
 

@@ -10,7 +10,7 @@ from typing import Any
 from kdb.target.ctype import CType, Member
 from kdb.errors import CmdError, ReadError
 from kdb.output.formats import c_escape_byte
-from kdb.modapi import DCMD_ERR, DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_ERR, DCMD_USAGE, Call, Module, Opt
 from kdb.numbers import numtostr, signed
 
 module = Module("kdb", builtin=True)
@@ -29,28 +29,30 @@ def _type_words(args: list[Any]) -> tuple[str, list[Any]]:
     return " ".join(words), rest
 
 
-@module.dcmd("typedef", "[-c model | -d | -l | definition] [name]", "create synthetic types",
+@module.dcmd("typedef", "[name]", "create synthetic types",
              help="Create types: '::typedef -c lp64' makes the intrinsic types of a data\n"
                   "model (lp64, ilp32, lp32); '::typedef \"struct s { int a; }\" s_t' declares a\n"
-                  "struct and names it; '::typedef oldtype newname' adds a name for a type;\n"
-                  "-l lists the synthetic types, -d deletes them all.",
-             options=(("-c", "create the intrinsic types of a data model"),
-                      ("-d", "delete all synthetic types"), ("-l", "list synthetic types")))
+                  "struct and names it; '::typedef oldtype newname' adds a name for a type.",
+             options=[Opt("c", str, "create the intrinsic types of a data model", arg="model",
+                          group="form", usage="[-c model | -d | -l | definition]"),
+                      Opt("d", bool, "delete all synthetic types", group="form", usage=""),
+                      Opt("l", bool, "list synthetic types", group="form", usage="")])
 def typedef(call: Call) -> int | None:
     ts = call.session.types
+    o = call.opts
     args = [str(a) for a in call.args]
+    if (o["c"] is not None or o["d"] or o["l"]) and args:
+        return DCMD_USAGE
     try:
-        if args[:1] == ["-c"]:
-            if len(args) != 2:
-                return DCMD_USAGE
-            ts.set_model(args[1])
+        if o["c"] is not None:
+            ts.set_model(o["c"])
             return None
-        if args == ["-l"]:
+        if o["l"]:
             for name in ts.order:
                 call.printf("%s\n", ts.types[name].name if name.startswith(("struct ", "union ", "enum "))
                             else name)
             return None
-        if args == ["-d"]:
+        if o["d"]:
             ts.delete_synthetic()
             return None
         if not args or len(args) > 2:
@@ -244,24 +246,22 @@ class Printer:
 _PATH = re.compile(r"(\.|->|\[)?([A-Za-z_]\w*|\d+\]?)")
 
 
-@module.dcmd("print", "?[-adntx] [-c lim] [-l lim] [-s depth] [type] [member ...]",
-             "print the contents of a data structure",
+@module.dcmd("print", "?[type] [member ...]", "print the contents of a data structure",
              help="Print the structure at the address as the given type (or the type of\n"
                   "the symbol there), or only the named members: a, a.b, a[2], a->b.\n"
-                  "  -a  show each member's address     -t  show each member's type\n"
-                  "  -d  decimal integers                -x  hexadecimal integers\n"
-                  "  -n  pointers as numbers, no symbols\n"
-                  "  -c lim  string limit (1024)         -l lim  array limit (32)\n"
-                  "  -s depth  nesting depth to expand\n"
                   "Without an address, -a shows the layout: offsets and types.",
-             options=(("-a", "addresses"), ("-t", "types"), ("-d", "decimal"), ("-x", "hex"),
-                      ("-n", "no symbols"), ("-c", "string limit"), ("-l", "array limit"),
-                      ("-s", "depth")))
+             options=[Opt("a", bool, "show each member's address"),
+                      Opt("d", bool, "decimal integers"),
+                      Opt("n", bool, "pointers as numbers, no symbols"),
+                      Opt("t", bool, "show each member's type"),
+                      Opt("x", bool, "hexadecimal integers"),
+                      Opt("c", int, "string limit (1024)", arg="lim"),
+                      Opt("l", int, "array limit (32)", arg="lim"),
+                      Opt("s", int, "nesting depth to expand", arg="depth")])
 def print_(call: Call) -> int | None:
     s = call.session
     # mdb's -C -h -i -L -p -T are not implemented: they are refused, not ignored
-    o, rest = call.getopts({"a": bool, "d": bool, "n": bool, "t": bool, "x": bool,
-                            "c": int, "l": int, "s": int})
+    o, rest = call.opts, call.args
     addr = call.addr
     if rest:
         tname, members = _type_words(rest)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from kdb.errors import CmdError
-from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt
 from kdb.engine.session import READONLY_VARS
 
 module = Module("kdb", builtin=True)
@@ -62,13 +62,12 @@ def _print_vars(call: Call, *, nonzero: bool, tagged: bool, prefix: bool) -> Non
             call.printf("%s = %llr\n", name, value)
 
 
-@module.dcmd("vars", "[-npt]", "print listing of variables",
-             options=(("-n", "only non-zero variables"), ("-p", "print as >var assignments"),
-                      ("-t", "only tagged variables")))
+@module.dcmd("vars", None, "print listing of variables",
+             options=[Opt("n", bool, "only non-zero variables"),
+                      Opt("p", bool, "print as >var assignments"),
+                      Opt("t", bool, "only tagged variables")])
 def vars_(call: Call) -> int | None:
-    opts, rest = call.getopts({"n": bool, "p": bool, "t": bool})
-    if rest:
-        return DCMD_USAGE
+    opts = call.opts
     _print_vars(call, nonzero=opts["n"], tagged=opts["t"], prefix=opts["p"])
     return None
 
@@ -81,21 +80,14 @@ def nzvars(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("typeset", "[+/-t] var ...", "set variable attributes")
+@module.dcmd("typeset", "var ...", "set variable attributes",
+             options=[Opt("t", bool, "tag the variables (+t: untag them)", plus=True,
+                          usage="[+/-t]")])
 def typeset(call: Call) -> int | None:
     s = call.session
-    tag: bool | None = None
-    names = []
-    for a in call.args:
-        if a == "-t":
-            tag = True
-        elif a == "+t":
-            tag = False
-        elif isinstance(a, str):
-            names.append(a)
-        else:
-            return DCMD_USAGE
-    if not names:
+    tag: bool | None = call.opts["t"]      # -t True, +t False, neither None
+    names = call.args
+    if not names or not all(isinstance(a, str) for a in names):
         return DCMD_USAGE
     for name in names:
         check_name(name)

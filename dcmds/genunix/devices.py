@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 from kdb.errors import CmdError
 from kdb.target.model import DevNode, Dump, Major
-from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import entity_at, kdump
 
@@ -175,21 +175,17 @@ def _node_record(n: DevNode) -> dict[str, Any]:
             "line": _devnode_line(n)}
 
 
-@module.dcmd("prtconf", "?[-vpc] [-d driver] [-i inst]", "print devinfo tree",
+@module.dcmd("prtconf", "?", "print devinfo tree",
              help="Print the device tree (or the subtree at the address), one node a\n"
-                  "line, indented by depth: address, name, instance and driver.\n"
-                  "  -v         with each node's properties\n"
-                  "  -p         the node's parents instead of its children\n"
-                  "  -c         its children (the default)\n"
-                  "  -d driver  only nodes bound to that driver\n"
-                  "  -i inst    only nodes with that instance number",
-             options=(("-v", "properties"), ("-p", "parents"), ("-c", "children"),
-                      ("-d", "driver"), ("-i", "instance")))
+                  "line, indented by depth: address, name, instance and driver.",
+             options=[Opt("v", bool, "with each node's properties"),
+                      Opt("p", bool, "the node's parents instead of its children"),
+                      Opt("c", bool, "its children (the default)"),
+                      Opt("d", str, "only nodes bound to that driver", arg="driver"),
+                      Opt("i", int, "only nodes with that instance number", arg="inst")])
 def prtconf(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"v": bool, "p": bool, "c": bool, "d": str, "i": int})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     if call.addrspec:
         node = entity_at(dump.devnode_by_addr, call.addr, "dev_info")
         if o["p"]:
@@ -228,16 +224,15 @@ def prtconf(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("devbindings", "[-qs] [device-name | major-num]",
+@module.dcmd("devbindings", "[device-name | major-num]",
              "print devinfo nodes bound to device-name or major-num",
              help="Print the device nodes bound to a driver, given by name or major\n"
-                  "number, each with its properties.\n"
-                  "  -q  quiet: the node lines only\n"
-                  "  -s  summary: address, major, name and state in columns",
-             options=(("-q", "quiet"), ("-s", "summary")))
+                  "number, each with its properties.",
+             options=[Opt("q", bool, "quiet: the node lines only"),
+                      Opt("s", bool, "summary: address, major, name and state in columns")])
 def devbindings(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"q": bool, "s": bool})
+    o, rest = call.opts, call.args
     if call.addrspec:
         if rest:
             return DCMD_USAGE

@@ -7,7 +7,7 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import Dump, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import kdump
 
@@ -44,16 +44,13 @@ def walk_wchan(walk: Walk):
     return (t.addr for t in table.get(walk.addr, []))
 
 
-@module.dcmd("wchaninfo", "?[-v]", "list wait channels",
+@module.dcmd("wchaninfo", "?", "list wait channels",
              help="List the wait channels (condition variables and semaphores) that\n"
-                  "threads sleep on, with the number of waiters; -v names each waiter\n"
-                  "and its process.",
-             options=(("-v", "list the waiters"),))
+                  "threads sleep on, with the number of waiters.",
+             options=[Opt("v", bool, "name each waiter and its process")])
 def wchaninfo(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"v": bool})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     table = sleepers(dump)
     chans = [call.addr] if call.addrspec else sorted(
         a for a, ts in table.items() if {t.sobj_type for t in ts} <= {"cv", "sema"})
@@ -84,15 +81,14 @@ def wchaninfo(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("mutex", ":[-f]", "dump out an adaptive or spin mutex",
+@module.dcmd("mutex", ":", "dump out an adaptive or spin mutex",
              help="Print the kernel mutex at the address: its type, owner (adaptive)\n"
-                  "or held flag and SPLs (spin), and whether threads wait for it.\n"
-                  "-f prints an address that does not hold a valid mutex anyway.",
-             options=(("-f", "force"),))
+                  "or held flag and SPLs (spin), and whether threads wait for it.",
+             options=[Opt("f", bool, "print an address that does not hold a valid mutex anyway")])
 def mutex(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"f": bool})
-    if rest or not call.addrspec:
+    o = call.opts
+    if not call.addrspec:
         return DCMD_USAGE
     so = dump.sobj_by_addr.get(call.addr)
     if (so is None or so.type != "mutex") and not o["f"]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import PS_CHAR, Proc, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
                                proc_at, thread_at, thread_desc)
@@ -119,27 +119,25 @@ def _ps_row(call: Call, r: dict[str, Any], o: dict[str, bool]) -> None:
             call.printf("\tT  %?a <%s>\n", t["addr"], TS_NAMES[t["state"]])
 
 
-PS_OPTS = {"f": bool, "l": bool, "t": bool, "z": bool, "T": bool, "P": bool, "s": bool}
+#: the options of ::ps; ::pgrep prints its rows with none of them
+PS_OPTIONS = [
+    Opt("f", bool, "print the full command line (u_psargs) instead of u_comm"),
+    Opt("l", bool, "print the LWPs of each process"),
+    Opt("t", bool, "print the threads of each process"),
+    Opt("z", bool, "print the zone id"),
+    Opt("T", bool, "print the task id"),
+    Opt("P", bool, "print the project id"),
+    Opt("s", bool, "print the SMF service (svc:/ and :default stripped)"),
+]
 
 
-@module.dcmd("ps", "?[-fltzTPs]", "list processes (and associated thr,lwp)",
+@module.dcmd("ps", "?", "list processes (and associated thr,lwp)",
              help="List processes in the order of the proc walk, or the process at\n"
-                  "the given address.\n"
-                  "  -f  print the full command line (u_psargs) instead of u_comm\n"
-                  "  -l  print the LWPs of each process\n"
-                  "  -t  print the threads of each process\n"
-                  "  -z  print the zone id\n"
-                  "  -T  print the task id\n"
-                  "  -P  print the project id\n"
-                  "  -s  print the SMF service (svc:/ and :default stripped)",
-             options=(("-f", "full command lines"), ("-l", "LWPs"), ("-t", "threads"),
-                      ("-z", "zone ids"), ("-T", "task ids"), ("-P", "project ids"),
-                      ("-s", "SMF services")))
+                  "the given address.",
+             options=PS_OPTIONS)
 def ps(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts(PS_OPTS)
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     procs = [proc_at(dump, call.addr)] if call.addrspec else dump.procs
     if call.hdrspec and not call.pipe_out:
         _ps_header(call, o)
@@ -148,17 +146,17 @@ def ps(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("pgrep", "[-x] [-n | -o] pattern", "pattern match against all processes",
+@module.dcmd("pgrep", "pattern", "pattern match against all processes",
              help="Print the processes whose command name (u_comm) matches the regular\n"
-                  "expression, in ::ps format (into a pipe: their addresses).\n"
-                  "  -x  the pattern must match the whole name\n"
-                  "  -n  only the newest matching process\n"
-                  "  -o  only the oldest matching process",
-             options=(("-x", "exact match"), ("-n", "newest only"), ("-o", "oldest only")))
+                  "expression, in ::ps format (into a pipe: their addresses).",
+             options=[Opt("x", bool, "the pattern must match the whole name"),
+                      Opt("n", bool, "only the newest matching process",
+                          group="age"),
+                      Opt("o", bool, "only the oldest matching process", group="age")])
 def pgrep(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"x": bool, "n": bool, "o": bool})
-    if len(rest) != 1 or (o["n"] and o["o"]) or call.addrspec:
+    o, rest = call.opts, call.args
+    if len(rest) != 1 or call.addrspec:
         return DCMD_USAGE
     pattern = str(rest[0])
     if call.session.kmdb:
@@ -174,7 +172,7 @@ def pgrep(call: Call) -> int | None:
         if found:
             key = lambda p: (p.start or "", p.pid)  # noqa: E731
             found = [max(found, key=key) if o["n"] else min(found, key=key)]
-    none = {k: False for k in PS_OPTS}
+    none = {o.letter: False for o in PS_OPTIONS}
     if found and not call.pipe_out:
         _ps_header(call, none)
     for p in found:
@@ -263,23 +261,18 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
     call.printf("\n")
 
 
-@module.dcmd("thread", "?[-bdfimps]", "display a summarized kthread_t",
-             help="Summarize the thread at the address (or every thread).\n"
-                  "  -i  state, flags and priorities (the default)\n"
-                  "  -p  process, LWP and credential pointers\n"
-                  "  -b  wait channel, turnstiles and synchronisation object\n"
-                  "  -s  signal queue, pending and held signals\n"
-                  "  -d  dispatcher: dispatch time, bound CPU, preemption, switch\n"
-                  "  -f  skip free threads\n"
-                  "  -m  merge the column sets on one line",
-             options=(("-b", "blocking info"), ("-d", "dispatcher info"), ("-f", "skip free threads"),
-                      ("-i", "state info"), ("-m", "merge lines"), ("-p", "process info"),
-                      ("-s", "signal info")))
+@module.dcmd("thread", "?", "display a summarized kthread_t",
+             help="Summarize the thread at the address (or every thread).",
+             options=[Opt("b", bool, "wait channel, turnstiles and synchronisation object"),
+                      Opt("d", bool, "dispatcher: dispatch time, bound CPU, preemption, switch"),
+                      Opt("f", bool, "skip free threads"),
+                      Opt("i", bool, "state, flags and priorities (the default)"),
+                      Opt("m", bool, "merge the column sets on one line"),
+                      Opt("p", bool, "process, LWP and credential pointers"),
+                      Opt("s", bool, "signal queue, pending and held signals")])
 def thread(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({c: bool for c in "bdfimps"})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     sets = [s for s in "ipbsd" if o[s]] or ["i"]
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
     if call.hdrspec and not call.pipe_out:
@@ -298,32 +291,20 @@ def _is_taskq(t: Thread) -> bool:
     return bool(t.name and t.name.startswith("tq:"))
 
 
-@module.dcmd("threadlist", "?[-t] [-v [count]]", "display threads and associated C stack traces",
+@module.dcmd("threadlist", "?", "display threads and associated C stack traces",
              help="List the threads (not free ones) with their process, LWP and\n"
-                  "command. -v adds each thread's class, priority and wait channel, its\n"
-                  "pc and its stack, with count arguments per frame (default 0).\n"
-                  "-t leaves out taskq threads.",
-             options=(("-t", "skip taskq threads"), ("-v", "verbose: stacks")))
+                  "command.",
+             options=[Opt("t", bool, "leave out taskq threads"),
+                      Opt("v", bool, "also each thread's class, priority, wait channel, pc and stack,"
+                                     " count arguments a frame (default 0)", operand="count")])
 def threadlist(call: Call) -> int | None:
     dump = kdump(call)
-    args = list(call.args)
-    skip_tq = verbose = False
+    skip_tq, verbose = call.opts["t"], call.opts["v"]
     count = 0
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "-t":
-            skip_tq = True
-        elif a == "-v":
-            verbose = True
-            if i + 1 < len(args) and not (isinstance(args[i + 1], str) and args[i + 1].startswith("-")):
-                count = call.session.arg_to_int(args[i + 1])
-                i += 1
-        elif a in ("-tv", "-vt"):
-            skip_tq = verbose = True
-        else:
+    if call.args:                    # threadlist.c: one operand, and only with -v
+        if len(call.args) != 1 or not verbose:
             return DCMD_USAGE
-        i += 1
+        count = call.session.arg_to_int(call.args[0])
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
     if call.hdrspec and not call.pipe_out:
         if verbose:

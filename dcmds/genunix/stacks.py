@@ -6,7 +6,7 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import Dump, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
 from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
@@ -17,17 +17,16 @@ target_module = Module("kdb", targets=("kernel",), builtin=True)
 SOBJS = ("MUTEX", "RWLOCK", "CV", "SEMA", "USER", "USER_PI", "SHUTTLE", "<NONE>")
 
 
-@module.dcmd("findstack", ":[-v]", "find kernel thread stack",
+@module.dcmd("findstack", ":", "find kernel thread stack",
              help="Print the stack of the kernel thread at the address: its saved stack\n"
                   "pointer, the pc it will resume at, and one line per frame with the\n"
-                  "frame pointer. -v adds each frame's arguments.",
-             options=(("-v", "print frame arguments"),))
+                  "frame pointer.",
+             options=[Opt("v", bool, "also each frame's arguments")])
 def findstack_dcmd(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"v": bool})
-    if rest or not call.addrspec:
+    if not call.addrspec:
         return DCMD_USAGE
-    verbose = o["v"]
+    verbose = call.opts["v"]
     # like mdb_get_pipe(): take every piped thread in one invocation (the
     # output is the same as one call per address, without the per-call cost)
     addrs = call.get_pipe() if call.piped else [call.addr]
@@ -123,36 +122,34 @@ def _module_of(dump: Dump, pc: int) -> str | None:
     return sym.module if sym else None
 
 
-@module.dcmd("stacks", "?[-afiv] [-c func] [-C func] [-m module] [-M module] "
-                       "[-s sobj | -S sobj] [-t tstate | -T tstate]",
-             "print unique kernel thread stacks",
+@module.dcmd("stacks", "?", "print unique kernel thread stacks",
              help="Group the kernel threads by identical stack (and state and\n"
                   "synchronisation object type) and print each group once, biggest first,\n"
                   "with a representative thread and the count. With an address or piped\n"
-                  "addresses, only those threads; into a pipe, the threads' addresses.\n"
-                  "  -a         list every thread of each group\n"
-                  "  -c func    only stacks with a frame in func; -C: without\n"
-                  "  -m module  only stacks with a frame in module; -M: without\n"
-                  "  -s sobj    only threads blocked on that sobj type (or ALL); -S: not\n"
-                  "  -t state   only threads in that state (or panic); -T: not\n"
-                  "  -i         interesting threads: the same as -S CV -T FREE\n"
-                  "  -f         recompute instead of using the cached aggregation\n"
-                  "  -v         report progress on stderr",
-             options=(("-a", "all threads"), ("-c", "include func"), ("-C", "exclude func"),
-                      ("-f", "force recompute"), ("-i", "interesting only"),
-                      ("-m", "include module"), ("-M", "exclude module"),
-                      ("-s", "include sobj type"), ("-S", "exclude sobj type"),
-                      ("-t", "include state"), ("-T", "exclude state"), ("-v", "verbose")))
+                  "addresses, only those threads; into a pipe, the threads' addresses.",
+             options=[Opt("a", bool, "list every thread of each group"),
+                      Opt("f", bool, "recompute instead of using the cached aggregation"),
+                      Opt("i", bool, "interesting threads: the same as -S CV -T FREE"),
+                      Opt("v", bool, "report progress on stderr"),
+                      Opt("c", str, "only stacks with a frame in func", arg="func",
+                          help="only stacks with a frame in func; -C: without"),
+                      Opt("C", str, "only stacks without a frame in func", arg="func", help=""),
+                      Opt("m", str, "only stacks with a frame in module", arg="module",
+                          help="only stacks with a frame in module; -M: without"),
+                      Opt("M", str, "only stacks without a frame in module", arg="module", help=""),
+                      Opt("s", str, "only threads blocked on that sobj type (or ALL)", arg="sobj",
+                          group="s", help="only threads blocked on that sobj type (or ALL); -S: not"),
+                      Opt("S", str, "only threads not blocked on that sobj type", arg="sobj",
+                          group="s", help=""),
+                      Opt("t", str, "only threads in that state (or panic)", arg="tstate", group="t",
+                          help="only threads in that state (or panic); -T: not"),
+                      Opt("T", str, "only threads not in that state", arg="tstate", group="t",
+                          help="")])
 def stacks(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"a": bool, "f": bool, "i": bool, "v": bool, "c": str, "C": str,
-                            "m": str, "M": str, "s": str, "S": str, "t": str, "T": str})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     if o["i"] and (o["s"] or o["S"] or o["t"] or o["T"]):
         raise CmdError("-i is incompatible with -[sStT]")
-    if o["s"] and o["S"] or o["t"] and o["T"]:
-        return DCMD_USAGE
     if o["i"]:
         o["S"], o["T"] = "CV", "FREE"
     for key in ("s", "S"):

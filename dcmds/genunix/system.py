@@ -10,7 +10,7 @@ from typing import Any
 from kdb.errors import CmdError
 from kdb.target.kernel import STACK_SIZE
 from kdb.target.model import Cpu, Dump
-from kdb.modapi import DCMD_USAGE, Call, Module, Walk
+from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
 from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
@@ -92,17 +92,14 @@ def panicinfo(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("msgbuf", "?[-tTv]", "print most recent console messages",
-             help="Print the kernel message buffer, oldest first.\n"
-                  "  -T  with the time of each message\n"
-                  "  -t  with the age of each message when the dump was taken\n"
-                  "  -v  with the address of each message's log_ctl_t (implies -T)",
-             options=(("-t", "message ages"), ("-T", "timestamps"), ("-v", "verbose")))
+@module.dcmd("msgbuf", "?", "print most recent console messages",
+             help="Print the kernel message buffer, oldest first.",
+             options=[Opt("t", bool, "with the age of each message when the dump was taken"),
+                      Opt("T", bool, "with the time of each message"),
+                      Opt("v", bool, "with the address of each message's log_ctl_t (implies -T)")])
 def msgbuf(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"t": bool, "T": bool, "v": bool})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     if o["v"]:
         o["T"] = True
     now = _epoch(dump.system.time)
@@ -169,17 +166,14 @@ def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
                      if x.pil and x.cpu == c.id and x.state != "free"]}
 
 
-@module.dcmd("cpuinfo", "?[-v]", "print CPU information",
+@module.dcmd("cpuinfo", "?", "print CPU information",
              help="Print a summary of each CPU (or of the cpu_t at the address): flags,\n"
                   "run queue length, base SPL, priority, preemption flags, ticks since\n"
-                  "the last switch, and the thread on the CPU with its process.\n"
-                  "-v adds the flags by name, interrupt threads and the run queue.",
-             options=(("-v", "verbose"),))
+                  "the last switch, and the thread on the CPU with its process.",
+             options=[Opt("v", bool, "also the flags by name, interrupt threads and the run queue")])
 def cpuinfo(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"v": bool})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     cpus = at_address_or_all(call, dump.cpu_by_addr, dump.cpus, "cpu_t")
     if call.hdrspec and not call.pipe_out:
         call.printf("%<u>%3s %-?s %3s %4s %4s %3s %4s %5s %-6s %-?s %s%</u>\n", "ID", "ADDR",
@@ -251,21 +245,29 @@ def modinfo(call: Call) -> int | None:
     return None
 
 
-@module.dcmd("nm", "?[-DPdghnopuvx] [-f format] [-t types] [object]", "print symbols",
+@module.dcmd("nm", "?[object]", "print symbols",
              help="Print the symbol tables of the loaded modules (or of one module),\n"
-                  "sorted by value.\n"
-                  "  -h  no header        -n  sort by name     -d  decimal, -o octal, -x hex\n"
-                  "  -p  print ::nmadd commands to re-create the symbols\n"
-                  "  -g  global symbols only (all are global here)\n"
-                  "  -t types  only symbols of these types (func,objt)",
-             options=(("-h", "no header"), ("-n", "sort by name"), ("-p", "::nmadd form"),
-                      ("-d", "decimal"), ("-o", "octal"), ("-x", "hex"), ("-t", "types")))
+                  "sorted by value.",
+             options=[Opt("D", bool, "the dynamic symbol table (a dump has one table: the same)"),
+                      Opt("P", bool, "the private symbol table (a dump has one table: the same)"),
+                      Opt("d", bool, "values and sizes in decimal"),
+                      Opt("g", bool, "global symbols only (every symbol of a dump is global)"),
+                      Opt("h", bool, "no header"),
+                      Opt("n", bool, "sort by name"),
+                      Opt("o", bool, "values and sizes in octal"),
+                      Opt("p", bool, "print ::nmadd commands to re-create the symbols"),
+                      Opt("u", bool, "undefined symbols only (a dump has none)"),
+                      Opt("v", bool, "sort by value (the default)"),
+                      Opt("x", bool, "values and sizes in hexadecimal"),
+                      Opt("f", str, "the fields to print (accepted as mdb does; kdb prints them all)",
+                          arg="format"),
+                      Opt("t", str, "only symbols of these types (func,objt)", arg="types")])
 def nm(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({c: bool for c in "DPdghnopuvx"} | {"f": str, "t": str})
+    o, rest = call.opts, call.args
     if len(rest) > 1:
         return DCMD_USAGE
-    syms = list(dump.symbols)
+    syms = [] if o["u"] else list(dump.symbols)
     if rest:
         mod = str(rest[0])
         if not any(m.name == mod for m in dump.modules):
@@ -304,18 +306,18 @@ def nm(call: Call) -> int | None:
 
 
 # ---------------------------------------------------------------------------
-@module.dcmd("whatis", ":[-aikqv]", "given an address, return information",
+@module.dcmd("whatis", ":", "given an address, return information",
              help="Say what the address is: a symbol in a module's text or data, a\n"
                   "thread or process structure (or an address inside one), a CPU,\n"
-                  "a zone, or a place in a thread's stack.\n"
-                  "  -q  quiet: no \"is unknown\" lines   -v  verbose",
-             options=(("-a", "all matches"), ("-i", "identifiers"), ("-k", "kmem only"),
-                      ("-q", "quiet"), ("-v", "verbose")))
+                  "a zone, or a place in a thread's stack.",
+             options=[Opt("a", bool, "every match, not only the first"),
+                      Opt("i", bool, "identifiers only (accepted as mdb does; no effect in kdb)"),
+                      Opt("k", bool, "kmem caches only (accepted as mdb does; no effect in kdb)"),
+                      Opt("q", bool, "quiet: no \"is unknown\" lines"),
+                      Opt("v", bool, "verbose (accepted as mdb does; no effect in kdb)")])
 def whatis(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({c: bool for c in "aikqv"})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     if call.pipe_out:
         raise CmdError("whatis: cannot be output into a pipe")
     addrs = list(call.get_pipe()) if call.piped else ([call.addr] if call.addrspec else [])
@@ -380,15 +382,13 @@ def walk_zone(walk: Walk):
     return (z.addr for z in kdump(walk).zones)
 
 
-@module.dcmd("zone", "?[-v]", "display kernel zone(s)",
+@module.dcmd("zone", "?", "display kernel zone(s)",
              help="List the zones (or the zone_t at the address): address, id, status,\n"
-                  "name and root path. -v adds the brand, IP type, CPU cap and UUID.",
-             options=(("-v", "verbose"),))
+                  "name and root path.",
+             options=[Opt("v", bool, "also the brand, IP type, CPU cap and UUID")])
 def zone(call: Call) -> int | None:
     dump = kdump(call)
-    o, rest = call.getopts({"v": bool})
-    if rest:
-        return DCMD_USAGE
+    o = call.opts
     zones = at_address_or_all(call, dump.zone_by_addr, dump.zones, "zone_t")
     if call.hdrspec and not call.pipe_out:
         if o["v"]:

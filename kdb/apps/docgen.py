@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from kdb.dcmds.core.help import synopsis
-from kdb.modapi import Module
+from kdb.modapi import Dcmd, Module
 from kdb.modapi.registry import Registry
 
 
@@ -42,25 +42,26 @@ def render() -> str:
         where = "kernel dumps" if m.targets == ("kernel",) else "every target"
         out.append(f"## Module `{m.name}` ({kind}, {where})")
         out.append("")
-        seen: dict[str, object] = {}
+        seen: dict[str, Dcmd] = {}
         for d in m.dcmds:
             seen[d.name] = d
         for name in sorted(seen, key=str.encode):
             d = seen[name]
-            out.append(f"### `{_dcmd_title(d.name)}`: {d.descr}")  # type: ignore[attr-defined]
+            out.append(f"### `{_dcmd_title(d.name)}`: {d.descr}")
             out.append("")
             out.append("```")
-            out.append(synopsis(d))  # type: ignore[arg-type]
+            out.append(synopsis(d))
             out.append("```")
             out.append("")
-            if d.help:  # type: ignore[attr-defined]
+            if d.help:
                 out.append("```text")
-                out.append(d.help.rstrip("\n"))  # type: ignore[attr-defined]
+                out.append(d.help.rstrip("\n"))
                 out.append("```")
                 out.append("")
-            if d.options:  # type: ignore[attr-defined]
-                for opt, text in d.options:  # type: ignore[attr-defined]
-                    out.append(f"- `{opt}`: {text}")
+            if d.options:
+                for o in d.options:
+                    flag = f"+/{o.flag}" if o.plus else o.flag
+                    out.append(f"- `{flag}`: {o.descr}")
                 out.append("")
         walkers = {w.name: w for w in m.walkers}
         if walkers:

@@ -298,6 +298,7 @@ def call_dcmd(s: "Session", stage: Stage, addr: int, flags: int, out: OutputBuff
         while True:
             c = Call(s, dcmd, addr, flags, list(stage.args), out, queue)
             try:
+                c.opts, c.args = dcmd.parse_args(s, c.args)
                 rc = dcmd.func(c)
             except CmdError as e:
                 s.warn(e.message)

@@ -93,9 +93,12 @@ class Session:
         # structured output: called with (dcmd name, record kind, record)
         self.record_sink: Callable[[str, str, dict[str, Any]], None] | None = None
         self.structured: Any = None    # kdb.output.structured.StructuredOutput with --format json
+        self.macro_path = os.environ.get("KDB_MACRO_PATH") or ""     # ::set -I
+        self.module_path = os.environ.get("KDB_MODULE_PATH") or ""   # ::set -L
+        self.prompt: str | None = None                               # ::set -P
         if load_modules:
             self.module_errors = self.registry.load_package()
-            self.module_errors += self.registry.load_path(os.environ.get("KDB_MODULE_PATH"))
+            self.module_errors += self.registry.load_path(self.module_path)
         self.target.session_init(self)
 
     # ------------------------------------------------------------------

@@ -3,7 +3,7 @@
 A debugger module is a Python file that creates one :class:`Module` and
 registers its dcmds and walkers on it, in one place each::
 
-    from kdb.modapi import Module, DCMD_USAGE
+    from kdb.modapi import Module, Opt, DCMD_USAGE
 
     module = Module("genunix", targets=("kernel",))
 
@@ -12,13 +12,22 @@ registers its dcmds and walkers on it, in one place each::
     def pid2proc(call):
         ...
 
+    @module.dcmd("msgbuf", "?", "print most recent console messages",
+                 options=[Opt("t", bool, "message ages"), Opt("v", bool, "verbose")])
+    def msgbuf(call):
+        if call.opts["v"]: ...
+
     @module.walker("proc", "walk process list")
     def walk_proc(walk):
         yield from (p.addr for p in walk.target.procs)
 
-Everything the user sees about a dcmd (``::help``, ``::dcmds``, completion,
-``docs/dcmds.md``) comes from that registration. A dcmd receives a
-:class:`Call` (address, flags, arguments, output) and returns one of the
+Everything the user sees about a dcmd (its usage line, ``::help``,
+``::dcmds``, completion, ``docs/dcmds.md``) comes from that registration,
+options included (:mod:`kdb.modapi.options`): the framework parses the
+declared options before the dcmd runs (``call.opts``, by letter) and leaves
+the operands in ``call.args``; an unknown option, or an operand given to a
+dcmd whose usage names none, is a usage error. A dcmd receives a
+:class:`Call` (address, flags, options, operands, output) and returns one of the
 ``DCMD_*`` codes (``None`` means ``DCMD_OK``) or raises
 :class:`~kdb.errors.CmdError`. A walker is a generator of addresses.
 """
@@ -31,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 import attrs
 
 from kdb.errors import CmdError
+from kdb.modapi.options import (Opt, UsageRequest, check_options, help_lines, parse, render_usage,
+                                takes_operands)
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
@@ -55,20 +66,51 @@ WalkFunc = Callable[["Walk"], Iterable[int]]
 
 @attrs.define(slots=True, eq=False)
 class Dcmd:
-    """A registered dcmd: what ``mdb_dcmd_t`` holds, plus its option list."""
+    """A registered dcmd: what ``mdb_dcmd_t`` holds, plus its declared options.
+
+    ``spec`` is the usage as registered (address form and operands);
+    ``usage`` the full usage line rendered from it and the options."""
 
     name: str
-    usage: str | None
+    spec: str | None
     descr: str
     func: DcmdFunc
     help: str | None = None
     module: "Module | None" = None
-    options: tuple[tuple[str, str], ...] = ()   # ("-v", "describe -v") for completion/docs
+    options: tuple[Opt, ...] = ()
     stage_builtin: bool = False   # a format verb or other adb-style built-in
+    usage: str | None = attrs.field(init=False)
+    takes_operands: bool = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.options = check_options(self.options)
+        self.usage = render_usage(self.spec, self.options)
+        self.takes_operands = takes_operands(self.spec, self.options)
 
     @property
     def has_help(self) -> bool:
-        return bool(self.help)
+        return bool(self.full_help)
+
+    @property
+    def full_help(self) -> str | None:
+        """The DESCRIPTION of ``::help``: the prose, then one line per option."""
+        lines = help_lines(self.options)
+        if not lines:
+            return self.help
+        prose = (self.help or "").rstrip("\n")
+        return (prose + "\n" if prose else "") + "".join(f"  {line}\n" for line in lines)
+
+    def parse_args(self, session: "Session", args: list[Any]) -> tuple[dict[str, Any], list[Any]]:
+        """The declared options and the operands in ARGS; :class:`UsageRequest`
+        for an unknown option, or for operands the usage does not name."""
+        if not self.options:
+            if args and not self.takes_operands:
+                raise UsageRequest("no operands expected")
+            return {}, args
+        opts, rest = parse(self.options, args, session.arg_to_int, session.numfmt)
+        if rest and not self.takes_operands:
+            raise UsageRequest("no operands expected")
+        return opts, rest
 
 
 @attrs.define(slots=True, eq=False)
@@ -99,8 +141,12 @@ class Module:
     path: str | None = None
 
     def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
-             options: Sequence[tuple[str, str]] = ()) -> Callable[[DcmdFunc], DcmdFunc]:
-        """Decorator registering ``func`` as the dcmd ``name``."""
+             options: Sequence[Opt] = ()) -> Callable[[DcmdFunc], DcmdFunc]:
+        """Decorator registering ``func`` as the dcmd ``name``.
+
+        USAGE gives the address form (``?`` optional, ``:`` required) and the
+        operands (``"?[object]"``); the options are rendered into it from
+        OPTIONS (see :mod:`kdb.modapi.options`)."""
         def register(func: DcmdFunc) -> DcmdFunc:
             self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options)))
             return func
@@ -120,7 +166,7 @@ class Module:
 class Call:
     """One invocation of a dcmd: address, flags, arguments and output."""
 
-    __slots__ = ("session", "dcmd", "addr", "flags", "args", "out", "_pipe")
+    __slots__ = ("session", "dcmd", "addr", "flags", "args", "opts", "out", "_pipe")
 
     def __init__(self, session: "Session", dcmd: Dcmd, addr: int, flags: int,
                  args: list[Any], out: Any, pipe: Any) -> None:
@@ -128,7 +174,8 @@ class Call:
         self.dcmd = dcmd
         self.addr = addr
         self.flags = flags
-        self.args = args
+        self.args = args            # the operands, once the options are parsed
+        self.opts: dict[str, Any] = {}   # the declared options' values, by letter
         self.out = out
         self._pipe = pipe
 
@@ -222,63 +269,13 @@ class Call:
 
     # arguments -------------------------------------------------------------
     def getopts(self, spec: dict[str, Any], args: list[Any] | None = None) -> tuple[dict[str, Any], list[Any]]:
-        """mdb_getopts: parse leading options.
-
-        ``spec`` maps an option letter to its kind: ``bool`` (a flag),
-        ``str`` (takes a string argument), ``int`` (takes a number, parsed
-        in the current radix, or an immediate ``$[ ]``), or ``"count"``
-        (a flag that may repeat). Options stop at the first non-option word
-        or ``--``. Raises :class:`UsageRequest` for an unknown option.
-        """
-        argv = self.args if args is None else args
-        if not argv:
-            return {k: False if v is bool else (0 if v == "count" else None) for k, v in spec.items()}, []
-        argv = list(argv)
-        opts: dict[str, Any] = {}
-        for letter, kind in spec.items():
-            opts[letter] = False if kind is bool else (0 if kind == "count" else None)
-        i = 0
-        while i < len(argv):
-            a = argv[i]
-            if not isinstance(a, str) or not a.startswith("-") or a == "-":
-                break
-            if a == "--":
-                i += 1
-                break
-            j = 1
-            while j < len(a):
-                letter = a[j]
-                kind = spec.get(letter)
-                if kind is None:
-                    raise UsageRequest(f"illegal option -- {letter}")
-                if kind is bool:
-                    opts[letter] = True
-                    j += 1
-                    continue
-                if kind == "count":
-                    opts[letter] += 1
-                    j += 1
-                    continue
-                rest = a[j + 1:]
-                if rest:
-                    val: Any = rest
-                else:
-                    i += 1
-                    if i >= len(argv):
-                        raise UsageRequest(f"option requires an argument -- {letter}")
-                    val = argv[i]
-                if kind is int:
-                    val = self.session.arg_to_int(val)
-                elif kind is str and not isinstance(val, str):
-                    val = self.session.numfmt(val)
-                opts[letter] = val
-                break
-            i += 1
-        return opts, argv[i:]
-
-
-class UsageRequest(Exception):
-    """Raised by :meth:`Call.getopts`: the framework prints the usage."""
+        """mdb_getopts for modules that parse by hand (bundled dcmds declare
+        their options instead): ``spec`` maps a letter to ``bool``, ``str``,
+        ``int`` or ``"count"``; options stop at the first operand or ``--``;
+        :class:`UsageRequest` for an unknown option."""
+        opts = [Opt(letter, list if kind is list else kind, arg="arg") for letter, kind in spec.items()]
+        return parse(opts, self.args if args is None else args, self.session.arg_to_int,
+                     self.session.numfmt)
 
 
 class Walk:

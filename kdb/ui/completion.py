@@ -107,9 +107,11 @@ def complete(session: "Session", line: str, symbols: SymbolIndex | None = None) 
             if got is not None:
                 return got
         dcmd = reg.dcmd(name)
-        if dcmd is not None and current.startswith("-"):
-            return [Candidate(opt, opt, text, -len(current)) for opt, text in dcmd.options
-                    if opt.startswith(current)]
+        if dcmd is not None and current[:1] in ("-", "+"):
+            flags = [(f"{sign}{o.letter}", o.descr) for o in dcmd.options
+                     for sign in ("-", "+") if sign == "-" or o.plus]
+            return [Candidate(flag, flag, text, -len(current)) for flag, text in flags
+                    if flag.startswith(current)]
         if current and symbols is not None and not current[0].isdigit():
             # an argument such as ::stacks -c FUNC or ::nm MODULE: symbol names
             return [Candidate(n, n, "symbol", -len(current)) for n in symbols.prefixed(current)]
