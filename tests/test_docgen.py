@@ -12,8 +12,8 @@ def test_dcmd_reference_is_current():
 
 
 def test_every_dcmd_has_usage_and_description():
-    from kdb.apps.docgen import _registry
-    reg = _registry()
+    from kdb.modapi.registry import Registry
+    reg = Registry.loaded("kernel")
     for d in reg.all_dcmds():
         assert d.descr, d.name
     for w in reg.all_walkers():

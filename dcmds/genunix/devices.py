@@ -7,11 +7,17 @@ from typing import Any, Iterator
 
 from kdb.errors import CmdError
 from kdb.target.model import DevNode, Dump, Major
-from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
+from kdb.modapi import ADDR, DCMD_USAGE, INT, OBJECT, STR, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import entity_at, kdump
 
 module = Module("genunix", targets=("kernel",))
+
+# records (--format json; docs/json-output.md)
+module.record("major", {"major": INT, "name": STR})
+module.record("devinfo", {"addr": ADDR, "name": STR, "driver": [STR, None], "instance": INT,
+                          "state": [STR, None], "major": [INT, None], "depth": INT, "props": OBJECT,
+                          "line": STR})
 
 SIZEOF_DDI_PROP = 0x30
 ATTACHED = ("attached", "online", "ready")

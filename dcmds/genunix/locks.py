@@ -6,24 +6,24 @@ from __future__ import annotations
 from typing import Any
 
 from kdb.errors import CmdError
-from kdb.target.model import Dump, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
+from kdb.analysis.locks import lock_waiters, sleepers
+from kdb.target.model import Thread
+from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import kdump
 
 module = Module("genunix", targets=("kernel",))
 
+# records (--format json; docs/json-output.md); waiters are thread addresses
+module.record("wchan", {"addr": ADDR, "type": STR, "nwaiters": INT, "waiters": LIST},
+              addresses=("thread",))
+module.record("mutex", {"addr": ADDR, "mutex_type": STR, "owner": [ADDR, None], "minspl": INT,
+                        "oldspl": INT, "waiters": LIST}, addresses=("waiters",))
+module.record("rwlock", {"addr": ADDR, "writer": [ADDR, None], "readers": INT, "bits": INT,
+                         "waiters": LIST}, addresses=("thread",))
+
 # rwlock word bits (illumos rwlock_impl.h)
 RW_HAS_WAITERS, RW_WRITE_WANTED, RW_WRITE_LOCKED = 0x1, 0x2, 0x4
-
-
-def sleepers(dump: Dump) -> dict[int, list[Thread]]:
-    """Wait channel -> threads sleeping on it, in thread order."""
-    out: dict[int, list[Thread]] = {}
-    for t in dump.threads:
-        if t.wchan is not None and t.state == "sleep":
-            out.setdefault(t.wchan, []).append(t)
-    return out
 
 
 def _chan_type(threads: list[Thread]) -> str:
@@ -93,7 +93,7 @@ def mutex(call: Call) -> int | None:
     so = dump.sobj_by_addr.get(call.addr)
     if (so is None or so.type != "mutex") and not o["f"]:
         raise CmdError(f"{call.addr:x}: invalid adaptive mutex (-f to dump anyway)")
-    waiters = [t.addr for t in dump.threads if t.sobj_type == "mutex" and t.sobj_addr == call.addr]
+    waiters = [t.addr for t in lock_waiters(dump, call.addr, "mutex")]
     rec = {"addr": call.addr, "mutex_type": so.kind if so is not None and so.type == "mutex" else "adaptive",
            "owner": so.owner if so is not None and so.type == "mutex" else None,
            "minspl": so.minspl if so is not None else 0, "oldspl": so.oldspl if so is not None else 0,
@@ -128,7 +128,7 @@ def rwlock(call: Call) -> int | None:
     so = dump.sobj_by_addr.get(call.addr)
     if so is None or so.type != "rwlock":
         raise CmdError(f"{call.addr:x}: not a readers/writer lock of this dump")
-    waiters = [t for t in dump.threads if t.sobj_type == "rwlock" and t.sobj_addr == call.addr]
+    waiters = lock_waiters(dump, call.addr, "rwlock")
     bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
         (RW_HAS_WAITERS if waiters else 0)
     rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,

@@ -8,12 +8,20 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import PS_CHAR, Proc, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
+from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
 
 from kdb.dcmds._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
                                proc_at, thread_at, thread_desc)
 
 module = Module("genunix", targets=("kernel",))
+
+# records (--format json; docs/json-output.md)
+module.record("proc", {"addr": ADDR, "state": STR, "pid": INT, "ppid": INT, "pgid": INT, "sid": INT,
+                       "uid": INT, "flags": INT, "comm": STR, "psargs": STR, "zone": INT,
+                       "zonename": STR, "task": INT, "project": INT, "service": [STR, None],
+                       "threads": LIST})
+module.record("pid", {"pid": INT, "addr": ADDR})
+module.record("thread", {"addr": ADDR}, addresses=("proc", "lwp", "cred", "wchan", "sobj_addr"))
 
 CRED_BASE = 0xFFFFFF0930F3E000
 SCHED_CLASS = {"SYS": 0, "TS": 1, "IA": 2, "RT": 3}

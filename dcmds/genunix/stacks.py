@@ -6,13 +6,20 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import Dump, Thread
-from kdb.modapi import DCMD_USAGE, Call, Module, Opt
+from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
 from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
 
 module = Module("genunix", targets=("kernel",))
 target_module = Module("kdb", targets=("kernel",), builtin=True)
+
+# records (--format json; docs/json-output.md)
+FRAME_ADDRESSES = ("pc", "fp", "args")
+module.record("stack", {"thread": ADDR, "frames": LIST}, addresses=("sp", "resume", *FRAME_ADDRESSES))
+module.record("stack_group", {"threads": LIST, "count": INT, "state": STR, "sobj": STR,
+                              "error": [STR, None], "frames": LIST},
+              addresses=("threads", *FRAME_ADDRESSES))
 
 SOBJS = ("MUTEX", "RWLOCK", "CV", "SEMA", "USER", "USER_PI", "SHUTTLE", "<NONE>")
 

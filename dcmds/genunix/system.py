@@ -10,7 +10,7 @@ from typing import Any
 from kdb.errors import CmdError
 from kdb.target.kernel import STACK_SIZE
 from kdb.target.model import Cpu, Dump
-from kdb.modapi import DCMD_USAGE, Call, Module, Opt, Walk
+from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
 from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
@@ -18,6 +18,21 @@ from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
 module = Module("genunix", targets=("kernel",))
 krtld = Module("krtld", targets=("kernel",))
 target_module = Module("kdb", targets=("kernel",), builtin=True)
+
+# records (--format json; docs/json-output.md)
+target_module.record("status", {"dump": STR, "file": STR, "bits": STR, "nodename": STR, "release": STR,
+                                "version": STR, "machine": STR, "image_uuid": [STR, None],
+                                "panic": [STR, None], "content": STR})
+module.record("panic", {"cpu": INT, "thread": ADDR, "message": STR, "registers": LIST})
+module.record("message", {"logctl": ADDR, "time": [STR, None], "text": STR})
+module.record("cpu", {"id": INT, "addr": ADDR, "flags": INT, "nrun": INT, "bspl": INT,
+                      "pri": [INT, None], "runrun": BOOL, "kprunrun": BOOL, "switch": [INT, None],
+                      "thread": ADDR, "proc": STR, "state": LIST, "runq": LIST, "intr": LIST})
+krtld.record("module", {"id": INT, "text": ADDR, "size": INT, "rev": INT, "name": STR,
+                        "desc": [STR, None]})
+module.record("whatis", {"addr": ADDR, "text": STR})
+module.record("zone", {"addr": ADDR, "id": INT, "status": STR, "name": STR, "path": STR, "brand": STR,
+                       "ip": STR, "capped_cpu": [NUM, None], "uuid": [STR, None], "nprocs": INT})
 
 CPU_FLAGS = (("RUNNING", 0x1), ("READY", 0x2), ("QUIESCED", 0x4), ("EXISTS", 0x8), ("ENABLE", 0x10),
              ("OFFLINE", 0x20), ("POWEROFF", 0x40), ("FROZEN", 0x80), ("SPARE", 0x100),

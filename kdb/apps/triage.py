@@ -26,15 +26,11 @@ from typing import Any
 
 from kdb.errors import KdbError
 from kdb.limits import Limits, take_option
+from kdb.analysis.locks import wait_for_graph
+from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, function_names, meaningful,
+                                panic_report)
 from kdb.analysis.stackgroups import group_threads
 
-PANIC_MACHINERY = {"vpanic", "panic", "panicsys", "die", "trap", "cmntrap", "_sys_rtt",
-                   "_sys_rtt_ints_disabled", "kmdb_enter", "debug_enter", "real_mode_stop_cpu_stage2"}
-SLEEP_MACHINERY = {"swtch", "resume", "_resume_from_idle", "cv_wait", "cv_wait_sig", "cv_timedwait",
-                   "cv_timedwait_sig", "cv_wait_sig_swap", "cv_wait_sig_swap_core", "cv_timedwait_hires",
-                   "cv_timedwait_sig_hires", "cv_waituntil_sig", "sema_p", "turnstile_block",
-                   "mutex_vector_enter", "rw_enter_sleep", "preempt", "thread_start", "idle",
-                   "disp_getwork"}
 NOTABLE = re.compile(r"WARNING|panic|error|fail|not responding|timed out|timeout|fault|offline",
                      re.IGNORECASE)
 FAIL_ON = ("deadlock", "panic", "hang")
@@ -48,19 +44,6 @@ IDLE_WAITS = {"taskq_thread_wait", "taskq_thread", "taskq_d_thread", "door_retur
               "mod_uninstall_daemon", "streams_bufcall_service", "streams_qbkgrnd_service",
               "streams_sqbkgrnd_service", "thread_reaper", "kcage_cageout", "mpt_watch",
               "kctl_wr_thread", "nfs4_async_start", "nfs_async_start"}
-
-
-def _fname(dump: Any, pc: int) -> str:
-    sym = dump.symbols.containing(pc)
-    return sym.name if sym else f"{pc:x}"
-
-
-def _frames(dump: Any, t: Any) -> list[str]:
-    return [_fname(dump, f.pc) for f in t.frames]
-
-
-def _meaningful(names: list[str], skip: set[str]) -> list[str]:
-    return [n for n in names if n not in skip]
 
 
 def _normalise_message(msg: str) -> str:
@@ -81,65 +64,20 @@ def analyse(dump: Any) -> dict[str, Any]:
     by_addr = dump.thread_by_addr
 
     # -- panic -----------------------------------------------------------------
-    if dump.panic is not None:
-        p = dump.panic
-        t = by_addr.get(p.thread) if p.thread is not None else None
-        names = _frames(dump, t) if t is not None else []
-        fault = next((n for n in names if n not in PANIC_MACHINERY), None)
-        report["panic"] = {"message": p.message, "cpu": p.cpu,
-                           "thread": f"0x{p.thread:x}" if p.thread else None,
-                           "process": t.proc.comm if t is not None else None,
-                           "stack": names, "fault_frame": fault,
-                           "fault_module": (dump.symbols.containing(t.frames[names.index(fault)].pc).module
-                                            if t is not None and fault in names else None)}
+    panic = panic_report(dump)
+    if panic is not None:
+        report["panic"] = panic
 
     # -- the wait-for graph: waiter -> owner of what it waits on ---------------------
-    owners: dict[int, int] = {}
-    names_of: dict[int, str] = {}
-    ownerless: set[int] = set()                # nobody holds it, so nobody will let go
-    for so in dump.sobjs:
-        holder = so.owner if so.type == "mutex" else so.writer if so.type == "rwlock" else None
-        if holder:
-            owners[so.addr] = holder
-        names_of[so.addr] = so.name or so.type
-        if ((so.type == "sema" and so.count <= 0) or (so.type == "mutex" and not so.owner)
-                or (so.type == "rwlock" and not so.writer and so.readers == 0)):
-            ownerless.add(so.addr)
-    edges: dict[int, tuple[int, int]] = {}     # thread -> (object, owner thread)
-    waiting: dict[int, list[Any]] = {}
-    for t in dump.threads:
-        if t.sobj is not None and t.state == "sleep":
-            waiting.setdefault(t.sobj_addr, []).append(t)
-            o = owners.get(t.sobj_addr)
-            if o is not None and o != t.addr:
-                edges[t.addr] = (t.sobj_addr, o)
-    cycles: list[list[int]] = []
-    seen: set[int] = set()
-    for start in edges:
-        path: list[int] = []
-        cur = start
-        while cur in edges and cur not in path and cur not in seen:
-            path.append(cur)
-            cur = edges[cur][1]
-        if cur in path:
-            cyc = path[path.index(cur):]
-            if sorted(cyc) not in [sorted(c) for c in cycles]:
-                cycles.append(cyc)
-        seen.update(path)
+    wfg = wait_for_graph(dump)
+    edges, names_of, owners, waiting = wfg.edges, wfg.names, wfg.holders, wfg.waiting
     report["deadlocks"] = [[{
         "thread": f"0x{a:x}", "process": by_addr[a].proc.comm, "pid": by_addr[a].proc.pid,
         "waits_for": f"0x{edges[a][0]:x}", "object": names_of.get(edges[a][0]),
         "held_by": f"0x{edges[a][1]:x}",
-        "function": " < ".join(_meaningful(_frames(dump, by_addr[a]), SLEEP_MACHINERY)[:2]) or None}
-        for a in cyc] for cyc in cycles]
-    chains = []
-    for a in edges:
-        chain = [a]
-        while chain[-1] in edges and edges[chain[-1]][1] not in chain:
-            chain.append(edges[chain[-1]][1])
-        chains.append(chain)
-    chains.sort(key=lambda c: (-len(c), c))
-    report["wait_chains"] = [[f"0x{x:x}" for x in c] for c in chains[:3] if len(c) > 1]
+        "function": " < ".join(meaningful(function_names(dump, by_addr[a]), SLEEP_MACHINERY)[:2]) or None}
+        for a in cyc] for cyc in wfg.cycles()]
+    report["wait_chains"] = [[f"0x{x:x}" for x in c] for c in wfg.chains(3)]
     # locks and semaphores first: a crowd of idle workers on a CV is seldom the story
     contended = sorted(waiting.items(),
                        key=lambda kv: (kv[1][0].sobj_type == "cv", -len(kv[1]), kv[0]))[:5]
@@ -155,7 +93,7 @@ def analyse(dump: Any) -> dict[str, Any]:
         t = by_addr.get(c.thread)
         if t is None:
             continue
-        names = _frames(dump, t)
+        names = function_names(dump, t)
         oncpu.append({"cpu": c.id, "thread": f"0x{t.addr:x}", "process": t.proc.comm,
                       "pid": t.proc.pid, "stack": names[:8]})
     report["on_cpu"] = oncpu
@@ -184,7 +122,7 @@ def analyse(dump: Any) -> dict[str, Any]:
         return False
     def orphaned(ts: list[Any]) -> bool:
         """Every waiter's object is held by nobody (an empty semaphore, say): no one will let go."""
-        return all(t.sobj_addr in ownerless for t in ts)
+        return all(t.sobj_addr in wfg.unreleasable for t in ts)
     blocked = [(stuck(ts), orphaned(ts), k, ts) for k, ts in top
                if k[0] == "sleep" and k[1] not in (None, "cv")]
     blocked.sort(key=lambda x: (not x[0], not x[1], -len(x[3]), x[2][0], x[2][2]))
@@ -226,12 +164,12 @@ def _dominant(r: dict[str, Any]) -> str:
     """The dominant blocked stack: the biggest group not idle, asleep on a CV only, or free."""
     g = r["blocked_groups"][0] if r["blocked_groups"] else None
     if g is None:
-        busy = [x for x in r["groups_all"] if _meaningful(x["stack"], SLEEP_MACHINERY)[:1]
-                and _meaningful(x["stack"], SLEEP_MACHINERY)[0] not in IDLE_WAITS]
+        busy = [x for x in r["groups_all"] if meaningful(x["stack"], SLEEP_MACHINERY)[:1]
+                and meaningful(x["stack"], SLEEP_MACHINERY)[0] not in IDLE_WAITS]
         g = busy[0] if busy else (r["stack_groups"][0] if r["stack_groups"] else None)
     if g is None:
         return "no threads"
-    frames = _meaningful(g["stack"], SLEEP_MACHINERY)[:3]
+    frames = meaningful(g["stack"], SLEEP_MACHINERY)[:3]
     return f"{g['count'] and (g['sobj'] or g['state'])} in {' < '.join(frames)}"
 
 
@@ -270,12 +208,12 @@ def render_text(r: dict[str, Any]) -> str:
         out.append("blocked on locks and semaphores:")
         for g in r["blocked_groups"][:3]:
             out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
-                       + " < ".join(_meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+                       + " < ".join(meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
     if r["stack_groups"]:
         out.append("top stacks:")
         for g in r["stack_groups"][:3]:
             out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
-                       + " < ".join(_meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+                       + " < ".join(meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
     for m in r["messages"][-5:]:
         out.append(f"message: {m.strip()}")
     out.append(f"signature: {r['signature']['hash']}  {r['signature']['text']}")

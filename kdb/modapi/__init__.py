@@ -13,7 +13,8 @@ from kdb.modapi.api import (DCMD_ABORT, DCMD_ADDRSPEC, DCMD_ERR, DCMD_LOOP, DCMD
                             DCMD_NEXT, DCMD_OK, DCMD_PIPE, DCMD_PIPE_OUT, DCMD_USAGE, Call, Dcmd,
                             Module, Walk, Walker, walk_addresses)
 from kdb.modapi.options import Opt, UsageRequest
+from kdb.modapi.records import ADDR, BOOL, INT, LIST, NUM, OBJECT, STR, RecordKind
 
-__all__ = ["DCMD_ABORT", "DCMD_ADDRSPEC", "DCMD_ERR", "DCMD_LOOP", "DCMD_LOOPFIRST", "DCMD_NEXT",
+__all__ = ["ADDR", "BOOL", "INT", "LIST", "NUM", "OBJECT", "STR", "RecordKind", "DCMD_ABORT", "DCMD_ADDRSPEC", "DCMD_ERR", "DCMD_LOOP", "DCMD_LOOPFIRST", "DCMD_NEXT",
            "DCMD_OK", "DCMD_PIPE", "DCMD_PIPE_OUT", "DCMD_USAGE", "Call", "Dcmd", "Module", "Opt",
            "UsageRequest", "Walk", "Walker", "walk_addresses"]

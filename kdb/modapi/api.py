@@ -42,6 +42,7 @@ import attrs
 from kdb.errors import CmdError
 from kdb.modapi.options import (Opt, UsageRequest, check_options, help_lines, parse, render_usage,
                                 takes_operands)
+from kdb.modapi.records import RecordKind
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
@@ -139,6 +140,7 @@ class Module:
     dcmds: list[Dcmd] = attrs.Factory(list)
     walkers: list[Walker] = attrs.Factory(list)
     path: str | None = None
+    records: dict[str, RecordKind] = attrs.Factory(dict)
 
     def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
              options: Sequence[Opt] = ()) -> Callable[[DcmdFunc], DcmdFunc]:
@@ -151,6 +153,15 @@ class Module:
             self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options)))
             return func
         return register
+
+    def record(self, name: str, fields: dict[str, Any], *, addresses: Iterable[str] = ()) -> RecordKind:
+        """Declare a kind of record this module's dcmds emit (--format json);
+        see :mod:`kdb.modapi.records`."""
+        if name in self.records:
+            raise ValueError(f"record kind {name} is declared twice in module {self.name}")
+        kind = RecordKind.make(name, fields, addresses)
+        self.records[name] = kind
+        return kind
 
     def walker(self, name: str, descr: str) -> Callable[[WalkFunc], WalkFunc]:
         """Decorator registering the generator ``func`` as the walker ``name``."""

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from kdb.errors import CmdError
 from kdb.modapi.api import Dcmd, Module, Walker
+from kdb.modapi.records import RecordKind
 
 
 def _modules_in(pymod: ModuleType) -> list[Module]:
@@ -26,6 +27,14 @@ def _modules_in(pymod: ModuleType) -> list[Module]:
 
 class Registry:
     """Name lookup for dcmds and walkers across the loaded modules."""
+
+    @classmethod
+    def loaded(cls, target_kind: str) -> "Registry":
+        """A registry with every bundled module for TARGET_KIND loaded (for
+        the generated docs and the schema, which describe a kernel session)."""
+        reg = cls(target_kind)
+        reg.load_package()
+        return reg
 
     def __init__(self, target_kind: str = "none") -> None:
         self.target_kind = target_kind
@@ -49,6 +58,7 @@ class Registry:
         for w in module.walkers:
             existing.walkers.append(w)
             self._walkers.setdefault(w.name, []).append(w)
+        existing.records.update(module.records)
         return True
 
     def remove(self, name: str) -> None:
@@ -160,6 +170,17 @@ class Registry:
     def all_dcmds(self) -> Iterable[Dcmd]:
         for defs in self._dcmds.values():
             yield defs[-1]
+
+    def record_kinds(self) -> dict[str, RecordKind]:
+        """Every record kind the loaded modules declare, by name."""
+        out: dict[str, RecordKind] = {}
+        for m in self.modules.values():
+            out.update(m.records)
+        return out
+
+    def address_fields(self) -> frozenset[str]:
+        """Every record field, in any kind, that holds addresses."""
+        return frozenset().union(*(k.addresses for k in self.record_kinds().values()))
 
     def all_walkers(self) -> Iterable[Walker]:
         for defs in self._walkers.values():

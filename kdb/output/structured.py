@@ -13,21 +13,26 @@ import json
 import sys
 from typing import Any, Callable
 
+from kdb.modapi.records import RecordKind
+from kdb.modapi.registry import Registry
+
 SCHEMA_VERSION = 1
 
 
 class StructuredOutput:
     """Collects records and text per command and writes them as JSON."""
 
-    def __init__(self, mode: str, write: Callable[[str], None], write_err: Callable[[str], None]) -> None:
+    def __init__(self, mode: str, write: Callable[[str], None], write_err: Callable[[str], None],
+                 addresses: frozenset[str] = frozenset()) -> None:
         self.mode = mode
+        self.addresses = addresses      # the record fields that hold addresses
         self.write = write
         self.write_err = write_err
         self.records: list[dict[str, Any]] = []
         self.text: list[str] = []
 
     def record(self, dcmd: str, kind: str, record: dict[str, Any]) -> None:
-        self.records.append({"dcmd": dcmd, "kind": kind, **hexify(record)})
+        self.records.append({"dcmd": dcmd, "kind": kind, **hexify(record, self.addresses)})
 
     def capture(self, text: str) -> None:
         self.text.append(text)
@@ -52,20 +57,13 @@ class StructuredOutput:
         self.write(json.dumps(doc, default=_default, indent=1) + "\n")
 
 
-# fields that hold addresses: written as "0x..." strings, as in the dump format
-# (JSON numbers are exact only up to 2^53)
-ADDRESS_FIELDS = frozenset({
-    "addr", "thread", "threads", "sp", "resume", "pc", "fp", "args", "proc", "lwp", "cred", "wchan",
-    "sobj_addr", "owner", "writer", "logctl", "text", "idle_thread", "waiters_addr"})
-
-
-def hexify(value: Any, key: str | None = None) -> Any:
-    """Records with their address fields as "0x..." strings."""
+def hexify(value: Any, addresses: frozenset[str], key: str | None = None) -> Any:
+    """Records with their address fields (ADDRESSES, at any depth) as "0x..." strings."""
     if isinstance(value, dict):
-        return {k: hexify(v, k) for k, v in value.items()}
+        return {k: hexify(v, addresses, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [hexify(v, key) for v in value]
-    if key in ADDRESS_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return [hexify(v, addresses, key) for v in value]
+    if key in addresses and isinstance(value, int) and not isinstance(value, bool):
         return f"0x{value:x}"
     return value
 
@@ -78,78 +76,35 @@ def _default(v: Any) -> Any:
 
 def install(session: Any, mode: str) -> StructuredOutput:
     """Switch a session to structured output."""
-    so = StructuredOutput(mode, session._write, session._write_err)
+    so = StructuredOutput(mode, session._write, session._write_err,
+                          session.registry.address_fields())
     session.record_sink = so.record
     session.out.sink = so.capture
     session.structured = so
     return so
 
 
-# The schema of each record kind (version SCHEMA_VERSION): field -> JSON type.
-# "addr" means a "0x..." string. docs/json-output.md is generated from this.
-A, I, S, B, N = "addr", "integer", "string", "boolean", "number"
-RECORD_SCHEMAS: dict[str, dict[str, Any]] = {
-    "proc": {"addr": A, "state": S, "pid": I, "ppid": I, "pgid": I, "sid": I, "uid": I, "flags": I,
-             "comm": S, "psargs": S, "zone": I, "zonename": S, "task": I, "project": I,
-             "service": [S, None], "threads": "list"},
-    "pid": {"pid": I, "addr": A},
-    "thread": {"addr": A},
-    "stack": {"thread": A, "frames": "list"},
-    "stack_group": {"threads": "list", "count": I, "state": S, "sobj": S, "error": [S, None],
-                    "frames": "list"},
-    "status": {"dump": S, "file": S, "bits": S, "nodename": S, "release": S, "version": S,
-               "machine": S, "image_uuid": [S, None], "panic": [S, None], "content": S},
-    "panic": {"cpu": I, "thread": A, "message": S, "registers": "list"},
-    "message": {"logctl": A, "time": [S, None], "text": S},
-    "cpu": {"id": I, "addr": A, "flags": I, "nrun": I, "bspl": I, "pri": [I, None], "runrun": B,
-            "kprunrun": B, "switch": [I, None], "thread": A, "proc": S, "state": "list",
-            "runq": "list", "intr": "list"},
-    "module": {"id": I, "text": A, "size": I, "rev": I, "name": S, "desc": [S, None]},
-    "whatis": {"addr": A, "text": S},
-    "zone": {"addr": A, "id": I, "status": S, "name": S, "path": S, "brand": S, "ip": S,
-             "capped_cpu": [N, None], "uuid": [S, None], "nprocs": I},
-    "major": {"major": I, "name": S},
-    "devinfo": {"addr": A, "name": S, "driver": [S, None], "instance": I, "state": [S, None],
-                "major": [I, None], "depth": I, "props": "object", "line": S},
-    "wchan": {"addr": A, "type": S, "nwaiters": I, "waiters": "list"},
-    "mutex": {"addr": A, "mutex_type": S, "owner": [A, None], "minspl": I, "oldspl": I, "waiters": "list"},
-    "rwlock": {"addr": A, "writer": [A, None], "readers": I, "bits": I, "waiters": "list"},
-}
+def kernel_record_kinds() -> dict[str, RecordKind]:
+    """The record kinds of every bundled module, as a kernel session has them."""
+    return Registry.loaded("kernel").record_kinds()
 
 
-def check_record(record: dict[str, Any]) -> list[str]:
-    """Problems of a record against its schema (empty when it conforms)."""
-    kind = record.get("kind")
-    schema = RECORD_SCHEMAS.get(kind or "")
-    if schema is None:
-        return [f"unknown record kind {kind!r}"]
-    problems = []
-    for field, want in schema.items():
-        if field not in record:
-            problems.append(f"{kind}: missing {field}")
-            continue
-        wants = want if isinstance(want, list) else [want]
-        v = record[field]
-        if not any(_is(v, w) for w in wants):
-            problems.append(f"{kind}.{field}: {v!r} is not {want}")
-    return problems
-
-
-def _is(v: Any, want: Any) -> bool:
-    if want is None:
-        return v is None
-    return {"addr": lambda: isinstance(v, str) and v.startswith("0x"),
-            "integer": lambda: isinstance(v, int) and not isinstance(v, bool),
-            "string": lambda: isinstance(v, str), "boolean": lambda: isinstance(v, bool),
-            "number": lambda: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "list": lambda: isinstance(v, list), "object": lambda: isinstance(v, dict)}[want]()
+def check_record(record: dict[str, Any], kinds: dict[str, RecordKind] | None = None) -> list[str]:
+    """Problems of a record (as written in JSON) against its declared kind
+    (empty when it conforms)."""
+    kinds = kernel_record_kinds() if kinds is None else kinds
+    kind = kinds.get(record.get("kind") or "")
+    if kind is None:
+        return [f"unknown record kind {record.get('kind')!r}"]
+    return kind.problems(record)
 
 
 def render_doc() -> str:
     """docs/json-output.md."""
     out = [
         "# Structured output (`--format json` and `jsonl`)", "",
-        "Generated from `kdb/structured.py` (`python -m kdb.output.structured > docs/json-output.md`).", "",
+        "Generated from the record kinds the modules in `dcmds/` declare next to their dcmds",
+        "(`python -m kdb.output.structured > docs/json-output.md`).", "",
         "`kdb --format json -e CMDS DUMP` prints one JSON document per command line instead of",
         "text; `--format jsonl` prints one JSON object per record, each carrying its `command`.",
         "The records are the data each dcmd's text layout renders, so text stays byte-identical",
@@ -165,7 +120,8 @@ def render_doc() -> str:
         "records (headers are layout, not data). Addresses are strings `\"0x...\"`,",
         "as in the dump format (JSON numbers are exact only up to 2^53).", "",
         "## Record kinds", ""]
-    for kind, schema in RECORD_SCHEMAS.items():
+    for kind, rk in sorted(kernel_record_kinds().items()):
+        schema = rk.fields
         out.append(f"### `{kind}`")
         out.append("")
         out.append("| field | type |")
@@ -174,6 +130,10 @@ def render_doc() -> str:
             wants = want if isinstance(want, list) else [want]
             text = " or ".join("null" if w is None else "address" if w == "addr" else w for w in wants)
             out.append(f"| `{field}` | {text} |")
+        nested = sorted(rk.addresses - set(schema))
+        if nested:
+            out.append("")
+            out.append("Also written as addresses: " + ", ".join(f"`{f}`" for f in nested) + ".")
         out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 
