@@ -180,11 +180,11 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
                 return [prefix + x for x in texts] if prefix else texts
             fps = range(sp + 0x40, sp + 0x40 * (len(raw) + 1), 0x40)
             return list(map((prefix + "%016x %s").__mod__, zip(fps, texts)))
-    out = []
+    out: list[str] = []
     append = out.append
     hexfp = radix == 16
     for i, f in enumerate(t.raw_stack or ()):
-        if f.__class__ is str:
+        if isinstance(f, str):
             key = f if hexfp else (f, radix)
             text = cache.get(key)
             if text is None:

@@ -46,7 +46,7 @@ class Limits:
              ("max_string", "--max-string", "KDB_MAX_STRING"))
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **given: int) -> "Limits":
+    def from_env(cls, environ: Mapping[str, str] | None = None, /, **given: int) -> "Limits":
         """The limits GIVEN on the command line, else from ENVIRON, else the defaults.
 
         A malformed environment value is ignored (the default stands); a

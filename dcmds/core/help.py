@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 from kdb import __version__
 from kdb.errors import CmdError
-from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module, Opt
+from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module, Opt, Walker
 
 module = Module("kdb", builtin=True)
 
@@ -39,21 +40,6 @@ For information on command-line options, type:
 """
 
 
-def synopsis(dcmd: Dcmd) -> str:
-    """The SYNOPSIS line of ``::help``: ``[ addr ] ::name usage``."""
-    usage = dcmd.usage or ""
-    prefix = ""
-    if usage.startswith("?"):
-        prefix, usage = "[ addr ] ", usage[1:]
-    elif usage.startswith(":"):
-        prefix, usage = "addr ", usage[1:]
-    colons = "" if dcmd.name[0] in ":$=/\\?>@" else "::"
-    text = f"{prefix}{colons}{dcmd.name}"
-    if usage:
-        text += " " + usage
-    return text
-
-
 def _heading(call: Call, text: str) -> None:
     call.printf("%<b>%s%</b>\n", text)
 
@@ -76,7 +62,7 @@ def help_(call: Call) -> int | None:
     _heading(call, "NAME")
     call.printf("  %s - %s\n\n", dcmd.name, dcmd.descr)
     _heading(call, "SYNOPSIS")
-    call.printf("  %s\n\n", synopsis(dcmd))
+    call.printf("  %s\n\n", dcmd.synopsis)
     text = dcmd.full_help
     if text:
         _heading(call, "DESCRIPTION")
@@ -175,7 +161,8 @@ def _which(call: Call) -> int | None:
             call.warn(f"{name} is not a dcmd or walker")
             failed = True
             continue
-        for kind, defs in (("dcmd", dcmds), ("walk", walkers)):
+        found: tuple[tuple[str, Sequence[Dcmd | Walker]], ...] = (("dcmd", dcmds), ("walk", walkers))
+        for kind, defs in found:
             if not defs:
                 continue
             top = defs[0]
@@ -186,8 +173,8 @@ def _which(call: Call) -> int | None:
                 call.printf("%s is a %s from %s\n", bare, kind, mod.name)
             if opts["v"]:
                 call.printf("   >  definition list:\n")
-                for i, d in enumerate(defs, 1):
-                    call.printf("  [%d] %s`%s\n", i, d.module.name if d.module else "kdb", d.name)
+                for i, defn in enumerate(defs, 1):
+                    call.printf("  [%d] %s`%s\n", i, defn.module.name if defn.module else "kdb", defn.name)
     return 1 if failed else None
 
 

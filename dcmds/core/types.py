@@ -196,7 +196,8 @@ class Printer:
             if all(0x20 <= b < 0x7F for b in text):
                 return f'[ "{text.decode("ascii")}" ]'
         n = min(count, self.arr_limit)
-        items = [self.scalar(r.target, addr + i * elem.size) for i in range(n)] if elem else []
+        items = [self.scalar(r.target, addr + i * elem.size) for i in range(n)] \
+            if elem is not None and r.target is not None else []
         more = ", ..." if count > n else ""
         return "[ " + ", ".join(items) + more + " ]"
 
@@ -325,6 +326,7 @@ def _resolve_path(s: Any, t: CType, addr: int, path: str) -> tuple[CType, int, M
             elif r.kind != "array":
                 raise CmdError(f"{path}: not an array or pointer")
             elem = r.target
+            assert elem is not None        # arrays and pointers have a target type
             a += idx * elem.resolve().size
             cur, m = elem, None
             continue
@@ -333,6 +335,7 @@ def _resolve_path(s: Any, t: CType, addr: int, path: str) -> tuple[CType, int, M
             if r.kind != "pointer":
                 raise CmdError(f"{path}: not a pointer")
             a = int.from_bytes(s.target.read(a, 8), "little")
+            assert r.target is not None
             cur = r.target
         elif sep is None and not first:
             raise CmdError(f"invalid member path: {path}")

@@ -9,7 +9,7 @@ from kdb.errors import CmdError
 from kdb.target.model import DevNode, Dump, Major
 from kdb.modapi import ADDR, DCMD_USAGE, INT, OBJECT, STR, Call, Module, Opt, Walk
 
-from kdb.dcmds._kernel import entity_at, kdump
+from .._kernel import entity_at, kdump
 
 module = Module("genunix", targets=("kernel",))
 

@@ -10,7 +10,7 @@ from kdb.analysis.locks import lock_waiters, sleepers
 from kdb.target.model import Thread
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
 
-from kdb.dcmds._kernel import kdump
+from .._kernel import kdump
 
 module = Module("genunix", targets=("kernel",))
 

@@ -10,7 +10,7 @@ from kdb.errors import CmdError
 from kdb.target.model import PS_CHAR, Proc, Thread
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
 
-from kdb.dcmds._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
+from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
                                proc_at, thread_at, thread_desc)
 
 module = Module("genunix", targets=("kernel",))
@@ -211,7 +211,7 @@ SOBJ_OPS = {"mutex": "mutex_sobj_ops", "rwlock": "rw_sobj_ops", "cv": "cv_sobj_o
 
 
 def thread_record(call: Call, t: Thread) -> dict[str, Any]:
-    cpu = call.session.target.dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
+    cpu = kdump(call).cpu_by_id.get(t.cpu) if t.cpu is not None else None
     return {"addr": t.addr, "state": t.state, "flags": t.flags, "pflags": t.pflags,
             "sflags": t.sflags, "pri": t.pri, "epri": t.epri, "pil": t.pil,
             "proc": t.proc.addr, "lwp": t.lwp or 0, "cred": CRED_BASE + 0x60 * t.proc.uid,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from kdb.errors import CmdError
-from kdb.target.model import Dump, Thread
+from kdb.target.model import Dump, Frame, Thread
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
-from kdb.dcmds._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
+from .._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
 
 module = Module("genunix", targets=("kernel",))
 target_module = Module("kdb", targets=("kernel",), builtin=True)
@@ -47,8 +47,9 @@ def findstack_dcmd(call: Call) -> int | None:
             status = 1
             continue
         if structured:
-            call.emit("stack", lambda: stack_record(call, t),
-                      lambda c, r, t=t: findstack(c, t, verbose=verbose))
+            thread = t
+            call.emit("stack", lambda: stack_record(call, thread),
+                      lambda c, r: findstack(c, thread, verbose=verbose))
         else:
             findstack(call, t, verbose=verbose)
     return status
@@ -60,15 +61,15 @@ def stack_record(call: Call, t: Thread) -> dict[str, Any]:
                         "args": list(f.args)} for f in t.frames]}
 
 
-def _frames_for(call: Call) -> tuple[Thread | None, list]:
+def _frames_for(call: Call) -> tuple[Thread | None, list[Frame]]:
     """The frames $c starts from: a thread, a frame pointer inside one, or the current thread."""
     dump = kdump(call)
     if not call.addrspec:
-        t = current_thread(call)
-        return t, list(t.frames)
-    t = dump.thread_by_addr.get(call.addr)
-    if t is not None:
-        return t, list(t.frames)
+        cur = current_thread(call)
+        return cur, list(cur.frames)
+    found = dump.thread_by_addr.get(call.addr)
+    if found is not None:
+        return found, list(found.frames)
     for t in dump.threads:
         if t.raw_stack and t.sp is not None and t.sp <= call.addr:
             frames = list(t.frames)

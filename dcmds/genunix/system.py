@@ -13,7 +13,7 @@ from kdb.target.model import Cpu, Dump
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
-from kdb.dcmds._kernel import at_address_or_all, fmt_age, kdump
+from .._kernel import at_address_or_all, fmt_age, kdump
 
 module = Module("genunix", targets=("kernel",))
 krtld = Module("krtld", targets=("kernel",))
@@ -374,9 +374,9 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
             out.append(f"{addr:x} is {addr:x}, allocated as the zone_t of zone {z.name}")
     for o in dump.objects:
         base = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
-        t = ts.find(o["type"])
-        if t is not None and base <= addr < base + max(t.size, 1):
-            out.append(f"{addr:x} is {_base_off(addr, base)}, an object of type {t.name}")
+        ot = ts.find(o["type"])
+        if ot is not None and base <= addr < base + max(ot.size, 1):
+            out.append(f"{addr:x} is {_base_off(addr, base)}, an object of type {ot.name}")
     sym = dump.symbols.containing(addr)
     if sym is not None:
         seg = "text" if sym.kind == "func" else "data"

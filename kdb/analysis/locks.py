@@ -138,9 +138,10 @@ def wait_for_graph(dump: Dump) -> WaitForGraph:
     edges: dict[int, tuple[int, int]] = {}
     waiting: dict[int, list[Thread]] = {}
     for t in dump.threads:
-        if t.sobj is not None and t.state == "sleep":
-            waiting.setdefault(t.sobj_addr, []).append(t)
-            h = holders.get(t.sobj_addr)
+        obj = t.sobj_addr
+        if obj is not None and t.state == "sleep":
+            waiting.setdefault(obj, []).append(t)
+            h = holders.get(obj)
             if h is not None and h != t.addr:
-                edges[t.addr] = (t.sobj_addr, h)
+                edges[t.addr] = (obj, h)
     return WaitForGraph(edges, holders, waiting, names, free)

@@ -7,6 +7,7 @@ Shared by ``::stacks`` (which caches the result for the session) and
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from kdb.target.model import Dump, Thread
 
@@ -37,32 +38,30 @@ def group_threads(dump: Dump, verbose: bool = False) -> list[StackGroup]:
     reports progress on stderr every 10,000 threads.
     """
     panic_thread = dump.panic.thread if dump.panic else None
-    raw_groups: dict[tuple, list[Thread]] = {}
+    raw_groups: dict[tuple[Any, ...], list[Thread]] = {}
     for n, t in enumerate(dump.threads):
         if verbose and n and n % 10000 == 0:
             sys.stderr.write(f"stacks: processed {n} threads\n")
-        raw = t.raw_stack
-        try:
-            rkey = tuple(raw) if raw else ()
-            hash(rkey)
-        except TypeError:   # object frames: key on their pcs
-            rkey = tuple(f if type(f) is str else repr(f.pc) for f in raw)
+        raw = t.raw_stack or ()
+        # compact frames are their own key; object frames are keyed on their
+        # pc (a frame object hashes by identity: it would split every group)
+        rkey: tuple[Any, ...] = tuple(f if isinstance(f, str) else (f.pc,) for f in raw)
         key = (t.addr == panic_thread, t.state, t.sobj_type, rkey, t.stack_error)
         bucket = raw_groups.get(key)
         if bucket is None:
             raw_groups[key] = [t]
         else:
             bucket.append(t)
-    groups: dict[tuple, StackGroup] = {}
+    groups: dict[tuple[Any, ...], StackGroup] = {}
     table = dump.symbols
     for (panic, state, sobj_type, _, err), threads in raw_groups.items():
         pcs = tuple(f.pc for f in threads[0].frames)
         st = "PANIC" if panic else state.upper()
         sobj = (sobj_type or "").upper() or "<NONE>"
-        key = (st, sobj, pcs, err)
-        g = groups.get(key)
+        gkey = (st, sobj, pcs, err)
+        g = groups.get(gkey)
         if g is None:
-            g = groups[key] = StackGroup(st, sobj, pcs, err, panic)
+            g = groups[gkey] = StackGroup(st, sobj, pcs, err, panic)
             syms = [table.containing(pc) for pc in pcs]
             g.names = tuple(s.name if s else f"{pc:x}" for s, pc in zip(syms, pcs))
         g.threads.extend(t.addr for t in threads)

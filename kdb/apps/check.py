@@ -17,7 +17,8 @@ def main(argv: Sequence[str]) -> int:
     from kdb.limits import OPTIONS_USAGE, Limits, take_option
     from kdb.target.dump import load_dump
     usage = f"usage: kdb check {OPTIONS_USAGE} DUMP...\n"
-    args, specs, given = list(argv), [], {}
+    args, specs = list(argv), []
+    given: dict[str, int] = {}
     if args and args[0] in ("-h", "--help", "-?"):
         sys.stdout.write(usage)
         return 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sys
 
-from kdb.dcmds.core.help import synopsis
 from kdb.modapi import Dcmd, Module
 from kdb.modapi.registry import Registry
 
@@ -43,7 +42,7 @@ def render() -> str:
             out.append(f"### `{_dcmd_title(d.name)}`: {d.descr}")
             out.append("")
             out.append("```")
-            out.append(synopsis(d))
+            out.append(d.synopsis)
             out.append("```")
             out.append("")
             if d.help:

@@ -67,8 +67,8 @@ class Session:
         self.kmdb = kmdb
         self.shell_allowed = shell_allowed
         self.tty = tty
-        self._write = write or sys.stdout.write
-        self._write_err = write_err or sys.stderr.write
+        self._write: Callable[[str], object] = write or sys.stdout.write
+        self._write_err: Callable[[str], object] = write_err or sys.stderr.write
         self.stdout_fd = stdout_fd
         self.out = OutputBuffer(self._write, cols=cols or DEFAULT_COLS, tty=tty, color=color)
         self.cur_out = self.out

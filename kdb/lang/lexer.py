@@ -289,19 +289,19 @@ class Lexer:
         lp = mp.end() - p if mp else 0
         lh = mh.end() - p if mh else 0
         li = mi.end() - p if mi else 0
-        if lp and lp >= lh and lp >= li:
+        if mp is not None and lp >= lh and lp >= li:
             text = mp.group(0)
             if "." in text:
                 return Token("NUM", text, self._float(text), mp.end())
             return Token("NUM", text, strtonum(text, self.env.radix), mp.end())
-        if lh and lh >= li:
+        if mh is not None and lh and lh >= li:
             text = mh.group(0)
             if text[0] not in DECIMAL:
                 val = self.env.lookup_symbol(text)
                 if val is not None:
                     return Token("NUM", text, val, mh.end())
             return Token("NUMTEXT", text, None, mh.end())
-        if li:
+        if mi is not None and li:
             return Token("SYM", mi.group(0), None, mi.end())
         return Token("OP", c, None, p + 1)
 

@@ -93,6 +93,21 @@ class Dcmd:
         return bool(self.full_help)
 
     @property
+    def synopsis(self) -> str:
+        """The SYNOPSIS line of ``::help``: ``[ addr ] ::name usage``."""
+        usage = self.usage or ""
+        prefix = ""
+        if usage.startswith("?"):
+            prefix, usage = "[ addr ] ", usage[1:]
+        elif usage.startswith(":"):
+            prefix, usage = "addr ", usage[1:]
+        colons = "" if self.name[0] in ":$=/\\?>@" else "::"
+        text = f"{prefix}{colons}{self.name}"
+        if usage:
+            text += " " + usage
+        return text
+
+    @property
     def full_help(self) -> str | None:
         """The DESCRIPTION of ``::help``: the prose, then one line per option."""
         lines = help_lines(self.options)

@@ -35,7 +35,7 @@ class OutputBuffer:
     __slots__ = ("sink", "cols", "tabstop", "margin", "line", "indent",
                  "_autowrap_opt", "_forced_wrap", "tty", "color", "is_pipe", "_wrap")
 
-    def __init__(self, sink: Callable[[str], None], *, cols: int = DEFAULT_COLS,
+    def __init__(self, sink: Callable[[str], object], *, cols: int = DEFAULT_COLS,
                  tty: bool = False, color: bool = False, is_pipe: bool = False) -> None:
         self.sink = sink
         self.cols = cols

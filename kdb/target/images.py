@@ -9,6 +9,7 @@ with pointers linking them as in an illumos kernel (``t_procp``,
 
 from __future__ import annotations
 
+import functools
 import datetime
 import struct
 from typing import Any, Callable
@@ -194,7 +195,9 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             if p.pid != p.ppid:
                 children.setdefault(p.ppid, []).append(p)
         procs = dump.procs
-        pid_off = proc_t.member("p_pid_struct").offset
+        pid_member = proc_t.member("p_pid_struct")
+        assert pid_member is not None       # kernel_types() declares it
+        pid_off = pid_member.offset
 
         def proc_values(p: Any, i: int) -> dict:
             kids = children.get(p.pid, [])
@@ -232,27 +235,35 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             }
 
         for i, p in enumerate(procs):
-            sp.add(p.addr, proc_t.size, image(proc_t, lambda p=p, i=i: proc_values(p, i)))
+            sp.add(p.addr, proc_t.size, image(proc_t, functools.partial(proc_values, p, i)))
         for t in dump.threads:
-            sp.add(t.addr, thread_t.size, image(thread_t, lambda t=t: thread_values(t)))
+            sp.add(t.addr, thread_t.size, image(thread_t, functools.partial(thread_values, t)))
         zones = dump.zones
-        for i, z in enumerate(zones):
-            sp.add(z.addr, zone_t.size, image(zone_t, lambda z=z, i=i: {
+
+        def zone_values(z: Any, i: int) -> dict[str, Any]:
+            return {
                 "zone_name": strings.addr(z.name), "zone_id": z.id, "zone_ref": 1,
                 "zone_next": zones[i + 1].addr if i + 1 < len(zones) else 0,
                 "zone_prev": zones[i - 1].addr if i else 0,
                 "zone_rootpath": strings.addr(z.path), "zone_status": ZONE_STATUS.get(z.status, 0),
                 "zone_brand": strings.addr(z.brand),
                 "zone_cpu_cap": int(z.capped_cpu * 100) if z.capped_cpu else 0,
-                "zone_uuid": z.uuid or ""}))
+                "zone_uuid": z.uuid or ""}
+
+        for i, z in enumerate(zones):
+            sp.add(z.addr, zone_t.size, image(zone_t, functools.partial(zone_values, z, i)))
         cpus = dump.cpus
-        for i, c in enumerate(cpus):
-            sp.add(c.addr, cpu_t.size, image(cpu_t, lambda c=c, i=i: {
+
+        def cpu_values(c: Any, i: int) -> dict[str, Any]:
+            return {
                 "cpu_id": c.id, "cpu_seqid": c.id, "cpu_flags": c.flags, "cpu_self": c.addr,
                 "cpu_thread": c.thread or 0, "cpu_idle_thread": c.idle_thread or 0,
                 "cpu_next": cpus[(i + 1) % len(cpus)].addr, "cpu_prev": cpus[i - 1].addr,
                 "cpu_disp_nrunnable": c.nrun, "cpu_runrun": int(c.runrun),
-                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl}))
+                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl}
+
+        for i, c in enumerate(cpus):
+            sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
         add_sobjs(sp, ts, dump)
         add_driver_images(sp, ts, dump, strings)
         # the strings the images point to (filled as images are made)

@@ -179,7 +179,9 @@ def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file:
             return value
         if not isinstance(value, list):
             raise DumpError(path, f"expected an array or a string for {t.name}", file)
-        return [_object_value(r.target, v, f"{path}[{k}]", strings, file) for k, v in enumerate(value)]
+        elem = r.target
+        assert elem is not None             # an array has an element type
+        return [_object_value(elem, v, f"{path}[{k}]", strings, file) for k, v in enumerate(value)]
     if r.kind == "pointer" and isinstance(value, str) and not value.startswith(("0x", "0X")):
         return strings.addr(value)
     if isinstance(value, str):

@@ -35,7 +35,9 @@ class AddressSpace:
         self._regions.insert(i, (start, start + size, producer))
 
     def add_bytes(self, start: int, data: bytes) -> None:
-        self.add(start, len(data), lambda off, n, d=data: d[off:off + n])
+        def read(off: int, n: int, d: bytes = data) -> bytes:
+            return d[off:off + n]
+        self.add(start, len(data), read)
 
     def add_lazy(self, builder: Callable[["AddressSpace"], None]) -> None:
         """Regions built on the first read (a dump of a million threads pays once)."""

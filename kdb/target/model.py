@@ -185,7 +185,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
             resolve = self.proc.resolver
             sp = self.sp or 0
             for i, f in enumerate(self.raw_stack or ()):
-                if f.__class__ is str:
+                if isinstance(f, str):
                     frames.append(Frame(sp + 0x40 * (i + 1), resolve(f)))
                 else:
                     fp = int_of(f.fp)

@@ -125,15 +125,15 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
         sobjs.append({"addr": f"0x{r:x}", "type": "rwlock", "writer": writer,
                       "readers": 0 if writer else rng.randrange(1, 5), "write_wanted": bool(writer)})
     cpus = []
-    for c in range(ncpu):
-        cpus.append({"id": c, "addr": f"0x{0xFFFFFF0800000000 + 0x1000 * c:x}", "flags": 0x1B,
+    for cpu_id in range(ncpu):
+        cpus.append({"id": cpu_id, "addr": f"0x{0xFFFFFF0800000000 + 0x1000 * cpu_id:x}", "flags": 0x1B,
                      "pri": -1, "nrun": 0})
     onproc = [t for t in all_threads if t["state"] == "run"][:ncpu]
-    for c, t in zip(cpus, onproc):
-        t["state"] = "onproc"
-        t["cpu"] = c["id"]
-        c["thread"] = t["addr"]
-        c["pri"] = t["pri"]
+    for cpu, th in zip(cpus, onproc):
+        th["state"] = "onproc"
+        th["cpu"] = cpu["id"]
+        cpu["thread"] = th["addr"]
+        cpu["pri"] = th["pri"]
     dump: dict[str, Any] = {
         "kdb_dump": 1,
         "x_generator": f"kdb.tools.gen --procs {procs} --threads {threads} --seed {seed}" + (" --panic" if panic else ""),

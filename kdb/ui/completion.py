@@ -58,7 +58,7 @@ class SymbolIndex:
 
     def prefixed(self, prefix: str, limit: int = 200) -> list[str]:
         i = bisect.bisect_left(self.names, prefix)
-        out = []
+        out: list[str] = []
         while i < len(self.names) and self.names[i].startswith(prefix) and len(out) < limit:
             out.append(self.names[i])
             i += 1

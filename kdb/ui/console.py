@@ -14,11 +14,9 @@ from kdb.ui.prompt import prompt_for
 def interact(session: Session, *, vi: bool = False) -> int:
     try:
         from kdb.ui.repl import run_repl
-    except ImportError:
-        run_repl = None
-    if run_repl is not None:
-        return run_repl(session, vi=vi)
-    return simple_loop(session)
+    except ImportError:         # no prompt_toolkit: the plain loop
+        return simple_loop(session)
+    return run_repl(session, vi=vi)
 
 
 def simple_loop(session: Session) -> int:

@@ -93,7 +93,7 @@ class Pager:
     fit on the screen, shown through ``$PAGER`` instead.
     """
 
-    def __init__(self, write: Callable[[str], None], rows: Callable[[], int],
+    def __init__(self, write: Callable[[str], object], rows: Callable[[], int],
                  read_key: Callable[[], str], pager_cmd: str | None = None) -> None:
         self.write_out = write
         self.rows = rows
@@ -115,7 +115,7 @@ class Pager:
         if self.buffer is not None:
             text = "".join(self.buffer)
             self.buffer = None
-            if text.count("\n") > self.limit:
+            if text.count("\n") > self.limit and self.pager_cmd:
                 try:
                     subprocess.run(self.pager_cmd, shell=True, input=text.encode("utf-8", "replace"))
                     return

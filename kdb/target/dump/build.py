@@ -100,8 +100,8 @@ class Builder(ProcessChecks):
                 return address(loc, "$")
             return loc
 
-        for p in procs:
-            p.resolver = resolve
+        for proc in procs:
+            proc.resolver = resolve
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
 

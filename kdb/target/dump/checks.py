@@ -70,7 +70,7 @@ def _show(v: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def obj(v: Any, path: str, allowed: frozenset[str], required: tuple[str, ...] = ()) -> dict:
+def obj(v: Any, path: str, allowed: frozenset[str], required: tuple[str, ...] = ()) -> dict[str, Any]:
     if type(v) is not dict:
         raise DumpError(path, f"expected an object, got {_jtype(v)}")
     extra = v.keys() - allowed
@@ -83,7 +83,7 @@ def obj(v: Any, path: str, allowed: frozenset[str], required: tuple[str, ...] = 
     return v
 
 
-def lst(v: Any, path: str) -> list:
+def lst(v: Any, path: str) -> list[Any]:
     if type(v) is not list:
         raise DumpError(path, f"expected an array, got {_jtype(v)}")
     return v
@@ -203,7 +203,7 @@ def _addresses(values: list[Any], convert: bool = True) -> list[int] | None:
     return list(map(int, values, repeat(16))) if convert else []
 
 
-def _int(d: dict, key: str, default: int, lo: int, hi: int, base: str) -> int:
+def _int(d: dict[str, Any], key: str, default: int, lo: int, hi: int, base: str) -> int:
     """integer() of ``d[key]`` with a default, the path built only on failure."""
     v = d.get(key, default)
     if type(v) is int and lo <= v <= hi:
@@ -260,7 +260,7 @@ def check_shape(v: Any, limits: Limits, root: str = "$") -> None:
         items = node.items() if t is dict else enumerate(node)
         for k, c in items:
             tc = type(c)
-            if t is dict and len(k) > max_string:
+            if t is dict and isinstance(k, str) and len(k) > max_string:
                 raise DumpError(_trail_path(root, trail), _too_long(len(k), limits, "a key"))
             if tc is str or tc is dict or tc is list:
                 push((c, depth + 1, (k, trail)))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from kdb.target.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, Proc, Thread, Zone)
+from kdb.target.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, Proc, RawFrame, Thread,
+                              Zone)
 from kdb.target.symbols import parse_location
 
 from kdb.target.dump.checks import (DumpError, _THREAD_STATE_SET, _addr, _addresses, _fast_addr,
@@ -43,7 +44,7 @@ class ProcessChecks:
         if type(loc) is str:
             self.loc_wanted.add(loc)
 
-    def check_procs(self, plist: list, zone_by_id: dict[int, Zone],
+    def check_procs(self, plist: list[Any], zone_by_id: dict[int, Zone],
                     zone_by_name: dict[str, Zone]) -> None:
         """Check every process and thread field by field (the slow path).
 
@@ -117,7 +118,7 @@ class ProcessChecks:
                 raise DumpError(f"$.procs[{i}].pid", f"duplicate pid {pid} (also $.procs[{pids[pid]}].pid)")
             pids[pid] = i
             zref = p.zone_raw
-            zone = zone_by_id.get(zref) if zref.__class__ is int else zone_by_name.get(zref)
+            zone = zone_by_id.get(zref) if isinstance(zref, int) else zone_by_name.get(zref)
             if zone is None:
                 raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
             p.zone = zone
@@ -161,8 +162,8 @@ class ProcessChecks:
         resumes = {t.resume_raw for t in threads}
         loose_ints = [v for v in starts | resumes if v.__class__ is int]
         want = self.loc_wanted
-        frames = set(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
-        objs = [f for f in frames if f.__class__ is not str]
+        frames: set[str | RawFrame] = set(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
+        objs = [f for f in frames if not isinstance(f, str)]
         if objs:
             frames.difference_update(objs)
             for f in objs:
@@ -175,7 +176,7 @@ class ProcessChecks:
                 loose.extend(f.args)
         if _addresses(loose, convert=False) is None or _addresses(loose_ints) is None:
             self._find_bad_address(procs)
-        want.update(frames)
+        want.update(f for f in frames if isinstance(f, str))
         want.update(v for v in starts | resumes if v.__class__ is str)
         if any(t.resume_raw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None)
                for t in threads):
@@ -235,7 +236,7 @@ class ProcessChecks:
                 if t.sobj is not None:
                     address(t.sobj.addr, f"{tp}.sobj.addr")
                 for k, f in enumerate(t.raw_stack or ()):
-                    if f.__class__ is not str:
+                    if not isinstance(f, str):
                         if f.pc.__class__ is int:
                             address(f.pc, f"{tp}.stack[{k}].pc")
                         if f.fp is not None:
@@ -255,7 +256,7 @@ class ProcessChecks:
                 for k, f in enumerate(t.raw_stack or ()):
                     if f == loc:
                         location(loc, f"{tp}.stack[{k}]")
-                    elif f.__class__ is not str and f.pc == loc:
+                    elif not isinstance(f, str) and f.pc == loc:
                         location(loc, f"{tp}.stack[{k}].pc")
         location(loc, "$.procs")
 
