@@ -5,7 +5,7 @@ Not a debugger module itself (the leading underscore keeps the loader away).
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
@@ -262,3 +262,10 @@ def fmt_age(seconds: int) -> str:
     if m:
         return f"{m}m{s:02d}s"
     return f"{s}s"
+
+
+def stack_record(call: Call, t: Thread) -> dict[str, Any]:
+    """The record of T's stack (kind ``stack``) that ::findstack emits."""
+    return {"thread": t.addr, "sp": t.sp, "resume": t.resume, "error": t.stack_error,
+            "frames": [{"fp": f.fp, "pc": f.pc, "func": call.session.addr2str(f.pc),
+                        "args": list(f.args)} for f in t.frames]}

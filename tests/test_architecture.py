@@ -214,3 +214,15 @@ def test_every_dcmd_parses_exactly_what_it_declares() -> None:
         if not d.takes_operands and d.options and _outcome(d.name, ["operand"]) != "usage":
             problems.append(f"::{d.name} takes an operand its usage does not name")
     assert not problems, "\n".join(problems)
+
+
+def test_docstrings_point_inside_the_repository() -> None:
+    """Code points readers at docs/, not at files outside the repository
+    (the team's shared reference notes); illumos source citations stay."""
+    import re
+    outside = re.compile(r"\.\./shared|mdb-behaviour\.md|python-notes|peers\.md|seed\.txt"
+                         r"|\breference (section )?\d")
+    found = [f"{name}:{i}" for name, path in modules().items()
+             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if outside.search(line)]
+    assert not found, found

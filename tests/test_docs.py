@@ -74,3 +74,21 @@ def test_robustness_doc_names_tests_that_exist():
         assert f"def {func}(" in every, func
     for file in set(_re.findall(r"tests/(?:fuzz/)?(\w+\.py)", text)):
         assert file in sources, file
+
+
+def test_the_module_example_in_modules_md_works(tmp_path: Path) -> None:
+    """docs/modules.md's example module loads and does what the text says."""
+    text = (DOCS / "modules.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text, re.S).group(1)
+    (tmp_path / "hello.py").write_text(code, encoding="utf-8")
+    from kdb.target.kernel import open_dump
+    out: list[str] = []
+    s = Session(open_dump("jurassic"), write=out.append, write_err=out.append)
+    s.run_string(f"::load {tmp_path / 'hello.py'}\n::help hello\n0x10::hello -c 2 bob\n::hello -x\n")
+    s.out.nlflush()
+    got = "".join(out)
+    assert "Loaded module hello" in got
+    assert "[ addr ] ::hello [-v] [-c count] [name]" in got
+    assert "    -v        be verbose\n    -c count  print the greeting count times\n" in got
+    assert got.count("10               hello bob\n") == 2
+    assert "Usage: [address]::hello [-v] [-c count] [name]" in got

@@ -1,5 +1,5 @@
 """Evaluation and pipe plumbing: ``::eval``, ``::grep``, ``::map``, ``::echo``,
-``::head`` and ``::walk`` (reference 1.8 and 1.10)."""
+``::head`` and ``::walk`` (docs/language.md, "Pipelines")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The format verbs ``/ \\ ? @ =`` and ``::formats`` (reference 2.1)."""
+"""The format verbs ``/ \\ ? @ =`` and ``::formats`` (docs/language.md, "Repeat counts and format characters")."""
 
 from __future__ import annotations
 

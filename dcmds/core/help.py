@@ -1,5 +1,5 @@
 """Help and introspection: ``::help``, ``::dcmds``, ``::walkers``, ``::dmods``,
-``::which``/``::whence`` and ``::version`` (reference 1.10 and 2.2)."""
+``::which``/``::whence`` and ``::version`` (docs/language.md, "Getting help")."""
 
 from __future__ import annotations
 

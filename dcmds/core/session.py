@@ -1,6 +1,6 @@
 """Session control: ``$d``, ``$s``, ``$w``, ``$q``/``::quit``, ``::set``,
 ``$<``/``$<<`` macros, ``::load``/``::unload``, and the target-specific
-dcmds that need a target (``::status``, ``$c``...) (reference 1.6, 1.10)."""
+dcmds that need a target (``::status``, ``$c``...) (docs/dcmds.md)."""
 
 from __future__ import annotations
 

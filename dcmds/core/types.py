@@ -1,5 +1,5 @@
 """C types and typed memory: ``::typedef``, ``::sizeof``, ``::offsetof``,
-``::print``, ``::list`` and ``::array`` (reference 2.2)."""
+``::print``, ``::list`` and ``::array`` (docs/types.md)."""
 
 from __future__ import annotations
 

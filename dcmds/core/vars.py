@@ -1,5 +1,5 @@
 """Variables: ``>var``, ``::vars``, ``::typeset``, ``::unset`` and ``$v``
-(reference 1.6 and 1.7)."""
+(docs/language.md, "Variables")."""
 
 from __future__ import annotations
 

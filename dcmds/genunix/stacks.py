@@ -1,18 +1,17 @@
-"""Stacks: ``::findstack``, ``::stacks``, ``$c``, ``$C`` and ``::stack``."""
+"""Stacks: ``::findstack`` and ``::stacks``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kdb.errors import CmdError
-from kdb.target.model import Dump, Frame, Thread
+from kdb.target.model import Dump
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
-from .._kernel import MDB_NARGS, current_thread, findstack, kdump, print_frames
+from .._kernel import findstack, kdump, stack_record
 
 module = Module("genunix", targets=("kernel",))
-target_module = Module("kdb", targets=("kernel",), builtin=True)
 
 # records (--format json; docs/json-output.md)
 FRAME_ADDRESSES = ("pc", "fp", "args")
@@ -53,65 +52,6 @@ def findstack_dcmd(call: Call) -> int | None:
         else:
             findstack(call, t, verbose=verbose)
     return status
-
-
-def stack_record(call: Call, t: Thread) -> dict[str, Any]:
-    return {"thread": t.addr, "sp": t.sp, "resume": t.resume, "error": t.stack_error,
-            "frames": [{"fp": f.fp, "pc": f.pc, "func": call.session.addr2str(f.pc),
-                        "args": list(f.args)} for f in t.frames]}
-
-
-def _frames_for(call: Call) -> tuple[Thread | None, list[Frame]]:
-    """The frames $c starts from: a thread, a frame pointer inside one, or the current thread."""
-    dump = kdump(call)
-    if not call.addrspec:
-        cur = current_thread(call)
-        return cur, list(cur.frames)
-    found = dump.thread_by_addr.get(call.addr)
-    if found is not None:
-        return found, list(found.frames)
-    for t in dump.threads:
-        if t.raw_stack and t.sp is not None and t.sp <= call.addr:
-            frames = list(t.frames)
-            for i, f in enumerate(frames):
-                if f.fp == call.addr:
-                    return t, frames[i + 1:]
-    raise CmdError(f"failed to read frame at {call.addr:x}: no mapping for address")
-
-
-def _stack_dcmd(call: Call, with_fp: bool) -> int | None:
-    if len(call.args) > 1:
-        return DCMD_USAGE
-    nargs: int | None = MDB_NARGS if not with_fp else None
-    if call.args:
-        nargs = call.session.arg_to_int(call.args[0])
-    t, frames = _frames_for(call)
-    if t is not None and t.stack_error and not frames:
-        raise CmdError(f"failed to read stack of thread {t.addr:x}: {t.stack_error}")
-    call.emit("stack", lambda: {"thread": t.addr if t else None,
-                                "frames": [{"fp": f.fp, "pc": f.pc, "args": list(f.args)}
-                                           for f in frames]},
-              lambda c, r: print_frames(c, frames, with_fp=with_fp, nargs=nargs))
-    return None
-
-
-@target_module.dcmd("$c", "?[cnt]", "print stack backtrace",
-                    help="Print the stack of the thread at the address (or of the panic or\n"
-                         "kmdb thread), one frame a line with at most cnt arguments (6).")
-def stack_c(call: Call) -> int | None:
-    return _stack_dcmd(call, with_fp=False)
-
-
-@target_module.dcmd("$C", "?[cnt]", "print stack backtrace",
-                    help="Like $c, with each frame's frame pointer first and all arguments.")
-def stack_cc(call: Call) -> int | None:
-    return _stack_dcmd(call, with_fp=True)
-
-
-@target_module.dcmd("stack", "?[cnt]", "print stack backtrace",
-                    help="The same as $c.")
-def stack_(call: Call) -> int | None:
-    return _stack_dcmd(call, with_fp=False)
 
 
 # ---------------------------------------------------------------------------

@@ -1,6 +1,5 @@
-"""The system as a whole: ``::status``, ``::panicinfo``, ``::msgbuf``,
-``::cpuinfo``, ``::modinfo``, ``::nm``, ``::whatis``, ``::zone`` and the
-``cpu`` and ``zone`` walkers."""
+"""The system as a whole: ``::panicinfo``, ``::msgbuf``, ``::cpuinfo``,
+``::nm``, ``::whatis``, ``::zone`` and the ``cpu`` and ``zone`` walkers."""
 
 from __future__ import annotations
 
@@ -16,20 +15,13 @@ from kdb.output.printf import safe_text
 from .._kernel import at_address_or_all, fmt_age, kdump
 
 module = Module("genunix", targets=("kernel",))
-krtld = Module("krtld", targets=("kernel",))
-target_module = Module("kdb", targets=("kernel",), builtin=True)
 
 # records (--format json; docs/json-output.md)
-target_module.record("status", {"dump": STR, "file": STR, "bits": STR, "nodename": STR, "release": STR,
-                                "version": STR, "machine": STR, "image_uuid": [STR, None],
-                                "panic": [STR, None], "content": STR})
 module.record("panic", {"cpu": INT, "thread": ADDR, "message": STR, "registers": LIST})
 module.record("message", {"logctl": ADDR, "time": [STR, None], "text": STR})
 module.record("cpu", {"id": INT, "addr": ADDR, "flags": INT, "nrun": INT, "bspl": INT,
                       "pri": [INT, None], "runrun": BOOL, "kprunrun": BOOL, "switch": [INT, None],
                       "thread": ADDR, "proc": STR, "state": LIST, "runq": LIST, "intr": LIST})
-krtld.record("module", {"id": INT, "text": ADDR, "size": INT, "rev": INT, "name": STR,
-                        "desc": [STR, None]})
 module.record("whatis", {"addr": ADDR, "text": STR})
 module.record("zone", {"addr": ADDR, "id": INT, "status": STR, "name": STR, "path": STR, "brand": STR,
                        "ip": STR, "capped_cpu": [NUM, None], "uuid": [STR, None], "nprocs": INT})
@@ -48,39 +40,6 @@ def _when(ts: str | None) -> datetime.datetime | None:
 def _epoch(ts: str | None) -> int:
     t = _when(ts)
     return int(t.timestamp()) if t else 0
-
-
-# ---------------------------------------------------------------------------
-@target_module.dcmd("status", None, "print summary of current target",
-                    help="Describe the dump: what it is, the operating system, the panic\n"
-                         "message and what the dump contains.")
-def status(call: Call) -> int | None:
-    dump = kdump(call)
-    if call.args or call.addrspec:
-        return DCMD_USAGE
-    s = dump.system
-    bits = "64-bit" if s.isa in ("amd64", "sparcv9") else "32-bit"
-    rec = {"dump": s.dump, "file": s.dump_file, "bits": bits, "nodename": s.nodename,
-           "release": s.release, "version": s.version, "machine": s.machine,
-           "image_uuid": s.image_uuid, "panic": dump.panic.message if dump.panic else None,
-           "content": s.content}
-
-    def render(c: Call, r: dict[str, Any]) -> None:
-        if r["dump"] == "crash":
-            c.printf("debugging crash dump %s (%s) from %s\n", r["file"], r["bits"], r["nodename"])
-        else:
-            c.printf("debugging live kernel (%s) on %s\n", r["bits"], r["nodename"])
-        c.printf("operating system: %s %s (%s)\n", r["release"], r["version"], r["machine"])
-        if r["dump"] == "crash":
-            c.printf("image uuid: %s\n", r["image_uuid"] or "(not set)")
-            if r["panic"] is not None:
-                c.printf("panic message: %s\n", r["panic"])
-            c.printf("dump content: %s\n", r["content"])
-        elif r["image_uuid"]:
-            c.printf("image uuid: %s\n", r["image_uuid"])
-
-    call.emit("status", rec, render)
-    return None
 
 
 @module.dcmd("panicinfo", None, "print panic information",
@@ -244,22 +203,6 @@ def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
 
 
 # ---------------------------------------------------------------------------
-@krtld.dcmd("modinfo", None, "list modules",
-            help="List the loaded kernel modules: id, text address, size of text and\n"
-                 "data, linkage revision, name and description.")
-def modinfo(call: Call) -> int | None:
-    dump = kdump(call)
-    if call.args or call.addrspec:
-        return DCMD_USAGE
-    call.printf("%<u>%3s %?s %8s %3s %s%</u>\n", "ID", "LOADADDR", "SIZE", "REV", "MODULE NAME")
-    for m in sorted(dump.modules, key=lambda m: m.id):
-        rec = {"id": m.id, "text": m.text, "size": m.text_size + m.data_size, "rev": m.rev,
-               "name": m.name, "desc": m.desc}
-        call.emit("module", rec, lambda c, r: c.printf("%3d %?p %8lx %3d %s (%s)\n", r["id"], r["text"],
-                                                       r["size"], r["rev"], r["name"], r["desc"] or "?"))
-    return None
-
-
 @module.dcmd("nm", "?[object]", "print symbols",
              help="Print the symbol tables of the loaded modules (or of one module),\n"
                   "sorted by value.",

@@ -1,4 +1,4 @@
-"""The ``kdb`` command line, modelled on ``mdb``'s (reference 1.11).
+"""The ``kdb`` command line, modelled on ``mdb``'s (docs/language.md, "Errors and exit statuses").
 
 * ``kdb`` with no dump is mdb with no target: built-in dcmds only;
 * ``kdb DUMP`` opens a dump (a path, or the name of a bundled scenario);

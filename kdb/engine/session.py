@@ -4,7 +4,7 @@ The :class:`Session` is the one piece of global state (dot, radix, variables,
 loaded modules, the target, the output buffer). Input is fed to it a line at
 a time (:meth:`Session.run_line`) with an :class:`InputSource` that says where
 the line came from; that decides the location suffix of syntax errors and the
-meaning of a naked expression (reference 1.2 form 5).
+meaning of a naked expression (docs/language.md, "Commands").
 
 A statement's pipeline runs in :mod:`kdb.engine.pipeline`, shell escapes in
 :mod:`kdb.engine.shell`; internal-error reports are written by

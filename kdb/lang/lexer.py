@@ -36,7 +36,7 @@ ADB_CHARS = set("?%@^_`") | set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 WRITE_MODS = set("vwzWZlLM")
 VARNAME = re.compile(r"[a-zA-Z_.][0-9a-zA-Z_.`]*|[0-9]+")
 
-# binary operator precedence, low to high (reference 1.4)
+# binary operator precedence, low to high (docs/language.md, "Expressions")
 BINOPS = {"|": 1, "^": 2, "&": 3, "==": 4, "!=": 4, "<<": 5, ">>": 5,
           "+": 6, "-": 6, "*": 7, "%": 7, "#": 7, "%%": 8}
 

@@ -45,7 +45,7 @@ class Stage:
 
 @attrs.define(slots=True)
 class Statement:
-    """One statement: forms 1 to 10 of mdb's grammar (reference 1.2)."""
+    """One statement: forms 1 to 10 of mdb's grammar (docs/language.md, "Commands")."""
 
     form: str                 # "empty", "naked", "pipeline", "shell", "shellsrc"
     addr: int | None = None

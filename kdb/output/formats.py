@@ -1,4 +1,4 @@
-"""Format characters for the ``/ \\ ? @ =`` verbs (reference section 2.1).
+"""Format characters for the ``/ \\ ? @ =`` verbs (docs/language.md, "Repeat counts and format characters").
 
 A format list is a sequence of characters, decimal repeat counts and quoted
 literal strings. Each character reads its size in bytes from a *reader* at

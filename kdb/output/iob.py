@@ -4,7 +4,7 @@ mdb never writes stdout directly. Text goes through a line buffer that knows
 the page width (80 columns when stdout is not a terminal), the tab stop (8),
 the 16-column indent margin used by the format verbs, and the autowrap rules
 that decide where a line breaks. This module reproduces those rules; see
-``mdb-behaviour.md`` section 1.14:
+docs/language.md, "Repeat counts and format characters":
 
 * INDENT: every new line starts with the 16-column margin while it is set;
 * AUTOWRAP: before a formatted item of width W, break the line if it would

@@ -1,6 +1,6 @@
 """The kernel dump model: typed, slotted records built by :mod:`kdb.target.dump.load`.
 
-These mirror the sections of the dump format (``../shared/dump-format.md``):
+These mirror the sections of the dump format (docs/dump-format.md):
 processes with their threads and stacks, CPUs, zones, synchronisation
 objects, drivers and their properties, the device tree, modules and symbols,
 the message buffer, a panic and a kmdb stop. Addresses are plain ints.

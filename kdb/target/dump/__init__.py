@@ -1,5 +1,5 @@
 """Dump files: validation, the schema of their sections, building the model,
-loading (../shared/dump-format.md and docs/dump-format.md).
+loading (docs/dump-format.md).
 
 * :mod:`~kdb.target.dump.checks`: field validators and :class:`DumpError`;
 * :mod:`~kdb.target.dump.schema`: the keys each section may hold;

@@ -1,4 +1,4 @@
-"""Loading and validating dump files (``../shared/dump-format.md``, version 1).
+"""Loading and validating dump files (docs/dump-format.md, version 1).
 
 :func:`load_dump` parses a dump, checks every rule of the format and builds
 the :class:`~kdb.target.model.Dump` with its indices. A dump that breaks a rule is
@@ -7,7 +7,7 @@ rule (``$.procs[3].threads[0].state: 'slept' is not one of sleep, ...``);
 nothing half-loaded is ever returned.
 
 Performance: JSON is parsed with the garbage collector off and the result
-frozen (``gc.freeze``), as measured in python-notes.md; stacks are kept raw
+frozen (``gc.freeze``), as docs/design.md explains; stacks are kept raw
 and only their distinct code locations are resolved at load.
 """
 

@@ -1,5 +1,5 @@
-"""The keys each section and entity of a dump may hold (../shared/dump-format.md,
-version 1, and the optional sections in docs/dump-format.md). ``x_`` notes
+"""The keys each section and entity of a dump may hold (docs/dump-format.md,
+version 1, with its optional sections). ``x_`` notes
 are allowed everywhere."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The kernel runtime linker's dcmds (mdb's ``krtld`` dmod)."""
