@@ -30,6 +30,11 @@ PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onp
            "wait": "W"}
 
 
+#: attrs metadata of a model field that kdb derives, not a key of the dump
+#: format (the loader's key checks come from the other fields)
+DERIVED = {"kdb": "derived"}
+
+
 @attrs.define(slots=True)
 class Symbol:
     """A symbol of a kernel module's symbol table (or synthesized)."""
@@ -38,8 +43,8 @@ class Symbol:
     addr: int
     size: int
     kind: str            # "func" or "object"
-    module: str
-    synthetic: bool = False
+    module: str = attrs.field(metadata=DERIVED)           # the module whose table holds it
+    synthetic: bool = attrs.field(default=False, metadata=DERIVED)
 
 
 @attrs.define(slots=True)
@@ -53,7 +58,7 @@ class KModule:
     data_size: int
     rev: int
     desc: str | None
-    addr: int
+    addr: int = attrs.field(metadata=DERIVED)             # its struct modctl
     symbols: list[Symbol] = attrs.Factory(list)
 
 
@@ -291,8 +296,8 @@ class Major:
     major: int
     name: str
     props: list[Prop]
-    prop_base: int            # address of the first ``struct ddi_prop``
-    devnames: int             # address of its ``struct devnames``
+    prop_base: int = attrs.field(metadata=DERIVED)   # address of the first ``struct ddi_prop``
+    devnames: int = attrs.field(metadata=DERIVED)    # address of its ``struct devnames``
 
     @property
     def prop_count(self) -> int:
@@ -311,8 +316,8 @@ class DevNode:
     state: str | None
     props: dict[str, Any]
     children: list["DevNode"]
-    parent: "DevNode | None" = None
-    depth: int = 0
+    parent: "DevNode | None" = attrs.field(default=None, metadata=DERIVED)
+    depth: int = attrs.field(default=0, metadata=DERIVED)
 
 
 @attrs.define(slots=True, frozen=True)

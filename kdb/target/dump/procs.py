@@ -15,7 +15,7 @@ from kdb.target.symbols import parse_location
 from kdb.target.dump.checks import (DumpError, _THREAD_STATE_SET, _addr, _addresses, _fast_addr,
                                     _int, _jtype, _show, address, enum, integer, location, lst,
                                     obj, opt_text, text, timestamp)
-from kdb.target.dump.schema import (FRAME_KEYS, PROC_KEYS, THREAD_KEYS)
+from kdb.target.dump.schema import FRAME_KEYS, PROC_KEYS, SOBJ_REF_KEYS, THREAD_KEYS
 
 
 class ProcessChecks:
@@ -306,7 +306,7 @@ class ProcessChecks:
                 raise DumpError(f"{tp}.sp", "required key is missing (a thread with a stack needs sp)")
         sobj = d.get("sobj")
         if sobj is not None:
-            sd = obj(sobj, f"{tp}.sobj", frozenset({"type", "addr"}), ("type", "addr"))
+            sd = obj(sobj, f"{tp}.sobj", SOBJ_REF_KEYS, ("type", "addr"))
             enum(sd["type"], f"{tp}.sobj.type", SOBJ_TYPES)
             _addr(sd["addr"], tp, "sobj.addr")
         start = d.get("start")
