@@ -41,7 +41,7 @@ def test_adb_names_and_help(session):
 
 def test_symbols(session):
     idx = SymbolIndex(session.target.symbol_names())
-    assert texts(complete(session, "sema_", idx)) == ["sema_p", "sema_v"]
+    assert texts(complete(session, "sema_", idx)) == ["sema_p", "sema_sobj_ops", "sema_v"]
     assert texts(complete(session, "hwc_parse+0x88::whatis; sema_p", idx)) == ["sema_p"]
     assert texts(complete(session, "::stacks -c hwc_pa", idx)) == ["hwc_parse", "hwc_parse_now"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.analysis.locks import lock_waiters, sleepers
+from kdb.target.dump.blocking import TS_WRITER_Q, rwlock_queues
 from kdb.target.model import Thread
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
 
@@ -132,10 +133,8 @@ def rwlock(call: Call) -> int | None:
     bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
         (RW_HAS_WAITERS if waiters else 0)
     rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,
-           # the format does not record which queue a waiter is on: with
-           # write_wanted set the first waiter is the writer, the rest readers
-           "waiters": [{"thread": t.addr, "kind": "W" if i == 0 and so.write_wanted else "R"}
-                       for i, t in enumerate(waiters)]}
+           "waiters": [{"thread": t.addr, "kind": "W" if q == TS_WRITER_Q else "R"}
+                       for t, q in zip(waiters, rwlock_queues(so, waiters))]}
     call.printf("%<u>%?s %16s %-5s %?s%</u>\n", "ADDR", "OWNER/COUNT", "FLAGS", "WAITERS")
 
     def render(c: Call, r: dict[str, Any]) -> None:

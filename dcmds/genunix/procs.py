@@ -21,7 +21,8 @@ module.record("proc", {"addr": ADDR, "state": STR, "pid": INT, "ppid": INT, "pgi
                        "zonename": STR, "task": INT, "project": INT, "service": [STR, None],
                        "threads": LIST})
 module.record("pid", {"pid": INT, "addr": ADDR})
-module.record("thread", {"addr": ADDR}, addresses=("proc", "lwp", "cred", "wchan", "sobj_addr"))
+module.record("thread", {"addr": ADDR}, addresses=("proc", "lwp", "cred", "wchan", "sobj_addr", "ts",
+                                                   "sobj_ops"))
 
 CRED_BASE = 0xFFFFFF0930F3E000
 SCHED_CLASS = {"SYS": 0, "TS": 1, "IA": 2, "RT": 3}
@@ -205,17 +206,13 @@ def pid2proc(call: Call) -> int | None:
 # ---------------------------------------------------------------------------
 # ::thread
 # ---------------------------------------------------------------------------
-SOBJ_OPS = {"mutex": "mutex_sobj_ops", "rwlock": "rw_sobj_ops", "cv": "cv_sobj_ops",
-            "sema": "sema_sobj_ops", "user": "lwp_sobj_ops", "user_pi": "lwp_sobj_pi_ops",
-            "shuttle": "shuttle_sobj_ops"}
-
-
 def thread_record(call: Call, t: Thread) -> dict[str, Any]:
     cpu = kdump(call).cpu_by_id.get(t.cpu) if t.cpu is not None else None
     return {"addr": t.addr, "state": t.state, "flags": t.flags, "pflags": t.pflags,
             "sflags": t.sflags, "pri": t.pri, "epri": t.epri, "pil": t.pil,
             "proc": t.proc.addr, "lwp": t.lwp or 0, "cred": CRED_BASE + 0x60 * t.proc.uid,
             "wchan": t.wchan or 0, "sobj": t.sobj_type, "sobj_addr": t.sobj_addr,
+            "ts": t.ts, "sobj_ops": kdump(call).sobj_ops(t.sobj_type),
             "cpu": t.cpu, "bound": -1,
             "switch": cpu.switch_ticks if cpu is not None and cpu.thread == t.addr else None,
             "tid": t.tid, "comm": t.proc.comm, "name": t.name}
@@ -256,8 +253,9 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
         elif s == "p":
             call.printf(" %?p %?p %?p", r["proc"], r["lwp"], r["cred"])
         elif s == "b":
-            ops = SOBJ_OPS.get(r["sobj"] or "", "")
-            call.printf(" %?p %?p %?p %11s", r["wchan"], 0, 0, ops[:11] if ops else "0")
+            # thread.c thread(): "%a" of t_sobj_ops cut to 11 characters (stbuf[11])
+            ops = call.session.addr2str(r["sobj_ops"]) or "0" if r["sobj_ops"] else "0"
+            call.printf(" %?p %?p %?p %11s", r["wchan"], r["ts"], 0, ops[:11])
         elif s == "s":
             call.printf(" %?p %016llx %016llx", 0, 0, 0)
         elif s == "d":

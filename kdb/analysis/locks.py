@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import attrs
 
+from kdb.target.dump.blocking import TURNSTILE_TYPES
 from kdb.target.model import Dump, Sobj, Thread
 
 
 def sleepers(dump: Dump) -> dict[int, list[Thread]]:
-    """Wait channel -> threads sleeping on it, in thread order."""
+    """Wait channel -> threads sleeping on it on a sleep queue, in thread
+    order: what mdb's ``wchan`` walker finds (sobj.c walks the sleepq hash).
+    Threads blocked on a mutex or rwlock wait on a turnstile instead: their
+    t_wchan names the lock, but no sleep queue holds them."""
     out: dict[int, list[Thread]] = {}
     for t in dump.threads:
-        if t.wchan is not None and t.state == "sleep":
+        if t.wchan is not None and t.state == "sleep" and t.sobj_type not in TURNSTILE_TYPES:
             out.setdefault(t.wchan, []).append(t)
     return out
 

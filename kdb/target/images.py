@@ -55,7 +55,8 @@ KERNEL_TYPES = [
     "struct pollcache *t_pollcache; struct cred *t_cred; clock_t t_start; clock_t t_lbolt; "
     "hrtime_t t_stoptime; unsigned int t_pctcpu; short t_sysnum; void *t_pil; "
     "struct _kthread *t_intr; struct cpu *t_cpu; struct cpu *t_weakbound_cpu; struct proc *t_procp; "
-    "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; } kthread_t",
+    "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; struct turnstile *t_ts; "
+    "struct turnstile *t_prioinv; } kthread_t",
     "typedef struct ddi_prop { struct ddi_prop *prop_next; dev_t prop_dev; char *prop_name; "
     "int prop_flags; int prop_len; caddr_t prop_val; void *prop_private; } ddi_prop_t",
     "struct devnames { char *dn_name; int dn_flags; int dn_instance; struct dev_info *dn_head; "
@@ -228,6 +229,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
                 "t_startpc": t.start or 0, "t_flag": t.flags, "t_proc_flag": t.pflags,
                 "t_schedflag": t.sflags, "t_state": TS_BITS[t.state], "t_pri": t.pri, "t_epri": t.epri,
                 "t_pcb_sp": t.sp or 0, "t_pcb_pc": t.resume or 0, "t_wchan": t.wchan or 0,
+                "t_sobj_ops": dump.sobj_ops(t.sobj_type), "t_ts": t.ts,
                 "t_forw": ts_[(k + 1) % len(ts_)].addr, "t_back": ts_[k - 1].addr,
                 "t_cpu": cpu.addr if cpu else 0, "t_procp": t.proc.addr, "t_lwp": t.lwp or 0,
                 "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,

@@ -30,6 +30,12 @@ PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onp
            "wait": "W"}
 
 
+#: the ops vector of each sync object type (illumos sobj.c sobj_types[]):
+#: what a blocked thread's t_sobj_ops points to
+SOBJ_OPS = {"mutex": "mutex_sobj_ops", "rwlock": "rw_sobj_ops", "cv": "cv_sobj_ops",
+            "sema": "sema_sobj_ops", "user": "lwp_sobj_ops", "user_pi": "lwp_sobj_pi_ops",
+            "shuttle": "shuttle_sobj_ops"}
+
 #: attrs metadata of a model field that kdb derives, not a key of the dump
 #: format (the loader's key checks come from the other fields)
 DERIVED = {"kdb": "derived"}
@@ -145,6 +151,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
     addr: int = msgspec.field(name="@kdb:addr", default=0)
     proc: Any = msgspec.field(name="@kdb:proc", default=None)
     frames_cache: Any = msgspec.field(name="@kdb:frames", default=None)
+    ts: int = msgspec.field(name="@kdb:ts", default=0)          # its turnstile (blocking.py)
 
     @property
     def start(self) -> int | None:
@@ -393,6 +400,13 @@ class Dump:
     major_by_name: dict[str, Major] = attrs.Factory(dict)
     devnode_by_addr: dict[int, DevNode] = attrs.Factory(dict)
     symbols: "Any" = None     # kdb.target.symbols.SymbolTable
+
+    def sobj_ops(self, kind: str | None) -> int:
+        """The address of the ops vector of a sync object type (a blocked
+        thread's t_sobj_ops), 0 for none."""
+        name = SOBJ_OPS.get(kind or "")
+        sym = self.symbols.lookup(name) if name else None
+        return sym.addr if sym is not None else 0
 
     def break_cycles(self) -> None:
         """Take a dropped dump apart. Processes and threads are untracked by

@@ -80,6 +80,16 @@ class SymbolTable:
             addr += size
         self._reindex()
 
+    def add_data(self, sym: Symbol) -> None:
+        """Add one symbol (a synthesized data object), and to its module's
+        table when the dump has that module."""
+        self._add(sym)
+        for km in self.modules:
+            if km.name == sym.module:
+                km.symbols.append(sym)
+                break
+        self._reindex()
+
     def lookup(self, name: str) -> Symbol | None:
         """A symbol by ``name`` or ``module`name``."""
         if "`" in name:

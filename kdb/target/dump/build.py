@@ -20,6 +20,8 @@ from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, PROP_
 from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, MEMORY_KEYS,
                                     MODULE_KEYS, MSG_KEYS, OBJECT_KEYS, PANIC_KEYS, PROP_KEYS,
                                     SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TOP_KEYS, ZONE_KEYS)
+from kdb.target.dump.blocking import derive as derive_blocking
+from kdb.target.dump.blocking import synthesize_sobj_ops
 from kdb.target.dump.procs import ProcessChecks
 
 
@@ -102,6 +104,8 @@ class Builder(ProcessChecks):
 
         for proc in procs:
             proc.resolver = resolve
+        synthesize_sobj_ops(table)
+        derive_blocking(threads, sobjs, table)
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
 
