@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kdb.tools.gen import generate
-from kdb.target.dump import DumpError, build_dump, load_dump
+from kdb.target.dump import DumpError, build_dump, load_bytes, load_dump
 
 ROOT = Path(__file__).parent.parent
 JURASSIC = ROOT / "dumps" / "jurassic.json"
@@ -61,7 +61,7 @@ def test_synthesized_symbols_are_deterministic():
     (lambda d: d.update(kdb_dump=2), "$.kdb_dump", "is not a supported format version"),
     (lambda d: d.pop("system"), "$.system", "required key is missing"),
     (lambda d: d["system"].update(nodenme="x"), "$.system.nodenme", "unknown key"),
-    (lambda d: d["procs"][0].update(pid="0"), "$.procs[0].pid", "expected an integer, got a string"),
+    (lambda d: d["procs"][0].update(pid="0"), "$.procs[0].pid", "'0' is not a number"),
     (lambda d: d["procs"][0]["threads"][0].update(state="slept"), "$.procs[0].threads[0].state",
      "'slept' is not one of sleep, run, onproc, zomb, stopped, wait, free"),
     (lambda d: d["procs"][0]["threads"][0].update(addr="0xzz"), "$.procs[0].threads[0].addr",
@@ -239,3 +239,43 @@ def test_truncation_anywhere_is_refused(tmp_path_factory, cut):
     f.write_text(text[:cut])
     with pytest.raises(DumpError):
         load_dump(str(f))
+
+
+# ---------------------------------------------------------------------------
+# integers in the units people write
+# ---------------------------------------------------------------------------
+HEX_DUMP = {
+    "kdb_dump": 1, "system": {"nodename": "hexbox", "hz": "0t100"},
+    "cpus": [{"id": "0x0", "addr": "0xffffff0800000000", "flags": "0x1b", "nrun": "0t0"}],
+    "procs": [{"addr": "0x1000", "pid": "0x0", "comm": "sched", "flags": "0x42000000",
+               "threads": [{"addr": "0x2000", "state": "sleep", "pri": "0t60", "tid": "0x1",
+                            "cpu": "0x0", "flags": "0x8", "wchan": "0x3000", "sp": "0x4000",
+                            "stack": ["swtch+0x10", "cv_wait+0x40"]}]},
+              {"addr": "0x1100", "pid": "0t100015", "ppid": "0x0", "comm": "hwc", "uid": "0i0",
+               "threads": [{"addr": "0x2100", "state": "run", "pri": "-0x1"}]}],
+    "sobjs": [{"addr": "0x3000", "type": "cv", "name": "hwc_cv"},
+              {"addr": "0x3040", "type": "sema", "count": "0o0"}],
+    "majors": [{"major": "0xe4", "name": "ii"}],
+}
+
+
+def test_integers_may_be_written_in_mdb_notation():
+    import json
+    for d in (build_dump(json.loads(json.dumps(HEX_DUMP))),
+              load_bytes(json.dumps(HEX_DUMP).encode())):
+        assert d.proc_by_pid[100015].addr == 0x1100
+        assert d.procs[0].flags == 0x42000000
+        assert d.threads[0].pri == 60 and d.threads[1].pri == -1
+        assert d.major_by_num[0xE4].name == "ii" and d.cpus[0].flags == 0x1B
+        assert d.system.hz == 100
+        assert d.threads[0].sobj_type == "cv"       # derived from the declared wchan
+
+
+@pytest.mark.parametrize("bad", ["0x", "0xg1", "42", "0t4.2", "ten", "0x" + "f" * 70, ""])
+def test_integer_strings_that_are_not_numbers_are_refused(bad):
+    import json
+    d = json.loads(json.dumps(HEX_DUMP))
+    d["procs"][1]["pid"] = bad
+    with pytest.raises(DumpError) as e:
+        build_dump(d)
+    assert "$.procs[1].pid" in str(e.value) and "is not a number" in str(e.value)

@@ -89,8 +89,35 @@ def lst(v: Any, path: str) -> list[Any]:
     return v
 
 
+_RADIX_PREFIX = {"0x": 16, "0X": 16, "0t": 10, "0T": 10, "0o": 8, "0O": 8, "0i": 2, "0I": 2}
+
+
+def int_text(v: str) -> int | None:
+    """A number written as a string in mdb's notation: ``"0x2a"`` (hex),
+    ``"0t42"`` (decimal), ``"0o52"`` (octal), ``"0i101010"`` (binary), with an
+    optional ``-``; None if it is not one. Authors write flags, sizes and
+    majors in hex (docs/dump-format.md, "Values")."""
+    neg = v[:1] == "-"
+    body = v[1:] if neg else v
+    radix = _RADIX_PREFIX.get(body[:2])
+    digits = body[2:]
+    if radix is None or not digits or len(digits) > 64 or not digits.isalnum():
+        return None
+    try:
+        n = int(digits, radix)
+    except ValueError:
+        return None
+    return -n if neg else n
+
+
 def integer(v: Any, path: str, lo: int | None = None, hi: int | None = None) -> int:
-    if type(v) is not int:
+    if type(v) is str:
+        n = int_text(v)
+        if n is None:
+            raise DumpError(path, f"{_show(v)} is not a number (write a JSON integer, or a string "
+                                  "\"0x...\" in hex or \"0t...\" in decimal)")
+        v = n
+    elif type(v) is not int:
         raise DumpError(path, f"expected an integer, got {_jtype(v)}")
     if lo is not None and v < lo:
         raise DumpError(path, f"{v} is less than {lo}")

@@ -21,11 +21,12 @@ from typing import Any, Iterator
 
 import attrs
 import msgspec
+import msgspec.inspect
 
 from kdb.limits import Limits, long_string_possible
-from kdb.target.model import (Dump, Proc)
+from kdb.target.model import Dump, Proc, Thread
 
-from kdb.target.dump.checks import (DumpError, check_shape, lst, obj)
+from kdb.target.dump.checks import DumpError, check_shape, int_text, lst, obj
 from kdb.target.dump.schema import (TOP_KEYS)
 from kdb.target.dump.build import Builder
 
@@ -33,12 +34,31 @@ _PROCS_DECODER = msgspec.json.Decoder(list[Proc])
 _SECTIONS_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
-def _strip_x(v: Any) -> Any:
-    """A copy without the ``x_`` notes (for the typed conversion)."""
+def _int_keys(cls: Any) -> frozenset[str]:
+    """The keys of a struct that hold plain integers (not addresses)."""
+    out = set()
+    for f in msgspec.inspect.type_info(cls).fields:   # type: ignore[attr-defined]
+        t = f.type
+        kinds = {type(x) for x in t.types} if isinstance(t, msgspec.inspect.UnionType) else {type(t)}
+        if msgspec.inspect.IntType in kinds and msgspec.inspect.StrType not in kinds:
+            out.add(f.encode_name)
+    return frozenset(out)
+
+
+_INT_KEYS = _int_keys(Proc) | _int_keys(Thread)
+
+
+def _normalise(v: Any, key: str | None = None) -> Any:
+    """A copy for the typed conversion: without the ``x_`` notes, and with
+    integers written as strings ("0x2a", "0t42") as integers (already
+    checked by the field-by-field pass)."""
     if type(v) is dict:
-        return {k: _strip_x(x) for k, x in v.items() if not k.startswith("x_")}
+        return {k: _normalise(x, k) for k, x in v.items() if not k.startswith("x_")}
     if type(v) is list:
-        return [_strip_x(x) for x in v]
+        return [_normalise(x) for x in v]
+    if type(v) is str and key in _INT_KEYS:
+        n = int_text(v)
+        return v if n is None else n
     return v
 
 
@@ -137,7 +157,7 @@ def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None, *,
         zones = checker.zones(top.get("zones"))
         checker.check_procs(plist, {z.id: z for z in zones}, {z.name: z for z in zones})
         try:
-            procs = msgspec.convert(_strip_x(plist), list[Proc])
+            procs = msgspec.convert(_normalise(plist), list[Proc])
         except msgspec.ValidationError as e:
             raise DumpError("$.procs", str(e)) from None
         return Builder(path).build(top, procs)
