@@ -171,7 +171,11 @@ def panic() -> None:
                                 "rsp": "0xffffff000f8b7b40", "ss": "0x38", "gdt_hi": "0x0", "cr2": "0x0"}},
         "modules": [{"id": 0, "name": "unix", "desc": None}, {"id": 1, "name": "genunix", "desc": None},
                     {"id": 61, "name": "specfs", "desc": "filesystem for specfs"},
-                    {"id": 212, "name": "mydrv", "desc": "mydrv pseudo driver 1.3"}],
+                    # mydrv_ioctl is declared where the panic's %rip points (rip = +0x3a)
+                    {"id": 212, "name": "mydrv", "desc": "mydrv pseudo driver 1.3",
+                     "text": "0xfffffffff7e00000", "text_size": "0x1000",
+                     "symbols": [{"name": "mydrv_ioctl", "addr": "0xfffffffff7e00000", "size": "0x60",
+                                  "kind": "func"}]}],
         "msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
                                                 "pseudo-device: mydrv0", "mydrv0 is /pseudo/mydrv@0"]) +
         msgs("2011-08-03T14:22:51Z", [

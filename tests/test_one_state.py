@@ -72,7 +72,7 @@ def _views(dump: dict[str, Any]) -> dict[str, str]:
 def test_every_view_agrees_however_the_dump_says_it(seed: int, panic: bool) -> None:
     dump = generate(procs=12, threads=300, seed=seed, panic=panic)
     base = _views(_variant(dump, "both"))
-    assert any("mutex_sobj_" in v for v in base.values())
+    assert any("_sobj_" in v for v in base.values())     # not vacuous: blocked threads shown
     for how in ("sobj", "wchan"):
         got = _views(_variant(dump, how))
         for cmd, text in base.items():

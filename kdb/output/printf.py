@@ -178,9 +178,10 @@ def _conv_a(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
 
 
 def _conv_A(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
-    a = int(v) & MASK64
-    sym = env.addr2str(a)
-    return sym.split("+")[0].split("-")[0] if sym else numtostr(a, env.radix, showbase=True)
+    # mdb_io.c iob_doprnt 'A': iob_addr2str (symbol+offset, as %a) or
+    # nothing at all when no symbol holds the address ("?" with %#A)
+    sym = env.addr2str(int(v) & MASK64)
+    return sym if sym else ("?" if alt else "")
 
 
 def _conv_H(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:

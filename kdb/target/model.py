@@ -367,6 +367,16 @@ class SystemInfo:
     hz: int = 100
     content: str = "kernel pages only"
 
+    @property
+    def era(self) -> str:
+        """Which mdb renders this dump: ``"opensolaris"`` for an OpenSolaris
+        or Solaris build (``snv_NN``, ``s10_NN``, release 5.10), else
+        ``"illumos"`` (docs/dump-format.md, "system")."""
+        v = self.version
+        if v.startswith(("snv_", "s10_", "s10s_")) or self.release == "5.10":
+            return "opensolaris"
+        return "illumos"
+
 
 @attrs.define(slots=True, eq=False)
 class Dump:
