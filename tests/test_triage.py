@@ -90,4 +90,20 @@ def test_an_unreachable_dask_scheduler_is_an_error_not_a_traceback(tmp_path):
 
 def test_a_malformed_executor_is_a_usage_error():
     r = triage("--executor", "spark://x", "jurassic")
-    assert r.returncode == 2 and r.stderr.startswith("usage: kdb triage")
+    assert r.returncode == 2 and r.stderr.startswith("kdb triage: --executor 'spark://x'")
+    assert "usage: kdb triage" in r.stderr
+
+
+@pytest.mark.parametrize("args,named", [
+    (["--jobs", "0", "jurassic"], "--jobs '0'"), (["--jobs", "two", "jurassic"], "--jobs 'two'"),
+    (["--fail-on", "bogus", "jurassic"], "--fail-on 'bogus'"),
+    (["--format", "jsonl", "jurassic"], "--format 'jsonl'"), (["--jobs"], "--jobs needs a value"),
+    (["--frobnicate", "jurassic"], "unknown option '--frobnicate'"), ([], "give at least one dump")])
+def test_bad_arguments_are_named(args, named):
+    r = triage(*args)
+    assert r.returncode == 2 and r.stderr.startswith(f"kdb triage: {named}"), r.stderr
+
+
+def test_an_empty_directory_has_no_dumps(tmp_path):
+    r = triage(str(tmp_path))
+    assert r.returncode == 1 and r.stderr == f"kdb triage: no dumps found in {tmp_path}\n"

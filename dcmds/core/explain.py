@@ -81,8 +81,9 @@ def _items(addrs: list[int], radix_fmt: Any) -> str:
              help="Explain a command line stage by stage: the address and repeat count,\n"
                   "what each dcmd does, and what flows through each pipe (the stages\n"
                   "before the last are run to count and show the addresses they pass on).\n"
-                  "Quote the command line so its pipes are not taken as ::explain's own:\n"
-                  "  ::explain \"0t100015::pid2proc | ::walk thread | ::findstack -v\"")
+                  "It takes the rest of the line, pipes included, quoted or not:\n"
+                  "  ::explain 0t100015::pid2proc | ::walk thread | ::findstack -v",
+             rest_of_line=True)
 def explain(call: Call) -> int | None:
     s = call.session
     if call.addrspec or not call.args:

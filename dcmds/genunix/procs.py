@@ -136,7 +136,7 @@ PS_OPTIONS = [
     Opt("z", bool, "print the zone id"),
     Opt("T", bool, "print the task id"),
     Opt("P", bool, "print the project id"),
-    Opt("s", bool, "print the SMF service (svc:/ and :default stripped)"),
+    Opt("s", bool, "print the SMF service (svc:/ and :default stripped; a kdb extension)"),
 ]
 
 
@@ -191,10 +191,10 @@ def pgrep(call: Call) -> int | None:
 
 @module.dcmd("pid2proc", "?", "convert PID to proc_t address",
              help="Print the address of the proc_t of the process whose PID is the\n"
-                  "address. PIDs are decimal: give them with 0t (0t100015::pid2proc).")
+                  "address (dot when none is given). PIDs are decimal: give them with\n"
+                  "0t (0t100015::pid2proc).")
 def pid2proc(call: Call) -> int | None:
-    if not call.addrspec or call.args:
-        return DCMD_USAGE
+    # genunix.c pid2proc(): argc != 0 is a usage error; the address is dot
     dump = kdump(call)
     p = dump.proc_by_pid.get(call.addr)
     if p is None:

@@ -38,6 +38,12 @@ def meaningful(names: list[str], skip: frozenset[str]) -> list[str]:
     return [n for n in names if n not in skip]
 
 
+def doing(names: list[str], n: int) -> list[str]:
+    """What a stack is doing, in at most N functions: past the sleep
+    machinery, or (an idle thread is all machinery) the stack itself."""
+    return meaningful(names, SLEEP_MACHINERY)[:n] or names[:n]
+
+
 def panic_report(dump: Dump) -> dict[str, Any] | None:
     """The panic of DUMP: message, CPU, thread, its process and stack, and
     the first frame outside the panic machinery with its module; None

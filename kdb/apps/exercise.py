@@ -411,6 +411,12 @@ def _build_cmd(args: list[str]) -> int:
     return 0
 
 
+def _sentence(text: str) -> str:
+    """TEXT ending as a sentence does (the intro goes on after it)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _session(ex: Exercise, rest: list[str]) -> int:
     from kdb.engine.runner import open_session, run_input, shell_allowed
     from kdb.target.kernel import open_dump
@@ -418,5 +424,5 @@ def _session(ex: Exercise, rest: list[str]) -> int:
     session.registry.add(exercise_module(Progress.restore(ex)))
     commands = rest[1] if rest[:1] == ["-e"] and len(rest) > 1 else None
     return run_input(session, commands,
-                     intro=f"Exercise {ex.name}: {ex.title} Type ::task to begin "
+                     intro=f"Exercise {ex.name}: {_sentence(ex.title)} Type ::task to begin "
                            f"(::hint, ::answer, ::progress, ::skip).\n")

@@ -27,7 +27,7 @@ from typing import Any
 from kdb.errors import KdbError
 from kdb.limits import Limits, take_option
 from kdb.analysis.locks import wait_for_graph
-from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, function_names, meaningful,
+from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, doing, function_names, meaningful,
                                 panic_report)
 from kdb.analysis.stackgroups import group_threads
 
@@ -75,7 +75,7 @@ def analyse(dump: Any) -> dict[str, Any]:
         "thread": f"0x{a:x}", "process": by_addr[a].proc.comm, "pid": by_addr[a].proc.pid,
         "waits_for": f"0x{edges[a][0]:x}", "object": names_of.get(edges[a][0]),
         "held_by": f"0x{edges[a][1]:x}",
-        "function": " < ".join(meaningful(function_names(dump, by_addr[a]), SLEEP_MACHINERY)[:2]) or None}
+        "function": " < ".join(doing(function_names(dump, by_addr[a]), 2)) or None}
         for a in cyc] for cyc in wfg.cycles()]
     report["wait_chains"] = [[f"0x{x:x}" for x in c] for c in wfg.chains(3)]
     # locks and semaphores first: a crowd of idle workers on a CV is seldom the story
@@ -198,7 +198,8 @@ def render_text(r: dict[str, Any]) -> str:
         out.append("most contended:")
         for c in r["contended"]:
             owner = f", owner {c['owner']}" if c["owner"] else ""
-            out.append(f"  {c['addr']} {c['type']} {c['name'] or ''}: {c['waiters']} waiters{owner}")
+            n = c["waiters"]
+            out.append(f"  {c['addr']} {c['type']} {c['name'] or ''}: {n} waiter{'s' * (n != 1)}{owner}")
     for o in r["on_cpu"]:
         out.append(f"on CPU {o['cpu']}: {o['thread']} {o['process']}/{o['pid']}: "
                    + " < ".join(o["stack"][:5]))
@@ -208,12 +209,12 @@ def render_text(r: dict[str, Any]) -> str:
         out.append("blocked on locks and semaphores:")
         for g in r["blocked_groups"][:3]:
             out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
-                       + " < ".join(meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+                       + " < ".join(doing(g["stack"], 4)))
     if r["stack_groups"]:
         out.append("top stacks:")
         for g in r["stack_groups"][:3]:
             out.append(f"  {g['count']:6d} {g['state']:<7} {(g['sobj'] or '-'):<6} "
-                       + " < ".join(meaningful(g["stack"], SLEEP_MACHINERY)[:4]))
+                       + " < ".join(doing(g["stack"], 4)))
     for m in r["messages"][-5:]:
         out.append(f"message: {m.strip()}")
     out.append(f"signature: {r['signature']['hash']}  {r['signature']['text']}")
@@ -303,11 +304,21 @@ load, 2 usage, 3 a --fail-on finding was present.
 """
 
 
+class _Usage(Exception):
+    """A bad command line: the message names the argument."""
+
+
 def main(argv: list[str]) -> int:
     args = list(argv)
     jobs, fmt, fail_on, paths = 1, "text", set(), []
     executor: str | None = None
     given: dict[str, int] = {}
+
+    def value(i: int, opt: str) -> str:
+        if i + 1 >= len(args):
+            raise _Usage(f"{opt} needs a value")
+        return args[i + 1]
+
     try:
         i = 0
         while i < len(args):
@@ -319,34 +330,41 @@ def main(argv: list[str]) -> int:
             if took:
                 i += took
             elif a in ("--jobs", "-j"):
-                jobs = int(args[i + 1])
+                v = value(i, a)
+                if not v.isdigit() or int(v) < 1:
+                    raise _Usage(f"--jobs {v!r}: give a whole number of processes, 1 or more")
+                jobs = int(v)
                 i += 2
             elif a == "--format":
-                fmt = args[i + 1]
+                fmt = value(i, a)
                 if fmt not in ("text", "json"):
-                    raise ValueError
+                    raise _Usage(f"--format {fmt!r}: triage writes text or json")
                 i += 2
             elif a == "--fail-on":
-                fail_on = set(args[i + 1].split(","))
-                if not fail_on <= set(FAIL_ON):
-                    raise ValueError
+                fail_on = set(value(i, a).split(","))
+                bad = sorted(fail_on - set(FAIL_ON))
+                if bad:
+                    raise _Usage(f"--fail-on {','.join(bad)!r}: choose from {','.join(FAIL_ON)}")
                 i += 2
             elif a == "--executor":
-                executor = args[i + 1]
+                executor = value(i, a)
                 if not executor.startswith("dask://") or len(executor) == len("dask://"):
-                    raise ValueError
+                    raise _Usage(f"--executor {executor!r}: give dask://HOST:PORT")
                 i += 2
-            elif a.startswith("-"):
-                raise ValueError
+            elif a.startswith("-") and a != "-":
+                raise _Usage(f"unknown option {a!r}")
             else:
                 paths.append(a)
                 i += 1
-        if not paths or jobs < 1:
-            raise ValueError
-    except (ValueError, IndexError):
-        sys.stderr.write(USAGE)
+        if not paths:
+            raise _Usage("give at least one dump or directory")
+    except _Usage as e:
+        sys.stderr.write(f"kdb triage: {e}\n{USAGE}")
         return 2
     files = expand(paths)
+    if not files:
+        sys.stderr.write(f"kdb triage: no dumps found in {', '.join(paths)}\n")
+        return 1
     limits = Limits.from_env(**given)
     if executor is not None:
         try:
@@ -357,7 +375,8 @@ def main(argv: list[str]) -> int:
     elif jobs == 1 or len(files) == 1:
         reports = [_analyse_path(f, limits) for f in files]
     else:
-        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as ex:
+        # never more workers than dumps
+        with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(files))) as ex:
             reports = list(ex.map(_analyse_path, files, [limits] * len(files)))
     failed = [r for r in reports if "error" in r]
     table = buckets(reports)

@@ -120,6 +120,9 @@ class Parser(ExprParser):
     def _command(self) -> tuple[Stage, str]:
         tok = self.take("INITIAL")
         if tok.kind == "DCMD":
+            rest = self._rest_of_line() if getattr(tok.value, "rest_of_line", False) else None
+            if rest is not None:
+                return Stage(tok.text, tok.value, [rest] if rest else []), "ARGLIST"
             return Stage(tok.text, tok.value, self._arglist()), "ARGLIST"
         if tok.kind == "ASSIGN":
             args: list[Any] = [tok.value] if tok.value else []
@@ -133,6 +136,21 @@ class Parser(ExprParser):
         if tok.kind == "VERB":
             return Stage(tok.text, self.env.lookup_dcmd(tok.text), self._fmtlist()), "FMTLIST"
         raise SyntaxFault("syntax error")
+
+    def _rest_of_line(self) -> str | None:
+        """For a dcmd that takes the rest of the line as its one argument (as
+        ``!`` takes a shell command): the text to the end of the line, or None
+        when it is a single quoted argument (parsed as usual)."""
+        src = self.src
+        p = self._skip_blanks(self.pos)
+        end = src.find("\n", p)
+        end = len(src) if end < 0 else end
+        text = src[p:end].rstrip(" \t")
+        if len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0] and text[0] not in text[1:-1]:
+            return None
+        self.pos = end
+        self._peeked = None
+        return text
 
     def _arglist(self) -> list[Any]:
         args: list[Any] = []

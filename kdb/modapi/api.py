@@ -80,6 +80,7 @@ class Dcmd:
     module: "Module | None" = None
     options: tuple[Opt, ...] = ()
     stage_builtin: bool = False   # a format verb or other adb-style built-in
+    rest_of_line: bool = False    # takes the rest of the line as one argument (kdb's own)
     usage: str | None = attrs.field(init=False)
     takes_operands: bool = attrs.field(init=False)
 
@@ -158,14 +159,17 @@ class Module:
     records: dict[str, RecordKind] = attrs.Factory(dict)
 
     def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
-             options: Sequence[Opt] = ()) -> Callable[[DcmdFunc], DcmdFunc]:
+             options: Sequence[Opt] = (), rest_of_line: bool = False) -> Callable[[DcmdFunc], DcmdFunc]:
         """Decorator registering ``func`` as the dcmd ``name``.
 
         USAGE gives the address form (``?`` optional, ``:`` required) and the
         operands (``"?[object]"``); the options are rendered into it from
-        OPTIONS (see :mod:`kdb.modapi.options`)."""
+        OPTIONS (see :mod:`kdb.modapi.options`). REST_OF_LINE: the dcmd takes
+        the rest of the input line, pipes and all, as its one argument (as
+        ``!`` does; kdb's own dcmds only, such as ``::explain``)."""
         def register(func: DcmdFunc) -> DcmdFunc:
-            self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options)))
+            self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options),
+                                   rest_of_line=rest_of_line))
             return func
         return register
 
