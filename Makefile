@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CLUSTER_STAMP := $(VENV)/.installed-cluster
 FUZZRUNS ?= 200000
 
-.PHONY: run test bench docs clean golden fuzz
+.PHONY: run test bench docs clean golden fuzz install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --system-site-packages $(VENV)
@@ -22,8 +22,17 @@ $(CLUSTER_STAMP): $(STAMP)
 	  || echo "atheris does not install here: the atheris fuzz tests will be skipped"
 	touch $(CLUSTER_STAMP)
 
+PREFIX ?= $(HOME)/.local
+
 run: $(STAMP)
 	$(BIN)/kdb jurassic
+
+# the kdb and kdb-gen commands of .venv, linked into $(PREFIX)/bin
+install: $(STAMP)
+	mkdir -p $(PREFIX)/bin
+	ln -sf $(abspath $(BIN))/kdb $(PREFIX)/bin/kdb
+	ln -sf $(abspath $(BIN))/kdb-gen $(PREFIX)/bin/kdb-gen
+	@echo "installed kdb and kdb-gen in $(PREFIX)/bin"
 
 test: $(CLUSTER_STAMP)
 	$(BIN)/python -m pytest

@@ -42,7 +42,7 @@ MODULES = [
         ("modctl", 0x200), ("sigsuspend", 0x130), ("door_return", 0x2a0), ("door_unref_server", 0xc0),
         ("lwp_park", 0x100), ("syslwp_park", 0x50), ("pollsys", 0x1c0), ("poll_common", 0x4a0),
         ("nanosleep", 0x180), ("fsflush", 0x2e0), ("pageout", 0x1a0), ("pageout_scanner", 0x200),
-        ("mod_uninstall_daemon", 0xa0), ("seg_pasync_thread", 0x80), ("streams_bufcall_service", 0x80),
+        ("mod_uninstall_daemon", 0xa0), ("seg_pasync_thread", 0x100), ("streams_bufcall_service", 0x80),
         ("streams_qbkgrnd_service", 0xa0), ("streams_sqbkgrnd_service", 0xa0), ("sched", 0x300),
         ("thread_reaper", 0x110), ("waitid", 0x1c0), ("waitsys32", 0x30), ("callout_execute", 0x60),
         ("clock", 0x640), ("deadman", 0x180), ("kmem_taskq_thread", 0x30), ("fop_read", 0x60),

@@ -226,3 +226,21 @@ def test_docstrings_point_inside_the_repository() -> None:
              for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if outside.search(line)]
     assert not found, found
+
+
+def test_tests_never_leave_a_process_running() -> None:
+    """Every subprocess.run in the tests has a timeout (run() kills the child
+    when it expires); every Popen is killed in a finally or by SIGKILL."""
+    missing = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "run" and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "subprocess"
+                    and "timeout" not in {k.arg for k in node.keywords}):
+                missing.append(f"{path.name}:{node.lineno}")
+        text = path.read_text(encoding="utf-8")
+        if "subprocess.Popen(" in text and ".kill()" not in text and "SIGKILL" not in text:
+            missing.append(f"{path.name}: a Popen that is never killed")
+    assert not missing, missing

@@ -36,7 +36,7 @@ def test_python_dash_m_and_console_script_agree():
     exe = os.path.join(os.path.dirname(sys.executable), "kdb")
     if not os.path.exists(exe):
         pytest.skip("console script not installed")
-    a = subprocess.run([exe, "-e", "-1,10=J"], capture_output=True, text=True)
+    a = subprocess.run([exe, "-e", "-1,10=J"], capture_output=True, text=True, timeout=60)
     b = run(["-e", "-1,10=J"])
     assert a.stdout == b.stdout and a.returncode == b.returncode == 0
 
@@ -44,10 +44,14 @@ def test_python_dash_m_and_console_script_agree():
 def test_closed_pipe_ends_quietly():
     p = subprocess.Popen(KDB + ["-e", "! 'seq 100000' | ::map ."], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
-    first = p.stdout.readline()
-    p.stdout.close()
-    err = p.stderr.read()
-    p.wait(timeout=60)
+    try:
+        first = p.stdout.readline()
+        p.stdout.close()
+        err = p.stderr.read()
+        p.wait(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
     assert first == b"1\n"
     assert b"Traceback" not in err and b"Broken pipe" not in err
 
@@ -153,14 +157,15 @@ def test_bad_dump_exits_2(tmp_path):
 def test_non_editable_install_carries_modules_and_dumps(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True,
+                   timeout=300)
     pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
                           "--disable-pip-version-check", root],
-                         capture_output=True, text=True, cwd=tmp_path)
+                         capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert pip.returncode == 0, pip.stderr
     r = subprocess.run([str(venv / "bin" / "kdb"), "-e", "e4::major2name; ::stacks -c hwc_parse ! head -2",
                         "jurassic"], capture_output=True, text=True, cwd=tmp_path,
-                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+                       env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, timeout=60)
     assert r.stdout == "ii\nTHREAD           STATE    SOBJ                COUNT\nffffff0934cbce20 SLEEP    SEMA                    2\n", r.stderr
 
 

@@ -116,11 +116,18 @@ LONG_RUNNING = [
 ]
 
 
+def default_sigint() -> None:
+    """In the child: SIGINT at its default, so Python turns it into
+    KeyboardInterrupt even when the suite runs with SIGINT ignored
+    (`bash -c 'trap "" INT; make test'`: children inherit the ignore)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs /proc")
 @pytest.mark.parametrize("cmd", LONG_RUNNING)
 def test_sigint_stops_a_long_command_and_memory_stays_flat(cmd):
     p = subprocess.Popen(KDB + ["-e", cmd, "jurassic"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                         env={**os.environ, "KDB_NO_SHELL": "0"})
+                         env={**os.environ, "KDB_NO_SHELL": "0"}, preexec_fn=default_sigint)
     try:
         time.sleep(1.5)
         assert p.poll() is None, f"{cmd!r} ended by itself: {p.stderr.read()!r}"
@@ -141,15 +148,20 @@ def test_sigint_stops_a_long_command_and_memory_stays_flat(cmd):
 def test_sigint_at_a_script_ends_it_and_the_next_session_is_unharmed(tmp_path):
     hist = tmp_path / "h"
     p = subprocess.Popen(KDB + ["jurassic"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env={**os.environ, "KDB_HISTFILE": str(hist)})
-    assert p.stdin is not None
-    p.stdin.write(b",ffffffffffff=K\n")
-    p.stdin.flush()
-    time.sleep(1)
-    p.send_signal(signal.SIGINT)
-    assert p.wait(timeout=10) == 130
+                         stderr=subprocess.PIPE, env={**os.environ, "KDB_HISTFILE": str(hist)},
+                         preexec_fn=default_sigint)
+    try:
+        assert p.stdin is not None
+        p.stdin.write(b",ffffffffffff=K\n")
+        p.stdin.flush()
+        time.sleep(1)
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=10) == 130
+    finally:
+        if p.poll() is None:
+            p.kill()
     assert b"Traceback" not in p.stderr.read()
-    r = subprocess.run(KDB + ["-e", "::status", "jurassic"], capture_output=True, text=True)
+    r = subprocess.run(KDB + ["-e", "::status", "jurassic"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "jurassic" in r.stdout
 
 

@@ -279,3 +279,73 @@ def test_integer_strings_that_are_not_numbers_are_refused(bad):
     with pytest.raises(DumpError) as e:
         build_dump(d)
     assert "$.procs[1].pid" in str(e.value) and "is not a number" in str(e.value)
+
+
+# ---------------------------------------------------------------------------
+# kdb check as a teacher's tool
+# ---------------------------------------------------------------------------
+def _check(capsys, *args):
+    from kdb.apps.check import main
+    code = main(list(args))
+    return code, capsys.readouterr()
+
+
+def test_kdb_check_lists_every_independent_error_with_a_fix(tmp_path, capsys):
+    d = minimal()
+    d["system"]["hz"] = "fast"
+    d["procs"][0]["threads"][0]["state"] = "slept"
+    d["cpus"][0]["bogus"] = 1
+    d["zones"] = [{"id": 0, "name": "global", "statuz": "running"}]
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(d))
+    code, cap = _check(capsys, str(f))
+    lines = cap.out.splitlines()
+    assert code == 1
+    for path in ("$.system.hz", "$.procs[0].threads[0].state", "$.cpus[0].bogus", "$.zones[0].statuz"):
+        assert any(l.startswith(f"{f}: {path}: ") for l in lines), (path, lines)
+    assert sum(l.startswith("  fix: ") for l in lines) == 4
+    assert not any("warning" in l for l in lines)
+
+
+def test_kdb_check_does_not_report_consequences_of_an_error(tmp_path, capsys):
+    d = minimal()
+    d["procs"][0]["threads"][0]["state"] = "slept"           # the thread is pruned...
+    d["cpus"][0]["thread"] = d["procs"][0]["threads"][0]["addr"]   # ...so this is no new error
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(d))
+    code, cap = _check(capsys, str(f))
+    assert code == 1 and cap.out.count(f"{f}: $.") == 1, cap.out
+
+
+def test_kdb_check_warns_and_strict_fails(tmp_path, capsys):
+    d = minimal()
+    t = d["procs"][0]["threads"][0]
+    t.update(state="sleep", wchan="0x3000", sobj={"type": "cv", "addr": "0x3040"})
+    d["cpus"][0]["state"] = ["running", "sleepy"]
+    f = tmp_path / "warn.json"
+    f.write_text(json.dumps(d))
+    code, cap = _check(capsys, str(f))
+    assert code == 0 and f"{f}: ok (" in cap.out
+    assert f"{f}: warning: $.procs[0].threads[0]: wchan 0x3000 and sobj.addr 0x3040 disagree" in cap.out
+    assert f"{f}: warning: $.cpus[0].state[1]: 'sleepy' is not a CPU state" in cap.out
+    code, _ = _check(capsys, "--strict", str(f))
+    assert code == 1
+
+
+def test_kdb_check_takes_a_directory_and_refuses_unknown_options(tmp_path, capsys):
+    (tmp_path / "a.json").write_text(json.dumps(minimal()))
+    (tmp_path / "b.json").write_text("{not json")
+    code, cap = _check(capsys, str(tmp_path))
+    assert code == 1 and cap.out.count(": ok (") == 1 and "b.json: $: invalid JSON" in cap.out
+    code, cap = _check(capsys, "--frobnicate", str(tmp_path))
+    assert code == 2 and "unknown option '--frobnicate'" in cap.err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, cap = _check(capsys, str(empty))
+    assert code == 1 and "no dumps found" in cap.err
+
+
+def test_bundled_dumps_pass_kdb_check_strict(capsys):
+    code, cap = _check(capsys, "--strict", "jurassic", "panic", "deadlock", "donutshop", "rwstarve",
+                       "nfshang")
+    assert code == 0 and "warning" not in cap.out, cap.out

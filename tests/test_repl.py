@@ -72,12 +72,17 @@ def test_ctrl_c_interrupts_a_long_walk_and_the_session_goes_on(tmp_path):
     out: list[str] = []
     session = jurassic_session(out)
     timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
-        inp.send_text("::walk ddi_prop | ::grep '.==0'\r0t42=D\r\x04")
-        timer.start()
-        t0 = time.monotonic()
-        status = run_repl(session, history=SafeHistory(tmp_path / "h"))
-    timer.cancel()
+    # the suite may run with SIGINT ignored (trap "" INT): Python's handler, for this test
+    saved = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with create_pipe_input() as inp, create_app_session(input=inp, output=DummyOutput()):
+            inp.send_text("::walk ddi_prop | ::grep '.==0'\r0t42=D\r\x04")
+            timer.start()
+            t0 = time.monotonic()
+            status = run_repl(session, history=SafeHistory(tmp_path / "h"))
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, saved)
     assert status == 0
     assert time.monotonic() - t0 < 20      # the walk (262,149 evaluations) was cut short
     assert " " * 16 + "42" in "".join(out)
@@ -163,7 +168,7 @@ def test_lexer_tokens():
 
 def test_pygmentize_finds_the_mdb_lexer():
     """pygmentize (python -m pygments) finds the lexer through the entry point."""
-    r = subprocess.run([sys.executable, "-m", "pygments", "-l", "mdb", "-f", "terminal"],
+    r = subprocess.run([sys.executable, "-m", "pygments", "-l", "mdb", "-f", "terminal"], timeout=60,
                        input="> 0t100015::pid2proc\n", capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "\x1b[" in r.stdout and "pid2proc" in r.stdout
@@ -178,7 +183,8 @@ def test_tmux_end_to_end_seed_session(tmp_path):
     env.pop("PAGER", None)
 
     def tmux(*args: str) -> str:
-        return subprocess.run(["tmux", *args], capture_output=True, text=True, env=env).stdout
+        return subprocess.run(["tmux", *args], capture_output=True, text=True, env=env,
+                              timeout=30).stdout
 
     def screen() -> str:
         return tmux("capture-pane", "-p", "-t", name, "-S", "-200")
@@ -194,7 +200,7 @@ def test_tmux_end_to_end_seed_session(tmp_path):
 
     tmux("kill-session", "-t", name)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
-                    f"{kdb} --kmdb jurassic"], env=env, check=True)
+                    f"{kdb} --kmdb jurassic"], env=env, check=True, timeout=30)
     try:
         tmux("set-option", "-t", name, "remain-on-exit", "on")
         wait_for("[12]>")
@@ -213,5 +219,49 @@ def test_tmux_end_to_end_seed_session(tmp_path):
         assert "--More--" not in screen()     # q abandoned the rest of the output
         time.sleep(0.5)
         tmux("send-keys", "-t", name, "::quit", "Enter")
+    finally:
+        tmux("kill-session", "-t", name)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("make") is None,
+                    reason="tmux or make is not installed")
+def test_make_run_survives_ctrl_c(tmp_path):
+    """`make run`, Ctrl-C in a long command, then $q: make exits 0 (kdb
+    handles the interrupt; $q ends it with status 0)."""
+    root = Path(__file__).resolve().parent.parent
+    name = f"kdbmake{os.getpid()}"
+    env = dict(os.environ, XDG_STATE_HOME=str(tmp_path), TERM="xterm-256color")
+    env.pop("PAGER", None)
+    out = tmp_path / "status"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", *args], capture_output=True, text=True, env=env,
+                              timeout=30).stdout
+
+    def wait_for(text: str, timeout: float = 60) -> None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if text in tmux("capture-pane", "-p", "-t", name):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} not on screen:\n{tmux('capture-pane', '-p', '-t', name)}")
+
+    tmux("kill-session", "-t", name)
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+                    f"cd {root} && make -s run BIN={Path(sys.executable).parent}; echo $? > {out}"],
+                   env=env, check=True, timeout=30)
+    try:
+        wait_for("live/hang")                 # the toolbar: the prompt is up
+        tmux("send-keys", "-t", name, ",ffffffffffff=K", "Enter")
+        time.sleep(1.5)
+        tmux("send-keys", "-t", name, "C-c")
+        time.sleep(0.5)
+        tmux("send-keys", "-t", name, "::status", "Enter")
+        wait_for("operating system: 5.11 snv_89")
+        tmux("send-keys", "-t", name, "$q", "Enter")
+        end = time.monotonic() + 30
+        while not out.exists() and time.monotonic() < end:
+            time.sleep(0.1)
+        assert out.read_text().strip() == "0"
     finally:
         tmux("kill-session", "-t", name)

@@ -42,9 +42,26 @@ def test_jsonl_and_errors_on_stderr():
 
 def test_text_only_dcmds_are_carried_as_text():
     out, err, code = run_inprocess(["--format", "json", "-e", "1=X"], None)
-    assert json.loads(out)["text"] == " " * 16 + "1" + " " * 15 + "\n"
+    assert json.loads(out)["records"] == [{"dcmd": "=", "kind": "text",
+                                           "text": " " * 16 + "1" + " " * 15 + "\n"}]
 
 
 def test_documentation_is_current():
     path = Path(__file__).parent.parent / "docs" / "json-output.md"
     assert path.read_text(encoding="utf-8") == render_doc()
+
+
+def test_text_of_dcmds_without_records_is_kept_in_order():
+    import json
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "kdb", "--format", "json", "-e",
+                        "::echo hi; 0t2 << 0t10=K; ::status", "jurassic"],
+                       capture_output=True, text=True, timeout=60)
+    doc = json.loads(r.stdout)
+    kinds = [(x["dcmd"], x["kind"]) for x in doc["records"]]
+    assert kinds == [("echo", "text"), ("=", "text"), ("status", "status")]
+    assert doc["records"][0]["text"] == "hi \n" and "800" in doc["records"][1]["text"]
+    assert "text" not in doc                      # nothing was left over
+    for rec in doc["records"]:
+        assert check_record(rec) == [], rec

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from kdb.errors import CmdError, ERDONLY, ReadError
 from kdb.output.formats import FORMATS, ValueReader, print_fmtlist
-from kdb.modapi import DCMD_ABORT, DCMD_USAGE, Call, Module
+from kdb.modapi import DCMD_ABORT, DCMD_USAGE, STR, Call, Module
 from kdb.lang.statements import FmtChar, FmtText
 from kdb.target.base import MemoryReader
 
 module = Module("kdb", builtin=True)
+
+# --format json: what a statement's last stage printed when it made no records
+# (kdb.output.structured StructuredOutput.end_call)
+module.record("text", {"text": STR})
 
 # adb's default format when none is given: X^"= "i
 _DEFAULT = [FmtChar("X"), FmtChar("^"), FmtText("= "), FmtChar("i")]

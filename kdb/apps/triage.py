@@ -26,6 +26,7 @@ from typing import Any
 
 from kdb.errors import KdbError
 from kdb.limits import Limits, take_option
+from kdb.target.kernel import dump_files
 from kdb.analysis.locks import wait_for_graph
 from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, doing, function_names, meaningful,
                                 panic_report)
@@ -263,18 +264,6 @@ def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> lis
     return reports
 
 
-def expand(paths: list[str]) -> list[str]:
-    """Directories become their *.json files; anything else (a file, a bundled
-    dump's name, or a missing path, reported as a load failure) stays."""
-    out = []
-    for p in paths:
-        if os.path.isdir(p):
-            out += sorted(str(x) for x in Path(p).glob("*.json"))
-        else:
-            out.append(p)
-    return out
-
-
 def buckets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for r in reports:
@@ -361,7 +350,7 @@ def main(argv: list[str]) -> int:
     except _Usage as e:
         sys.stderr.write(f"kdb triage: {e}\n{USAGE}")
         return 2
-    files = expand(paths)
+    files = dump_files(paths)
     if not files:
         sys.stderr.write(f"kdb triage: no dumps found in {', '.join(paths)}\n")
         return 1

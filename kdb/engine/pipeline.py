@@ -168,20 +168,25 @@ def run_pipeline(s: "Session", st: Statement, final: OutputBuffer | None = None)
             out.write(result)
             out.nlflush()
             status = DCMD_OK
-        elif i == 0:
-            status = run_first_stage(s, stage, s.dot, count,
-                                flags0 | (0 if last else DCMD_PIPE_OUT), out)
-            out.nlflush()
         else:
-            assert prev is not None
-            parsed = pipe_addresses(s, prev)
-            if parsed is None:
-                status = DCMD_ERR
-                break
-            if not parsed[0]:
-                break
-            status = run_piped_stage(s, stage, parsed, 0 if last else DCMD_PIPE_OUT, out)
+            # --format json: the last stage's text, if it made no records, is a record
+            so = s.structured if last and out is s.out else None
+            mark = so.begin_call() if so is not None else None
+            if i == 0:
+                status = run_first_stage(s, stage, s.dot, count,
+                                         flags0 | (0 if last else DCMD_PIPE_OUT), out)
+            else:
+                assert prev is not None
+                parsed = pipe_addresses(s, prev)
+                if parsed is None:
+                    status = DCMD_ERR
+                    break
+                if not parsed[0]:
+                    break
+                status = run_piped_stage(s, stage, parsed, 0 if last else DCMD_PIPE_OUT, out)
             out.nlflush()
+            if so is not None and mark is not None:
+                so.end_call(stage.dcmd.name if stage.dcmd is not None else stage.name, mark)
         if last:
             ran_last = True
         if status in (DCMD_USAGE, DCMD_ABORT):

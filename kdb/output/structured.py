@@ -37,13 +37,26 @@ class StructuredOutput:
     def capture(self, text: str) -> None:
         self.text.append(text)
 
+    def begin_call(self) -> tuple[int, int]:
+        """Before a statement's last stage runs: where its records and text start."""
+        return len(self.records), len(self.text)
+
+    def end_call(self, dcmd: str, mark: tuple[int, int]) -> None:
+        """After it ran: a stage that made no records (``=``, ``::echo``...)
+        gets its text as a ``text`` record, in order with the others; the
+        text of one that made records is its layout, and is dropped."""
+        records, texts = mark
+        text = "".join(self.text[texts:])
+        del self.text[texts:]
+        if len(self.records) == records and text:
+            self.records.append({"dcmd": dcmd, "kind": "text", "text": text})
+
     def error(self, message: str) -> None:
         self.write_err(json.dumps({"error": message, "kdb_json": SCHEMA_VERSION}) + "\n")
 
     def finish(self, command: str, status: int) -> None:
-        # text is kept only from commands that produced no records (headers
-        # and other layout of record-producing dcmds are not data)
-        text = "".join(self.text) if not self.records else ""
+        # what no dcmd wrote (a shell escape's output) is the document's text
+        text = "".join(self.text)
         records, self.records, self.text = self.records, [], []
         if self.mode == "jsonl":
             for r in records:
@@ -115,9 +128,12 @@ def render_doc() -> str:
         ' "records": [{"dcmd": "major2name", "kind": "major", "major": 228, "name": "ii"}]}',
         "```", "",
         "`kdb_json` is the schema version (" + str(SCHEMA_VERSION) + "); `status` is the last dcmd's",
-        "return code (0 OK, 1 error, 2 usage); every record has `dcmd` and `kind`. Output of dcmds",
-        "that print text only (`=`, `::echo`...) is in `text`, kept only when a command produced no",
-        "records (headers are layout, not data). Addresses are strings `\"0x...\"`,",
+        "return code (0 OK, 1 error, 2 usage); every record has `dcmd` and `kind`. A dcmd that",
+        "prints text and makes no records (`=`, `::echo`, `::help`...) gives a record of kind",
+        "`text` with that text, in order with the others: `-e '::echo hi; ::status'` gives a",
+        "`text` record, then a `status` record. The text of a dcmd that makes records (its",
+        "headers) is layout, not data, and is left out. What no dcmd wrote (a shell escape's",
+        "output) is the document's `text`. Addresses are strings `\"0x...\"`,",
         "as in the dump format (JSON numbers are exact only up to 2^53).", "",
         "## Record kinds", ""]
     for kind, rk in sorted(kernel_record_kinds().items()):

@@ -54,6 +54,19 @@ def resolve_dump_path(spec: str) -> str:
     raise KdbError(f"cannot open dump '{spec}': no such file or bundled dump (bundled: {names})")
 
 
+def dump_files(paths: list[str]) -> list[str]:
+    """Directories become their ``*.json`` files, sorted; anything else (a
+    file, a bundled dump's name, or a missing path, reported when it fails
+    to load) stays."""
+    out: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            out += sorted(str(x) for x in Path(p).glob("*.json"))
+        else:
+            out.append(p)
+    return out
+
+
 class KernelTarget(Target):
     """A kernel crash dump or live snapshot (mdb's kvm target)."""
 

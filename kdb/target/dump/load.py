@@ -62,7 +62,8 @@ def _normalise(v: Any, key: str | None = None) -> Any:
     return v
 
 
-def _read_bytes(path: str, max_bytes: int) -> bytes:
+def read_dump_bytes(path: str, max_bytes: int) -> bytes:
+    """The bytes of the dump file PATH, refused past MAX_BYTES (the file's real size)."""
     try:
         size = os.path.getsize(path)
     except OSError as e:
@@ -111,7 +112,7 @@ def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None 
     limits = limits or Limits.from_env()
     if max_bytes is not None:
         limits = attrs.evolve(limits, max_bytes=max_bytes)
-    return load_bytes(_read_bytes(path, limits.max_bytes), path, limits, freeze=freeze)
+    return load_bytes(read_dump_bytes(path, limits.max_bytes), path, limits, freeze=freeze)
 
 
 def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, *,
