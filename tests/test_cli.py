@@ -223,3 +223,32 @@ def test_a_read_only_dump_opens_and_is_never_modified(tmp_path):
     assert r.returncode == 0, r.stderr
     assert (hashlib.sha256(dump.read_bytes()).hexdigest(), dump.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deadlock.json"]
+
+
+def _using_it_commands() -> list[str]:
+    text = open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md"),
+                encoding="utf-8").read()
+    block = text.split("## Using it", 1)[1].split("Examples:", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.splitlines()
+            if line.startswith("    kdb")]
+
+
+@pytest.mark.parametrize("line", _using_it_commands())
+def test_every_command_of_the_readme_works(line, tmp_path):
+    """The README's 'Using it' commands, as a user types them once kdb is on
+    PATH (the venv's bin first, as '. .venv/bin/activate' does)."""
+    bindir = os.path.dirname(sys.executable)
+    if not os.path.exists(os.path.join(bindir, "kdb")):
+        pytest.skip("console scripts not installed")
+    script = tmp_path / "script.mdb"
+    script.write_text("::status\n")
+    cmd = (line.replace("'CMDS'", "'::status'").replace("DUMP|DIR...", "jurassic")
+           .replace("DUMP...", "jurassic").replace("DUMP", "jurassic")
+           .replace("--threads N", "--threads 50").replace("-o F", f"-o {tmp_path / 'gen.json'}")
+           .replace("script.mdb", str(script)))
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
+               XDG_STATE_HOME=str(tmp_path))
+    r = subprocess.run(["sh", "-c", cmd], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0, (cmd, r.stdout[-500:], r.stderr[-500:])
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
