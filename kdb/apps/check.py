@@ -50,9 +50,10 @@ def main(argv: Sequence[str]) -> int:
         sys.stderr.write(usage)
         return 2
     from kdb.target.kernel import dump_files
-    files = dump_files(specs)
-    if not files:
-        sys.stderr.write(f"kdb check: no dumps found in {', '.join(specs)}\n")
+    try:
+        files = dump_files(specs)
+    except KdbError as e:
+        sys.stderr.write(f"kdb check: {e}\n")
         return 1
     limits = Limits.from_env(**given)
     bad = sum(not check_one(f, limits, strict) for f in files)

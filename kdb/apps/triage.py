@@ -350,9 +350,10 @@ def main(argv: list[str]) -> int:
     except _Usage as e:
         sys.stderr.write(f"kdb triage: {e}\n{USAGE}")
         return 2
-    files = dump_files(paths)
-    if not files:
-        sys.stderr.write(f"kdb triage: no dumps found in {', '.join(paths)}\n")
+    try:
+        files = dump_files(paths)
+    except KdbError as e:
+        sys.stderr.write(f"kdb triage: {e}\n")
         return 1
     limits = Limits.from_env(**given)
     if executor is not None:

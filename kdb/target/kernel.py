@@ -57,13 +57,15 @@ def resolve_dump_path(spec: str) -> str:
 def dump_files(paths: list[str]) -> list[str]:
     """Directories become their ``*.json`` files, sorted; anything else (a
     file, a bundled dump's name, or a missing path, reported when it fails
-    to load) stays."""
+    to load) stays. :class:`KdbError` when that leaves no dump at all."""
     out: list[str] = []
     for p in paths:
         if os.path.isdir(p):
             out += sorted(str(x) for x in Path(p).glob("*.json"))
         else:
             out.append(p)
+    if not out:
+        raise KdbError(f"no dumps found in {', '.join(paths)}")
     return out
 
 
