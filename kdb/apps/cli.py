@@ -110,7 +110,24 @@ def _print_usage(stream, status: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``kdb``: everything it writes goes through one sanitising writer
+    (kdb.output.sanitize), whatever the subcommand."""
+    from kdb.output.sanitize import SafeWriter
     args_list = list(sys.argv[1:] if argv is None else argv)
+    real_out, real_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeWriter(real_out), SafeWriter(real_err)
+    try:
+        return _dispatch(args_list)
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        sys.stdout, sys.stderr = real_out, real_err
+
+
+def _dispatch(args_list: list[str]) -> int:
     try:
         if args_list and args_list[0] == "check":
             from kdb.apps.check import main as check_main
@@ -125,6 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _quiet_stdout()
         return EXIT_OK
+    except OSError as e:              # a full disk, a closed or failing output
+        try:
+            sys.stderr.write(f"kdb: cannot write output: {e.strerror or e}\n")
+        except (OSError, ValueError):
+            pass
+        _quiet_stdout()
+        return 1
     except KeyboardInterrupt:
         _quiet_stdout()
         return 130

@@ -26,6 +26,7 @@ from kdb.modapi import (DCMD_ABORT, DCMD_ADDRSPEC, DCMD_ERR, DCMD_LOOP, DCMD_LOO
                         DCMD_OK, DCMD_PIPE, DCMD_PIPE_OUT, DCMD_USAGE, Call, Dcmd, UsageRequest)
 from kdb.numbers import MASK64, numtostr
 from kdb.output.iob import DEFAULT_COLS, PIPE_COLS, OutputBuffer
+from kdb.output.sanitize import encode
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
@@ -107,7 +108,7 @@ def run_into_shell(s: "Session", st: Statement, proc: "subprocess.Popen[bytes]")
 
     def write(text: str) -> None:
         try:
-            pipe.write(text.encode("utf-8", "surrogateescape"))
+            pipe.write(encode(text))
         except (BrokenPipeError, ValueError):     # the shell stopped reading
             raise ShellSinkClosed() from None
 

@@ -185,9 +185,11 @@ class Session:
         self._write_err(f"{self.pname}: {message}\n")
 
     def flush_stdout(self) -> None:
+        out = sys.stdout
+        owner = getattr(self._write, "__self__", None)
         try:
-            if self._write is sys.stdout.write:
-                sys.stdout.flush()
+            if out is not None and owner is not None and owner is out:
+                out.flush()
         except (BrokenPipeError, ValueError):
             pass
 

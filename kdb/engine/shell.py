@@ -12,6 +12,7 @@ import subprocess
 from typing import TYPE_CHECKING
 
 from kdb.errors import ParseAbort
+from kdb.output.sanitize import encode
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
@@ -37,7 +38,7 @@ def run_shell(s: "Session", command: str, *, capture: bool = False,
     try:
         proc = subprocess.run(
             [shell, "-c", command],
-            input=(stdin_text or "").encode("utf-8", "surrogateescape"),
+            input=encode(stdin_text or ""),
             stdout=None if inherit else subprocess.PIPE,
             stderr=None,
         )

@@ -28,11 +28,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.output import create_output
 from prompt_toolkit.history import History
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.styles import Style
 
 from kdb.ui.completion import MdbCompleter
+from kdb.output.sanitize import encode
 from kdb.statefiles import atomic_write
 from kdb.ui.prompt import prompt_for
 from kdb.errors import PagerQuit, QuitSession
@@ -94,8 +96,12 @@ class Pager:
     """
 
     def __init__(self, write: Callable[[str], object], rows: Callable[[], int],
-                 read_key: Callable[[], str], pager_cmd: str | None = None) -> None:
+                 read_key: Callable[[], str], pager_cmd: str | None = None,
+                 write_own: Callable[[str], object] | None = None) -> None:
         self.write_out = write
+        # the pager's own prompt and its erasing \r: kdb's, not a dump's, so
+        # past the sanitising writer
+        self.write_own = write_own or write
         self.rows = rows
         self.read_key = read_key
         self.pager_cmd = pager_cmd
@@ -117,7 +123,7 @@ class Pager:
             self.buffer = None
             if text.count("\n") > self.limit and self.pager_cmd:
                 try:
-                    subprocess.run(self.pager_cmd, shell=True, input=text.encode("utf-8", "replace"))
+                    subprocess.run(self.pager_cmd, shell=True, input=encode(text))
                     return
                 except OSError:
                     pass
@@ -142,11 +148,11 @@ class Pager:
             text = text[nl + 1:]
 
     def _more(self) -> None:
-        self.write_out("--More--")
+        self.write_own("--More--")
         try:
             key = self.read_key()
         finally:
-            self.write_out("\r        \r")
+            self.write_own("\r        \r")
         if key in ("q", "Q", "\x03", "\x04"):
             raise PagerQuit()
         if key in ("\r", "\n"):
@@ -154,6 +160,21 @@ class Pager:
         else:
             self.lines = 0
             self.limit = max(1, self.rows() - 1)
+
+
+def _own_writer() -> Callable[[str], object] | None:
+    """A writer for kdb's own terminal controls: the stream beneath the
+    sanitising writer, once what went through that writer is out."""
+    safe = sys.stdout
+    real = getattr(safe, "stream", None)
+    if real is None:
+        return None
+
+    def write(text: str) -> None:
+        safe.flush()
+        real.write(text)
+        real.flush()
+    return write
 
 
 def _read_key_from_tty() -> str:
@@ -186,7 +207,12 @@ def make_prompt_session(session: Session, *, history: History | None = None,
                         color: bool = True) -> PromptSession:
     """The prompt_toolkit session kdb uses (also built by tests and benchmarks)."""
     style = Style.from_dict({"bottom-toolbar": "reverse"}) if color else None
+    # prompt_toolkit draws the prompt itself (its escapes are its own): it
+    # writes to the stream beneath kdb's sanitising writer
+    real = getattr(sys.stdout, "stream", None)
+    output = create_output(stdout=real) if real is not None else None
     return PromptSession(
+        output=output,
         lexer=PygmentsLexer(MdbLexer) if color else None,
         completer=MdbCompleter(session),
         complete_while_typing=False,
@@ -208,7 +234,7 @@ def run_repl(session: Session, *, vi: bool = False, history: History | None = No
         history = SafeHistory(history_path(), int(limit) if limit.isdigit() else DEFAULT_HISTSIZE)
     ps = make_prompt_session(session, history=history, color=color)
     pager = Pager(session._write, lambda: shutil.get_terminal_size().lines, _read_key_from_tty,
-                  os.environ.get("PAGER") or None)
+                  os.environ.get("PAGER") or None, write_own=_own_writer())
     session.out.sink = pager.write
     session._write = pager.write
     src = InputSource("(stdin)", is_tty=True)
