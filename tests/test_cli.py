@@ -252,3 +252,23 @@ def test_every_command_of_the_readme_works(line, tmp_path):
                        env=env, cwd=tmp_path, timeout=120)
     assert r.returncode == 0, (cmd, r.stdout[-500:], r.stderr[-500:])
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+def test_no_shell_refuses_code_from_outside(tmp_path):
+    """--no-shell: no ::load, no KDB_MODULE_PATH, in kdb and in kdb exercise."""
+    mod = tmp_path / "m.py"
+    mod.write_text("import os\nopen(os.environ['MARK'], 'w').write('ran')\n"
+                   "from kdb.modapi import Module\nmodule = Module('m')\n")
+    mark = tmp_path / "ran"
+    env = {"MARK": str(mark)}
+    r = run(["--no-shell", "-e", f"::load {mod}", "jurassic"], env=env)
+    assert r.returncode == 1 and "loading modules is disabled (--no-shell)" in r.stderr
+    r = run(["--no-shell", "-e", "::status", "jurassic"], env={**env, "KDB_MODULE_PATH": str(tmp_path)})
+    assert "modules in KDB_MODULE_PATH are not loaded (--no-shell)" in r.stderr
+    r = run(["exercise", "jurassic", "--no-shell", "-e", f"::load {mod}"],
+            env={**env, "XDG_STATE_HOME": str(tmp_path)})
+    assert "loading modules is disabled" in r.stderr
+    r = run(["exercise", "jurassic", "-e", "! echo hi"],
+            env={**env, "KDB_NO_SHELL": "1", "XDG_STATE_HOME": str(tmp_path)})
+    assert "shell escapes are disabled" in r.stderr
+    assert not mark.exists()

@@ -18,6 +18,7 @@ import pytest
 
 from goldenlib import run_inprocess
 from kdb.errors import QuitSession
+from kdb.engine.inputs import InputSource
 from kdb.target.kernel import open_dump
 from kdb.engine.session import Session
 
@@ -183,3 +184,34 @@ def test_interrupted_commands_leave_the_session_usable():
         out.clear()
         s.run_string("e4::major2name\n")
         assert "".join(out) == "ii\n", (cmd, out)
+
+
+# -- issue 15's reproductions: no command ends a session or is an internal error --------
+SURVIVED = [
+    "::typedef -c lp64\n" + "".join(
+        f'::typedef "struct s{i} {{ struct s{i - 1} a; }}"\n' if i else '::typedef "struct s0 { int x; }"\n'
+        for i in range(500)) + "::print struct s499",
+    "0t100015::pid2proc | ::print proc_t p_user.u_comm[08]",
+    "::walk proc | ::head -" + "9" * 5000,
+    "::print 'long double'",
+]
+
+
+@pytest.mark.parametrize("cmds", SURVIVED, ids=["typedef-chain", "index-08", "head-digits", "long-double"])
+def test_a_hostile_command_never_ends_the_session(cmds):
+    out: list[str] = []
+    s = Session(open_dump("jurassic"), write=out.append, write_err=out.append)
+    for line in cmds.split("\n"):
+        s.run_line(line, InputSource("(test)"))
+    s.run_line("::status", InputSource("(test)"))
+    s.out.nlflush()
+    text = "".join(out)
+    assert "operating system: 5.11 snv_89" in text
+    assert "internal error" not in text, text[-400:]
+
+
+def test_a_format_count_of_thousands_of_digits_saturates_as_strtoull():
+    from kdb.lang.parser import Parser
+    s = Session(open_dump("jurassic"), write=lambda t: None, write_err=lambda t: None)
+    st = Parser(s, "1=" + "9" * 4400 + "K").next()
+    assert st is not None and st.stages[0].args[0].count == (1 << 64) - 1

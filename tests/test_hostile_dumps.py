@@ -241,3 +241,51 @@ def test_a_struct_that_holds_itself_is_refused():
     with pytest.raises(DumpError) as e:
         KernelTarget(build_dump(d, "self.json"))
     assert e.value.path == "$.types[0]" and "incomplete type struct node" in e.value.rule
+
+
+# -- issue 15's reproductions: refused with the path, never a crash; triage goes on ----
+def _minimal(**system):
+    return {"kdb_dump": 1, "system": {"nodename": "x", **system},
+            "procs": [{"addr": "0x1000", "pid": 0, "comm": "s"}]}
+
+
+@pytest.mark.parametrize("text,rule", [
+    ('{"kdb_dump":1,"system":{"nodename":"x","hz":NaN},"procs":[]}', "NaN is not JSON"),
+    ('{"kdb_dump":1,"system":{"nodename":"x","hz":Infinity},"procs":[]}', "Infinity is not JSON"),
+    ('{"kdb_dump":1,"system":{"nodename":"x","hz":' + "9" * 4400 + '},"procs":[]}', "number too long"),
+])
+def test_numbers_json_has_not_are_refused(tmp_path, text, rule):
+    f = tmp_path / "d.json"
+    f.write_text(text)
+    with pytest.raises(DumpError) as e:
+        load_dump(str(f))
+    assert rule in str(e.value) and str(f) in str(e.value)
+
+
+@pytest.mark.parametrize("decl", ["struct b { void x : 3; }", "struct c { unsigned char x : 64; }"])
+def test_hostile_types_are_refused_not_crashed(tmp_path, decl):
+    from kdb.target.kernel import open_dump
+    d = _minimal()
+    d["types"] = [decl]
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(d))
+    with pytest.raises(DumpError):
+        open_dump(str(f))
+
+
+def test_a_fifo_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "f.json"
+    os.mkfifo(fifo)
+    with pytest.raises(DumpError) as e:
+        load_dump(str(fifo))
+    assert "not a regular file" in str(e.value)
+
+
+def test_one_hostile_dump_is_one_failed_row_of_triage(tmp_path):
+    from kdb.apps.triage import main
+    bad = _minimal()
+    bad["types"] = ["struct b { void x : 3; }"]
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    (tmp_path / "nan.json").write_text('{"kdb_dump":1,"system":{"nodename":"x","hz":NaN},"procs":[]}')
+    (tmp_path / "good.json").write_text(json.dumps(_minimal()))
+    assert main(["--format", "json", str(tmp_path)]) == 1      # some failed; the rest reported

@@ -188,6 +188,8 @@ def load(call: Call) -> int | None:
     opts, rest = call.opts, call.args
     if len(rest) != 1 or call.addrspec:
         return DCMD_USAGE
+    if not call.session.shell_allowed:
+        raise CmdError("loading modules is disabled (--no-shell): a module runs code")
     path = os.path.expanduser(str(rest[0]))
     if "/" not in path:
         for d in call.session.module_path.split(os.pathsep):

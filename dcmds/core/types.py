@@ -307,6 +307,17 @@ def print_(call: Call) -> int | None:
     return None
 
 
+def _index(text: str) -> int:
+    """An array index in a member path: decimal, or 0x/0o/0b-prefixed."""
+    try:
+        return int(text, 0) if len(text) <= 40 else int("x")
+    except ValueError:
+        try:
+            return int(text, 10)
+        except ValueError:
+            raise CmdError(f"invalid array index '{text}'") from None
+
+
 def _resolve_path(s: Any, t: CType, addr: int, path: str) -> tuple[CType, int, Member | None]:
     """Follow a member path (a.b, a[2], a->b) from a structure at ``addr``."""
     cur, a, m = t, addr, None
@@ -319,7 +330,7 @@ def _resolve_path(s: Any, t: CType, addr: int, path: str) -> tuple[CType, int, M
         sep, word = mm.group(1), mm.group(2)
         pos = mm.end()
         if sep == "[":
-            idx = int(word.rstrip("]"), 0)
+            idx = _index(word.rstrip("]"))
             r = cur.resolve()
             if r.kind == "pointer":
                 a = int.from_bytes(s.target.read(a, 8), "little")

@@ -65,7 +65,7 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
     from kdb.target.dump import build_dump, load_dump
     from kdb.target.dump.lint import all_errors, suggest, warnings
     from kdb.target.dump.load import parse_json, read_dump_bytes
-    from kdb.target.kernel import KernelTarget, resolve_dump_path
+    from kdb.target.kernel import lay_out, resolve_dump_path
 
     def report(text: str, rule: str | None) -> None:
         if not text.startswith(spec):
@@ -78,7 +78,7 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
     try:
         path = resolve_dump_path(spec)
         d = load_dump(path, limits=limits)
-        KernelTarget(d)          # types, objects and memory are checked as they are laid out
+        lay_out(d)               # types, objects and memory are checked as they are laid out
     except KdbError as first:
         rule = getattr(first, "rule", None)
         try:
@@ -106,6 +106,6 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
 
 def _laid_out(d: Dump) -> Dump:
     """A built dump whose types, objects and memory are laid out too."""
-    from kdb.target.kernel import KernelTarget
-    KernelTarget(d)
+    from kdb.target.kernel import lay_out
+    lay_out(d)
     return d

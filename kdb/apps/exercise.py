@@ -345,7 +345,7 @@ def grade(ex: Exercise, answers: Sequence[str]) -> tuple[int, list[str]]:
 
 USAGE = """\
 usage: kdb exercise --list
-       kdb exercise NAME [--reset] [-e CMDS]     work through an exercise
+       kdb exercise NAME [--reset] [--no-shell] [-e CMDS]  work through an exercise
        kdb exercise NAME --grade FILE            score a file of answers (one per line)
        kdb exercise build SRC [-o OUT] [--salt S] build a shipped exercise from a source
 """
@@ -384,7 +384,10 @@ def main(argv: list[str]) -> int:
                 progress_path(ex.name).unlink()
             except OSError:
                 pass
-        return _session(ex, rest)
+        no_shell = "--no-shell" in rest
+        if no_shell:
+            rest.remove("--no-shell")
+        return _session(ex, rest, no_shell=no_shell)
     except KdbError as e:
         sys.stderr.write(f"kdb: {e}\n")
         return 2
@@ -417,10 +420,10 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _session(ex: Exercise, rest: list[str]) -> int:
+def _session(ex: Exercise, rest: list[str], *, no_shell: bool = False) -> int:
     from kdb.engine.runner import open_session, run_input, shell_allowed
     from kdb.target.kernel import open_dump
-    session = open_session(open_dump(ex.dump), shell_allowed=shell_allowed())
+    session = open_session(open_dump(ex.dump), shell_allowed=shell_allowed(no_shell))
     session.registry.add(exercise_module(Progress.restore(ex)))
     commands = rest[1] if rest[:1] == ["-e"] and len(rest) > 1 else None
     return run_input(session, commands,

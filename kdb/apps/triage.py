@@ -233,6 +233,8 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
         return {"dump": path, "error": str(e)}
     try:
         return analyse(dump)
+    except Exception as e:   # one dump's trouble is one failed row; the others go on
+        return {"dump": path, "error": f"internal error analysing it: {type(e).__name__}: {e}"}
     finally:
         release_dump(dump, collect=False)    # one process, many dumps: keep its memory flat
 

@@ -23,7 +23,7 @@ import attrs
 from kdb.engine import pipeline, shell
 from kdb.engine.inputs import InputSource
 from kdb.engine.reports import write_report
-from kdb.errors import ENODCMD, ENOMOD, CmdError, PagerQuit, ParseAbort, SyntaxFault
+from kdb.errors import ENODCMD, ENOMOD, CmdError, PagerQuit, ParseAbort, QuitSession, SyntaxFault
 from kdb.lang.parser import Parser, escape_text
 from kdb.lang.statements import Statement
 from kdb.modapi import DCMD_ERR, DCMD_OK, Dcmd
@@ -98,7 +98,11 @@ class Session:
         self.prompt: str | None = None                               # ::set -P
         if load_modules:
             self.module_errors = self.registry.load_package()
-            self.module_errors += self.registry.load_path(self.module_path)
+            if not shell_allowed and self.module_path:
+                # --no-shell: no code from outside, modules included
+                self.module_errors.append("modules in KDB_MODULE_PATH are not loaded (--no-shell)")
+            elif self.module_path:
+                self.module_errors += self.registry.load_path(self.module_path)
         self.target.session_init(self)
 
     # ------------------------------------------------------------------
@@ -273,7 +277,22 @@ class Session:
     def run_line(self, line: str, src: InputSource) -> RunResult:
         """Parse and run every statement of one input line."""
         self.current_line = line     # for internal-error reports
-        result = self._run_line(line, src)
+        try:
+            result = self._run_line(line, src)
+        except (QuitSession, KeyboardInterrupt, BrokenPipeError):
+            raise
+        except RecursionError:       # a command nested past Python's stack: refused, not fatal
+            self._after_abort()
+            self.warn("command nested too deeply to run")
+            result = RunResult(parse_error=True, status=DCMD_ERR)
+        except MemoryError:
+            self._after_abort()
+            self.warn("out of memory running the command")
+            result = RunResult(parse_error=True, status=DCMD_ERR)
+        except Exception as e:       # a bug: one line and a report, the session goes on
+            self._after_abort()
+            self.internal_error("command", e)
+            result = RunResult(parse_error=True, status=DCMD_ERR)
         if self.structured is not None and line.strip():
             self.out.nlflush()
             self.structured.finish(line, result.status)

@@ -14,7 +14,7 @@ import struct
 from typing import Any, Protocol
 
 from kdb.errors import SyntaxFault
-from kdb.numbers import strtonum
+from kdb.numbers import MASK64, strtonum
 
 #: Deepest nesting of parentheses and prefix operators in one expression
 #: (mdb's yacc parser has a fixed stack too); beyond it, a syntax error.
@@ -343,7 +343,10 @@ class Lexer:
             q = p
             while q < len(src) and src[q] in DECIMAL:
                 q += 1
-            return Token("COUNT", src[p:q], int(src[p:q]), q)
+            # strtoull: a count past 64 bits saturates (and never meets Python's
+            # limit on converting thousands of digits)
+            count = int(src[p:q]) if q - p <= 20 else MASK64
+            return Token("COUNT", src[p:q], min(count, MASK64), q)
         if c in META or c == "'":
             return Token("OP", c, None, p + 1)
         return Token("FCHAR", c, c, p + 1)

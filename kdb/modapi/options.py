@@ -188,7 +188,8 @@ def parse(opts: Iterable[Opt], argv: Sequence[Any],
             i += 1
             break
         if numeric is not None and _NUMERIC.fullmatch(a):
-            values[numeric.letter] = int(a[1:])
+            # mdb_strtoull: past 64 bits saturates
+            values[numeric.letter] = int(a[1:]) if len(a) <= 21 else (1 << 64) - 1
             i += 1
             continue
         sign = a[0] == "-"

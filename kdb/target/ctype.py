@@ -259,6 +259,11 @@ class TypeSystem:
             if inner.kind in ("struct", "union") and not inner.complete:
                 # C forbids it, and a struct holding itself would have no size
                 raise CmdError(f"member {mname or '<anonymous>'} has incomplete type {inner.name}")
+            if bits is not None and (r.kind not in ("int", "enum", "bool") or r.size < 1
+                                     or bits < 0 or bits > r.size * 8):
+                # C: a bit-field is of an integer type, and no wider than it
+                raise CmdError(f"invalid bit-field {mname or '<anonymous>'}: {bits} bits of "
+                               f"{mtype.name}")
             a = max(1, r.align)
             align = max(align, a)
             if kind == "union":

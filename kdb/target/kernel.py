@@ -214,8 +214,21 @@ def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None,
     """Load a dump by path or bundled name, within LIMITS (default: from the
     environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump."""
     path = resolve_dump_path(spec)
-    dump = load_dump(path, limits=limits, freeze=freeze)
-    return KernelTarget(dump, kmdb=kmdb)
+    return lay_out(load_dump(path, limits=limits, freeze=freeze), kmdb=kmdb)
+
+
+def lay_out(dump: Dump, *, kmdb: bool = False) -> KernelTarget:
+    """The target of a loaded DUMP: its C types, objects and memory laid out.
+    The trust boundary: whatever goes wrong laying out a hostile dump is a
+    DumpError naming the file, never a crash."""
+    try:
+        return KernelTarget(dump, kmdb=kmdb)
+    except KdbError:
+        raise
+    except RecursionError:
+        raise DumpError("$", "nested too deeply to lay out (C types or objects)", dump.path) from None
+    except (ValueError, ArithmeticError, MemoryError, TypeError, KeyError, IndexError) as e:
+        raise DumpError("$", f"cannot be laid out: {type(e).__name__}: {e}", dump.path) from None
 
 
 __all__ = ["KernelTarget", "open_dump", "bundled_dumps", "DumpError"]

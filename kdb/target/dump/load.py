@@ -17,6 +17,7 @@ import contextlib
 import gc
 import json
 import os
+import stat
 from typing import Any, Iterator
 
 import attrs
@@ -63,19 +64,25 @@ def _normalise(v: Any, key: str | None = None) -> Any:
 
 
 def read_dump_bytes(path: str, max_bytes: int) -> bytes:
-    """The bytes of the dump file PATH, refused past MAX_BYTES (the file's real size)."""
+    """The bytes of the dump file PATH: a regular file (a FIFO or a device is
+    refused, never waited on or read forever), of at most MAX_BYTES; the read
+    is sized by the file's real size, not by the limit."""
     try:
-        size = os.path.getsize(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as e:
         raise DumpError("$", f"cannot open dump: {e.strerror}", path) from None
-    if size > max_bytes:
-        raise DumpError("$", f"the file is {size} bytes, more than the limit of {max_bytes} "
-                             f"({Limits.hint('max_bytes')})", path)
-    try:
-        with open(path, "rb") as f:
-            return f.read(max_bytes + 1)    # one byte more: load_bytes refuses a file that grew
-    except OSError as e:
-        raise DumpError("$", f"cannot read dump: {e.strerror}", path) from None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise DumpError("$", "not a regular file (a dump is a file)", path)
+        if st.st_size > max_bytes:
+            raise DumpError("$", f"the file is {st.st_size} bytes, more than the limit of {max_bytes} "
+                                 f"({Limits.hint('max_bytes')})", path)
+        try:
+            # one byte more than its size: load_bytes refuses a file that grew past the limit
+            return f.read(min(st.st_size, max_bytes) + 1)
+        except OSError as e:
+            raise DumpError("$", f"cannot read dump: {e.strerror}", path) from None
 
 
 _TOO_DEEP_FOR_PARSER = "nesting deeper than the JSON parser can follow"
@@ -84,7 +91,10 @@ _TOO_DEEP_FOR_PARSER = "nesting deeper than the JSON parser can follow"
 def parse_json(raw: bytes, path: str) -> Any:
     """Parse JSON with the standard library, for exact error positions."""
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
+    except DumpError as e:
+        e.file = path
+        raise
     except UnicodeDecodeError as e:
         raise DumpError("$", f"not UTF-8 text at byte {e.start}", path) from None
     except json.JSONDecodeError as e:
@@ -93,6 +103,13 @@ def parse_json(raw: bytes, path: str) -> Any:
         raise DumpError("$", f"{what}: {e.msg} (line {e.lineno}, column {e.colno})", path) from None
     except RecursionError:
         raise DumpError("$", _TOO_DEEP_FOR_PARSER, path) from None
+    except ValueError as e:           # an integer of thousands of digits
+        raise DumpError("$", f"a number too long to be a value: {e}", path) from None
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python reads them, JSON has no such thing."""
+    raise DumpError("$", f"{name} is not JSON (numbers are finite)")
 
 
 def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None = None,
