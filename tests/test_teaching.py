@@ -122,3 +122,11 @@ def test_shipped_exercises_are_built_from_their_sources(name):
 def test_every_bundled_scenario_passes_kdb_check(tmp_path):
     r = kdb(["check", *SCENARIOS], "", tmp_path)
     assert r.returncode == 0 and r.stdout.count(": ok (") == len(SCENARIOS), r.stdout
+
+
+def test_grading_against_the_teachers_source_ships_no_answer(tmp_path):
+    answers = tmp_path / "a.txt"
+    answers.write_text("devfsadm\n100015\nffffff0935930648\n3\nii\n262149\n34\n")
+    r = kdb(["exercise", str(ROOT / "docs" / "exercises" / "jurassic.toml"), "--grade", str(answers)],
+            "", tmp_path)
+    assert r.returncode == 0 and r.stdout.endswith("score: 7/7\n"), r.stdout + r.stderr

@@ -107,3 +107,16 @@ def test_bad_arguments_are_named(args, named):
 def test_an_empty_directory_has_no_dumps(tmp_path):
     r = triage(str(tmp_path))
     assert r.returncode == 1 and r.stderr == f"kdb triage: no dumps found in {tmp_path}\n"
+
+
+@pytest.mark.parametrize("url", ["dask://:::", "dask://h", "dask://x y:1", "dask://h:port"])
+def test_malformed_executor_addresses_are_usage_errors(url):
+    r = triage("--executor", url, "jurassic")
+    assert r.returncode == 2 and r.stderr.startswith(f"kdb triage: --executor '{url}'"), r.stderr
+    assert "Traceback" not in r.stderr and "Exception" not in r.stderr
+
+
+def test_a_closed_pipe_ends_a_listing_quietly():
+    r = subprocess.run(f"{sys.executable} -m kdb exercise --list | head -1", shell=True,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stderr == "" and r.stdout.count("\n") == 1

@@ -128,8 +128,16 @@ def load(path: str | Path) -> Exercise:
     """Read a shipped exercise file (hashed answers)."""
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as e:
+            return loads(f.read().decode("utf-8"), path)
+    except (OSError, UnicodeDecodeError) as e:
+        raise KdbError(f"cannot read exercise {path}: {e}") from None
+
+
+def loads(text: str, path: str | Path) -> Exercise:
+    """An exercise from the text of a shipped file (named PATH in messages)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
         raise KdbError(f"cannot read exercise {path}: {e}") from None
     try:
         meta = data["exercise"]
@@ -181,7 +189,17 @@ def bundled() -> dict[str, Path]:
 
 
 def find(name: str) -> Exercise:
+    """A bundled exercise by name, a shipped exercise file, or a teacher's
+    source file (plain answers: sealed here, in memory, with a fresh salt;
+    grading against it ships no answer to students)."""
     if os.path.exists(name):
+        try:
+            with open(name, "rb") as f:
+                source = "answer_hashes" not in f.read().decode("utf-8", "replace")
+        except OSError as e:
+            raise KdbError(f"cannot read exercise {name}: {e.strerror}") from None
+        if source:
+            return loads(build(name), name)
         return load(name)
     files = bundled()
     if name not in files:
@@ -346,7 +364,8 @@ def grade(ex: Exercise, answers: Sequence[str]) -> tuple[int, list[str]]:
 USAGE = """\
 usage: kdb exercise --list
        kdb exercise NAME [--reset] [--no-shell] [-e CMDS]  work through an exercise
-       kdb exercise NAME --grade FILE            score a file of answers (one per line)
+       kdb exercise NAME|SRC --grade FILE        score a file of answers (one per line);
+                                                 SRC: the teacher's source, never shipped
        kdb exercise build SRC [-o OUT] [--salt S] build a shipped exercise from a source
 """
 
@@ -391,6 +410,8 @@ def main(argv: list[str]) -> int:
     except KdbError as e:
         sys.stderr.write(f"kdb: {e}\n")
         return 2
+    except BrokenPipeError:
+        raise                        # the reader went away: kdb ends quietly (cli.main)
     except OSError as e:
         sys.stderr.write(f"kdb: {e.strerror}: {e.filename}\n")
         return 2

@@ -255,6 +255,8 @@ def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> lis
         client = Client(address, timeout=10, set_as_default=False)
     except (OSError, TimeoutError) as e:
         raise KdbError(f"cannot reach the Dask scheduler at {url}: {e}") from None
+    except (ValueError, TypeError) as e:     # a malformed address
+        raise KdbError(f"--executor {url!r} is not an address dask:// can reach: {e}") from None
     try:
         absolute = [os.path.abspath(f) for f in files]
         reports = client.gather(client.map(_analyse_path, absolute, [limits] * len(absolute), pure=False))
@@ -292,6 +294,10 @@ Analyse dumps: what happened, the signature of the bug, and with several
 dumps a table of buckets. Exit status: 0 analysed, 1 some dumps failed to
 load, 2 usage, 3 a --fail-on finding was present.
 """
+
+
+#: dask://HOST:PORT: a host name, an IPv4 address or a bracketed IPv6 one
+_DASK_ADDRESS = re.compile(r"dask://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}")
 
 
 class _Usage(Exception):
@@ -338,7 +344,7 @@ def main(argv: list[str]) -> int:
                 i += 2
             elif a == "--executor":
                 executor = value(i, a)
-                if not executor.startswith("dask://") or len(executor) == len("dask://"):
+                if not _DASK_ADDRESS.fullmatch(executor):
                     raise _Usage(f"--executor {executor!r}: give dask://HOST:PORT")
                 i += 2
             elif a.startswith("-") and a != "-":

@@ -221,9 +221,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
                 "p_user": {"u_comm": p.comm, "u_psargs": p.psargs, "u_start": start},
             }
 
-        def thread_values(t: Any) -> dict:
-            ts_ = t.proc.threads
-            k = next(j for j, x in enumerate(ts_) if x is t)
+        def thread_values(t: Any, k: int) -> dict:
+            ts_ = t.proc.threads        # t is ts_[k]: its neighbours are t_forw and t_back
             cpu = dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
             return {
                 "t_startpc": t.start or 0, "t_flag": t.flags, "t_proc_flag": t.pflags,
@@ -238,8 +237,9 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
 
         for i, p in enumerate(procs):
             sp.add(p.addr, proc_t.size, image(proc_t, functools.partial(proc_values, p, i)))
-        for t in dump.threads:
-            sp.add(t.addr, thread_t.size, image(thread_t, functools.partial(thread_values, t)))
+        for p in procs:               # each thread knows its place: no scan of its siblings
+            for k, t in enumerate(p.threads):
+                sp.add(t.addr, thread_t.size, image(thread_t, functools.partial(thread_values, t, k)))
         zones = dump.zones
 
         def zone_values(z: Any, i: int) -> dict[str, Any]:
