@@ -25,7 +25,7 @@ from pathlib import Path
 from kdb.ui.repl import SafeHistory
 h = SafeHistory(Path(sys.argv[1]), limit=2000)
 h.load_history_strings()
-start = len(h._entries)
+start = int(h._entries[-1].split()[1]) + 1 if h._entries else 0
 for i in range(start, start + 100000):
     h.store_string(f"cmd {i} " + "x" * 200)
     print(i, flush=True)
@@ -33,13 +33,18 @@ for i in range(start, start + 100000):
 
 
 def check_history(path: Path, acknowledged: int) -> int:
-    """The file holds whole entries 'cmd 0' .. 'cmd N' (the newest 2000), N >= acknowledged."""
-    lines = path.read_text().splitlines()
-    values = [json.loads(line) for line in lines]           # every line is whole JSON
+    """What a session reads back holds whole entries 'cmd K' .. 'cmd N' in order,
+    N >= acknowledged, the newest 2000 at least (the file is appended to and
+    compacted past 4000 lines; a line torn by SIGKILL is skipped on reading)."""
+    from kdb.ui.repl import SafeHistory
+    h = SafeHistory(path, limit=2000)
+    values = list(reversed(list(h.load_history_strings())))
     numbers = [int(v.split()[1]) for v in values]
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "entries lost or out of order"
     assert numbers[-1] >= acknowledged, f"entry {acknowledged} was written, then lost"
     assert len(numbers) == min(2000, numbers[-1] + 1)
+    torn = [line for line in path.read_bytes().split(b"\n")[:-1] if not line.endswith(b'"')]
+    assert len(torn) <= 1                                   # at most the line being written
     return numbers[-1]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import shutil
 import signal
 import subprocess
@@ -135,10 +136,12 @@ def test_pager_uses_PAGER_only_when_output_overflows(tmp_path):
 def test_history_is_bounded_atomic_and_tolerates_damage(tmp_path):
     path = tmp_path / "sub" / "history"
     h = SafeHistory(path, limit=3)
-    for cmd in ("a", "b", "c", "d"):
-        h.store_string(cmd)
-    assert path.read_text().splitlines() == ['"b"', '"c"', '"d"']
+    for cmd in ("a", "b", "c", "d", "e", "f", "g"):
+        h.store_string(cmd)                          # appended; compacted past 2 x 3 lines
+    assert path.read_text().splitlines() == ['"e"', '"f"', '"g"']
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".history")]  # no temp left
+    for cmd in ("b", "c", "d"):
+        h.store_string(cmd)
     path.write_text(path.read_text() + "{broken\n")
     assert list(SafeHistory(path, limit=3).load_history_strings()) == ["d", "c", "b"]
 
@@ -265,3 +268,43 @@ def test_make_run_survives_ctrl_c(tmp_path):
         assert out.read_text().strip() == "0"
     finally:
         tmux("kill-session", "-t", name)
+
+
+def test_history_skips_bad_bytes_and_keeps_the_rest(tmp_path):
+    path = tmp_path / "h"
+    path.write_bytes(b'"one"\n\xff\xfe not utf-8\n{"not": "a string"}\n"two"\n"thr')
+    h = SafeHistory(path)
+    assert list(h.load_history_strings()) == ["two", "one"]
+    h.store_string("three")                         # starts a line of its own after the torn one
+    assert list(SafeHistory(path).load_history_strings())[:3] == ["three", "two", "one"]
+
+
+def test_two_sessions_merge_their_history(tmp_path):
+    path = tmp_path / "h"
+    a, b = SafeHistory(path), SafeHistory(path)
+    a.load_history_strings()
+    b.load_history_strings()
+    a.store_string("from a")
+    b.store_string("from b")                        # b never saw a's entry: it must not erase it
+    a.store_string("a again")
+    assert list(reversed(list(SafeHistory(path).load_history_strings()))) == ["from a", "from b",
+                                                                             "a again"]
+
+
+def test_history_is_compacted_past_twice_its_limit(tmp_path):
+    path = tmp_path / "h"
+    h = SafeHistory(path, limit=10)
+    for i in range(25):
+        h.store_string(f"c{i}")
+    lines = path.read_text().splitlines()
+    assert len(lines) <= 20 and lines[-1] == '"c24"'
+    assert list(SafeHistory(path, limit=10).load_history_strings())[0] == "c24"
+
+
+def test_a_fifo_is_never_history(tmp_path):
+    path = tmp_path / "h"
+    os.mkfifo(path)
+    h = SafeHistory(path)
+    assert list(h.load_history_strings()) == []      # returns at once: no wedged REPL
+    h.store_string("x")                              # and writes nothing into it
+    assert stat.S_ISFIFO(os.stat(path).st_mode)

@@ -130,3 +130,22 @@ def test_grading_against_the_teachers_source_ships_no_answer(tmp_path):
     r = kdb(["exercise", str(ROOT / "docs" / "exercises" / "jurassic.toml"), "--grade", str(answers)],
             "", tmp_path)
     assert r.returncode == 0 and r.stdout.endswith("score: 7/7\n"), r.stdout + r.stderr
+
+
+def test_a_damaged_progress_file_starts_afresh(tmp_path):
+    state = tmp_path / "kdb" / "exercises"
+    state.mkdir(parents=True)
+    for bad in ('{"step": -100}', '{"step": 99, "solved": [-5, 1e9]}', '{"hints_shown": {"x": 1}}',
+                '[1, 2]', '{"step": "0x10"}'):
+        (state / "jurassic.json").write_text(bad)
+        r = kdb(["exercise", "jurassic", "-e", "::task; ::hint; ::progress"], "", tmp_path)
+        assert r.returncode == 0 and "internal error" not in r.stderr, (bad, r.stderr)
+        assert "Step " in r.stdout or "steps done" in r.stdout, (bad, r.stdout)
+
+
+def test_an_exercise_name_cannot_leave_the_state_folder(tmp_path, monkeypatch):
+    from kdb.apps.exercise import progress_path
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    for name in ("../../../etc/passwd", "/abs/path", "..", "a/b"):
+        p = progress_path(name).resolve()
+        assert p.parent == (tmp_path / "kdb" / "exercises").resolve(), (name, p)

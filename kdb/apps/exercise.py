@@ -33,6 +33,7 @@ import hashlib
 import importlib.resources
 import json
 import os
+import re
 import secrets
 import sys
 import tomllib
@@ -216,8 +217,11 @@ def check(ex: Exercise, index: int, text: str) -> bool:
 # progress
 # ---------------------------------------------------------------------------
 def progress_path(name: str) -> Path:
+    """Where the progress of exercise NAME is kept: always a file of the state
+    folder, whatever the name says (an exercise file's name is its author's)."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "kdb" / "exercises" / f"{name}.json"
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "_"
+    return Path(base) / "kdb" / "exercises" / f"{safe[:100]}.json"
 
 
 @attrs.define(slots=True)
@@ -236,13 +240,17 @@ class Progress:
         p = cls(ex)
         try:
             data = json.loads(progress_path(ex.name).read_text())
-            p.step = min(int(data.get("step", 0)), len(ex.steps))
-            p.hints_shown = {int(k): int(v) for k, v in data.get("hints_shown", {}).items()}
-            p.solved = [int(x) for x in data.get("solved", [])]
-            p.skipped = [int(x) for x in data.get("skipped", [])]
-            p.attempts = int(data.get("attempts", 0))
-        except (OSError, ValueError, TypeError, AttributeError):
-            pass
+            n = len(ex.steps)
+            # a progress file is state a user (or anything) may have edited: every
+            # value is checked, anything out of range starts that part afresh
+            p.step = max(0, min(int(data.get("step", 0)), n))
+            p.hints_shown = {int(k): max(0, int(v)) for k, v in data.get("hints_shown", {}).items()
+                             if 0 <= int(k) < n}
+            p.solved = [int(x) for x in data.get("solved", []) if 0 <= int(x) < n]
+            p.skipped = [int(x) for x in data.get("skipped", []) if 0 <= int(x) < n]
+            p.attempts = max(0, int(data.get("attempts", 0)))
+        except (OSError, ValueError, TypeError, AttributeError, OverflowError):
+            p = cls(ex)
         return p
 
     def save(self) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -53,29 +54,47 @@ def history_path() -> Path:
 class SafeHistory(History):
     """Command history kept across sessions, one JSON string a line.
 
-    Every new entry rewrites the (bounded) file atomically, so a crash or a
-    SIGKILL in the middle of a write never loses or corrupts it.
+    Each new entry is appended in one write (O_APPEND), so concurrent
+    sessions merge their entries instead of overwriting each other's, and a
+    crash or a SIGKILL can at worst tear the last line, which reading skips
+    (as it skips any line that is not whole UTF-8 JSON). Past twice the limit
+    the file is compacted to the newest LIMIT entries with an atomic rewrite.
+    Only a regular file is history: a FIFO or a device there is left alone.
     """
 
     def __init__(self, path: Path, limit: int = DEFAULT_HISTSIZE) -> None:
         self.path = path
         self.limit = max(1, limit)
         self._entries: list[str] = []
+        self._lines = 0                    # lines in the file, for compaction
         super().__init__()
 
-    def load_history_strings(self) -> Iterable[str]:
-        entries: list[str] = []
+    def _read(self) -> list[str] | None:
+        """The entries in the file (None when it is not a regular file)."""
         try:
-            with open(self.path, encoding="utf-8") as f:
-                for line in f:
-                    try:
-                        value = json.loads(line)
-                    except ValueError:
-                        continue        # a damaged line (written by something else)
-                    if isinstance(value, str):
-                        entries.append(value)
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
-            pass
+            return []
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            data = f.read()
+        entries: list[str] = []
+        self._lines = 0
+        for raw in data.split(b"\n"):
+            if not raw:
+                continue
+            self._lines += 1
+            try:
+                value = json.loads(raw.decode("utf-8"))
+            except ValueError:             # torn by a crash, or not ours: skipped
+                continue
+            if isinstance(value, str):
+                entries.append(value)
+        return entries
+
+    def load_history_strings(self) -> Iterable[str]:
+        entries = self._read() or []
         self._entries = entries[-self.limit:]
         return list(reversed(self._entries))
 
@@ -83,9 +102,29 @@ class SafeHistory(History):
         self._entries.append(string)
         self._entries = self._entries[-self.limit:]
         try:
-            atomic_write(self.path, "".join(json.dumps(e) + "\n" for e in self._entries))
+            self._append(json.dumps(string) + "\n")
+            if self._lines > 2 * self.limit:
+                entries = self._read()
+                if entries is not None:
+                    atomic_write(self.path, "".join(json.dumps(e) + "\n" for e in entries[-self.limit:]))
+                    self._lines = min(len(entries), self.limit)
         except OSError:
             pass   # history is a convenience: never fail a command over it
+
+    def _append(self, line: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o600)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return
+            data = line.encode("utf-8")
+            if st.st_size and os.pread(fd, 1, st.st_size - 1) != b"\n":
+                data = b"\n" + data       # the last entry was torn: start a line of our own
+            os.write(fd, data)
+            self._lines += 1
+        finally:
+            os.close(fd)
 
 
 class Pager:
