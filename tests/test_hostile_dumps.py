@@ -289,3 +289,16 @@ def test_one_hostile_dump_is_one_failed_row_of_triage(tmp_path):
     (tmp_path / "nan.json").write_text('{"kdb_dump":1,"system":{"nodename":"x","hz":NaN},"procs":[]}')
     (tmp_path / "good.json").write_text(json.dumps(_minimal()))
     assert main(["--format", "json", str(tmp_path)]) == 1      # some failed; the rest reported
+
+
+def test_a_pointer_of_forty_thousand_levels_is_refused_at_once(tmp_path):
+    """Each pointer level's type name holds the one below: 40,000 '*' built
+    800 MB of names. Declarators are bounded at 32 levels."""
+    d = _minimal()
+    d["types"] = ["struct p { int " + "*" * 40000 + "p; }"]
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(d))
+    from kdb.target.kernel import open_dump
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert "$.types[0]: more than 32 levels of pointer" in str(e.value)

@@ -62,6 +62,10 @@ class Member:
     bit_size: int | None = None
 
 
+#: the most levels of pointer one declarator may have (kernel code uses 3)
+MAX_POINTER_DEPTH = 32
+
+
 @attrs.define(slots=True, eq=False)
 class CType:
     """One C type."""
@@ -459,8 +463,13 @@ class _DeclParser:
 
     def declarator(self, base: CType, allow_bits: bool = False) -> tuple[str | None, CType, int | None]:
         t = base
+        stars = 0
         while self.peek() == "*":
             self.take()
+            stars += 1
+            if stars > MAX_POINTER_DEPTH:
+                # each level's name holds the one below: 40,000 stars took 800 MB
+                raise CmdError(f"more than {MAX_POINTER_DEPTH} levels of pointer")
             while self.peek() in ("const", "volatile"):
                 self.take()
             t = self.ts.pointer_to(t)
