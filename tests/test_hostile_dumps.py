@@ -302,3 +302,17 @@ def test_a_pointer_of_forty_thousand_levels_is_refused_at_once(tmp_path):
     with pytest.raises(DumpError) as e:
         open_dump(str(f))
     assert "$.types[0]: more than 32 levels of pointer" in str(e.value)
+
+
+def test_a_duplicate_thread_address_far_down_is_named(tmp_path):
+    """One walk names both places (this took 39 s at 20,000 processes when
+    each thread's path was searched for; now 0.4 s)."""
+    from kdb.target.dump import load_bytes
+    from kdb.tools.gen import generate
+    d = generate(procs=3000, threads=6000, seed=3)
+    d["procs"][-1]["threads"][-1]["addr"] = d["procs"][1]["threads"][0]["addr"]
+    with pytest.raises(DumpError) as e:
+        load_bytes(json.dumps(d).encode())
+    n = len(d["procs"][-1]["threads"]) - 1
+    assert str(e.value).endswith(f"$.procs[2999].threads[{n}].addr: duplicate address "
+                                 f"{d['procs'][1]['threads'][0]['addr']} (also $.procs[1].threads[0].addr)")

@@ -196,18 +196,26 @@ class ProcessChecks:
         return threads, by_addr
 
     def _find_duplicate(self, threads: list[Thread], ints: list[int]) -> None:
-        seen: dict[int, Any] = {}
-        for n, a in enumerate(ints):
-            t = threads[n]
-            p = next(k for k, q in enumerate(self._procs) if q is t.proc)
-            j = next(k for k, x in enumerate(t.proc.threads) if x is t)
-            path = f"$.procs[{p}].threads[{j}].addr"
-            other = seen.get(a)
-            if other is None and a in self.addrs:
-                other = self._path_of(self.addrs[a])
-            if other is not None:
-                raise DumpError(path, f"duplicate address 0x{a:x} (also {other})")
-            seen[a] = path
+        """Name the first thread address seen twice. One walk over the
+        processes in order (THREADS and INTS are in that order), paths built
+        only for the pair reported: a duplicate at the end of 80,000
+        processes took 39 s when each thread's path searched the list."""
+        seen: dict[int, tuple[int, int]] = {}
+        n = 0
+        for i, p in enumerate(self._procs):
+            for j in range(len(p.threads)):
+                a = ints[n]
+                n += 1
+                if a in seen:
+                    pi, pj = seen[a]
+                    other = f"$.procs[{pi}].threads[{pj}].addr"
+                elif a in self.addrs:
+                    other = self._path_of(self.addrs[a])
+                else:
+                    seen[a] = (i, j)
+                    continue
+                raise DumpError(f"$.procs[{i}].threads[{j}].addr",
+                                f"duplicate address 0x{a:x} (also {other})")
         raise DumpError("$.procs", "duplicate thread address")  # pragma: no cover
 
     def _path_of(self, marker: Any) -> str:
