@@ -19,6 +19,7 @@ import attrs
 DEFAULT_MAX_BYTES = 4 << 30
 DEFAULT_MAX_DEPTH = 200
 DEFAULT_MAX_STRING = 1 << 20
+DEFAULT_MAX_OBJECT = 64 << 20
 
 _SIZE = re.compile(r"([0-9]+)([KMG]?)", re.IGNORECASE)
 _SHIFT = {"": 0, "K": 10, "M": 20, "G": 30}
@@ -39,11 +40,15 @@ class Limits:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_depth: int = DEFAULT_MAX_DEPTH
     max_string: int = DEFAULT_MAX_STRING
+    #: bytes one typed object of the dump may lay out in memory (a 200-byte
+    #: dump declaring a 1 GiB array must not take gigabytes)
+    max_object: int = DEFAULT_MAX_OBJECT
 
     #: (attribute, command-line option, environment variable)
     KNOBS = (("max_bytes", "--max-dump-bytes", "KDB_MAX_DUMP_BYTES"),
              ("max_depth", "--max-depth", "KDB_MAX_DEPTH"),
-             ("max_string", "--max-string", "KDB_MAX_STRING"))
+             ("max_string", "--max-string", "KDB_MAX_STRING"),
+             ("max_object", "--max-object-bytes", "KDB_MAX_OBJECT_BYTES"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, /, **given: int) -> "Limits":

@@ -316,3 +316,17 @@ def test_a_duplicate_thread_address_far_down_is_named(tmp_path):
     n = len(d["procs"][-1]["threads"]) - 1
     assert str(e.value).endswith(f"$.procs[2999].threads[{n}].addr: duplicate address "
                                  f"{d['procs'][1]['threads'][0]['addr']} (also $.procs[1].threads[0].addr)")
+
+
+def test_a_huge_object_is_refused_unless_the_limit_is_raised(tmp_path):
+    """A 218-byte dump declaring one 1 GiB object took 2 GB to lay out."""
+    from kdb.target.kernel import open_dump
+    d = _minimal()
+    d["types"] = ["struct big { char x[0x40000000]; }"]
+    d["objects"] = [{"addr": "0x5000000", "type": "struct big", "value": {}}]
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(d))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert "$.objects[0].type: struct big is 1073741824 bytes, more than the limit of 67108864" \
+        in str(e.value) and "--max-object-bytes" in str(e.value)

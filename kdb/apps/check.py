@@ -78,7 +78,7 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
     try:
         path = resolve_dump_path(spec)
         d = load_dump(path, limits=limits)
-        lay_out(d)               # types, objects and memory are checked as they are laid out
+        lay_out(d, limits=limits)  # types, objects and memory are checked as they are laid out
     except KdbError as first:
         rule = getattr(first, "rule", None)
         try:
@@ -87,8 +87,8 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
         except KdbError:
             report(str(first), rule)             # not even JSON: the one error there is
             return False
-        errors, _ = all_errors(data, lambda x: _laid_out(build_dump(x, path, limits,
-                                                                          freeze=False)))
+        errors, _ = all_errors(data, lambda x: _laid_out(build_dump(x, path, limits, freeze=False),
+                                                         limits))
         if not errors:                           # only the typed pass objected
             errors = [first]                     # type: ignore[list-item]
         for e in errors:
@@ -104,8 +104,8 @@ def check_one(spec: str, limits: Limits, strict: bool) -> bool:
     return not (strict and found)
 
 
-def _laid_out(d: Dump) -> Dump:
+def _laid_out(d: Dump, limits: Limits) -> Dump:
     """A built dump whose types, objects and memory are laid out too."""
     from kdb.target.kernel import lay_out
-    lay_out(d)
+    lay_out(d, limits=limits)
     return d

@@ -76,10 +76,11 @@ class KernelTarget(Target):
 
     dump: Dump
 
-    def __init__(self, dump: Dump, *, kmdb: bool = False) -> None:
+    def __init__(self, dump: Dump, *, kmdb: bool = False, limits: Limits | None = None) -> None:
         super().__init__()
         self.dump = dump
         self.kmdb = kmdb
+        self.limits = limits or Limits.from_env()
         self.name = "kmdb" if kmdb else "kvm"
         self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
         self.types = TypeSystem("lp64")
@@ -106,6 +107,10 @@ class KernelTarget(Target):
                 t = self.types.lookup(o["type"])
             except CmdError:
                 raise DumpError(f"{path}.type", f"unknown type {o['type']!r}", self.dump.path) from None
+            if t.size > self.limits.max_object:
+                raise DumpError(f"{path}.type", f"{t.name} is {t.size} bytes, more than the limit of "
+                                f"{self.limits.max_object} for one object ({Limits.hint('max_object')})",
+                                self.dump.path)
             value = _object_value(t, o["value"], f"{path}.value", strings, self.dump.path)
             addr = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
             end = addr + max(t.size, 1)
@@ -214,15 +219,15 @@ def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None,
     """Load a dump by path or bundled name, within LIMITS (default: from the
     environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump."""
     path = resolve_dump_path(spec)
-    return lay_out(load_dump(path, limits=limits, freeze=freeze), kmdb=kmdb)
+    return lay_out(load_dump(path, limits=limits, freeze=freeze), kmdb=kmdb, limits=limits)
 
 
-def lay_out(dump: Dump, *, kmdb: bool = False) -> KernelTarget:
+def lay_out(dump: Dump, *, kmdb: bool = False, limits: Limits | None = None) -> KernelTarget:
     """The target of a loaded DUMP: its C types, objects and memory laid out.
     The trust boundary: whatever goes wrong laying out a hostile dump is a
     DumpError naming the file, never a crash."""
     try:
-        return KernelTarget(dump, kmdb=kmdb)
+        return KernelTarget(dump, kmdb=kmdb, limits=limits)
     except KdbError:
         raise
     except RecursionError:
