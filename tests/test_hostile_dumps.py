@@ -330,3 +330,36 @@ def test_a_huge_object_is_refused_unless_the_limit_is_raised(tmp_path):
         open_dump(str(f))
     assert "$.objects[0].type: struct big is 1073741824 bytes, more than the limit of 67108864" \
         in str(e.value) and "--max-object-bytes" in str(e.value)
+
+
+def _with_objects(objects, memory=()):
+    d = _minimal()
+    d["types"] = ["struct n { long v; }"]
+    d["objects"] = [{"addr": hex(a), "type": "struct n", "value": {"v": 1}} for a in objects]
+    d["memory"] = [{"addr": hex(a), "hex": "00" * n} for a, n in memory]
+    return d
+
+
+@pytest.mark.parametrize("objects,memory,where", [
+    ([0x5000], [(0x1000, 0x8000), (0x2000, 0x100)], "$.memory[0]"),   # not the nearest section
+    ([0x2000, 0x2004], [], "$.objects[0]"),
+    ([0x3000, 0x1000, 0x2ffc], [], "$.objects[0]"),
+])
+def test_overlapping_objects_are_refused_with_the_range_they_hit(tmp_path, objects, memory, where):
+    from kdb.target.kernel import open_dump
+    f = tmp_path / "o.json"
+    f.write_text(json.dumps(_with_objects(objects, memory)))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert str(e.value).endswith(f"overlaps {where}"), str(e.value)
+
+
+def test_twenty_thousand_objects_are_placed(tmp_path):
+    """Each object is checked against its neighbours, not every range (the
+    check was quadratic in objects)."""
+    from kdb.target.kernel import open_dump
+    f = tmp_path / "o.json"
+    f.write_text(json.dumps(_with_objects([0x100000 + 0x10 * i for i in reversed(range(20000))],
+                                          [(0x10, 0x100)])))
+    t = open_dump(str(f))
+    assert t.read(0x100000 + 0x10 * 19999, 8) == (1).to_bytes(8, "little")

@@ -7,7 +7,9 @@ dump's symbol tables (``sym+off`` from an address, as ``%a`` prints it).
 
 from __future__ import annotations
 
+import bisect
 import importlib.resources
+import itertools
 import os
 from pathlib import Path
 
@@ -98,8 +100,12 @@ class KernelTarget(Target):
 
     def _place_objects(self) -> None:
         """Lay the dump's typed objects into memory, checking types and members."""
-        placed: list[tuple[int, int, str]] = sorted(
-            (b, b + len(d), f"$.memory[{i}]") for i, (b, d) in enumerate(self.dump.memory))
+        # memory sections (they may overlap each other): in order of start,
+        # with the furthest end so far, so an object is checked in O(log n)
+        memory = sorted((b, b + len(d), f"$.memory[{i}]") for i, (b, d) in enumerate(self.dump.memory))
+        starts = [m[0] for m in memory]
+        reach = list(itertools.accumulate((m[1] for m in memory), max))
+        placed: list[tuple[int, int, str]] = []      # objects: disjoint, in order
         strings = ObjectStrings()
         for i, o in enumerate(self.dump.objects):
             path = f"$.objects[{i}]"
@@ -114,11 +120,15 @@ class KernelTarget(Target):
             value = _object_value(t, o["value"], f"{path}.value", strings, self.dump.path)
             addr = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
             end = addr + max(t.size, 1)
-            for lo, hi, where in placed:
-                if lo < end and addr < hi:
-                    raise DumpError(f"{path}.addr", f"{t.name} at 0x{addr:x} overlaps {where}",
-                                    self.dump.path)
-            placed.append((addr, end, path))
+            clash = _overlap(memory, starts, reach, addr, end)
+            k = bisect.bisect_left(placed, (addr,))
+            for lo, hi, where in placed[max(k - 1, 0):k + 1]:   # disjoint: only neighbours
+                if clash is None and lo < end and addr < hi:
+                    clash = where
+            if clash is not None:
+                raise DumpError(f"{path}.addr", f"{t.name} at 0x{addr:x} overlaps {clash}",
+                                self.dump.path)
+            placed.insert(k, (addr, end, path))
             self.space.add_bytes(addr, encode(t, value))
         if strings.data:
             self.space.add_bytes(strings.BASE, bytes(strings.data))
@@ -171,6 +181,19 @@ class KernelTarget(Target):
             label = f"{stop.pc:#x}"
         label += ":"
         return f"kmdb: target stopped at:\n{label.ljust(15)} {stop.instr}\n"
+
+
+def _overlap(ranges: list[tuple[int, int, str]], starts: list[int], reach: list[int],
+             lo: int, hi: int) -> str | None:
+    """The name of a range of RANGES (sorted by start; REACH: the furthest end
+    so far) that [LO, HI) overlaps, or None."""
+    k = bisect.bisect_left(starts, hi)            # ranges that start before HI
+    if k == 0 or reach[k - 1] <= lo:
+        return None
+    for r_lo, r_hi, where in reversed(ranges[:k]):     # one exists: name it
+        if r_hi > lo:
+            return where
+    return None  # pragma: no cover
 
 
 class ObjectStrings(Strings):
