@@ -22,6 +22,9 @@ import re
 from typing import Any, Protocol, Sequence
 
 from kdb.output.iob import OutputBuffer
+# control characters (C0 but tab and newline, DEL, C1) are printed escaped, so
+# a string from a dump can never drive the terminal: the sanitising writer's table
+from kdb.output.sanitize import CONTROL_ESCAPES as _CONTROL
 from kdb.numbers import MASK64, human_size, numtostr, signed
 
 
@@ -148,11 +151,6 @@ def _conv_R(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
 
 def _conv_c(v: Any, bits: int, alt: bool, plus: bool, env: FormatEnv) -> str:
     return v if isinstance(v, str) else chr(int(v) & 0xFF)
-
-
-# control characters (C0 but tab and newline, DEL, C1) are printed escaped, so
-# a string from a dump can never drive the terminal
-_CONTROL = {c: "\\x%02x" % c for c in list(range(0x20)) + list(range(0x7F, 0xA0)) if c not in (9, 10)}
 
 
 def safe_text(text: str) -> str:

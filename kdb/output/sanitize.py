@@ -18,7 +18,7 @@ import re
 from typing import IO, Any
 
 #: control characters (C0 but tab and newline, DEL, C1) -> ``\xNN``
-_CONTROL = {c: "\\x%02x" % c for c in list(range(0x20)) + list(range(0x7F, 0xA0)) if c not in (9, 10)}
+CONTROL_ESCAPES = {c: "\\x%02x" % c for c in list(range(0x20)) + list(range(0x7F, 0xA0)) if c not in (9, 10)}
 #: the attribute sequences kdb itself writes (kdb.output.iob OutputBuffer.attr)
 _OWN_SGR = re.compile(r"(\x1b\[[012457]m)")
 
@@ -28,9 +28,9 @@ def sanitize(text: str) -> str:
     if _plain(text):
         return text
     if "\x1b" not in text:
-        return text.translate(_CONTROL)
+        return text.translate(CONTROL_ESCAPES)
     parts = _OWN_SGR.split(text)
-    return "".join(p if i % 2 else p.translate(_CONTROL) for i, p in enumerate(parts))
+    return "".join(p if i % 2 else p.translate(CONTROL_ESCAPES) for i, p in enumerate(parts))
 
 
 def _plain(text: str) -> bool:
