@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 CLUSTER_STAMP := $(VENV)/.installed-cluster
 FUZZRUNS ?= 200000
 
-.PHONY: run test bench docs clean golden fuzz install
+.PHONY: run test bench linearity docs clean golden fuzz install
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv --system-site-packages $(VENV)
@@ -45,6 +45,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCHFLAGS)
+
+# each step at 20,000 and 200,000 threads: is ten times the dump ten times the time?
+linearity: $(STAMP)
+	$(BIN)/python benchmarks/linearity.py
 
 # longer coverage-guided fuzzing; crashes are written to ./crash-*
 fuzz: $(CLUSTER_STAMP)

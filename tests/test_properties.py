@@ -64,3 +64,28 @@ def test_every_format_char_formats_any_value(value, ch):
         assert text == ""   # an empty string leaves only the margin, which is dropped
     else:
         assert text.endswith("\n") and text.startswith(" " * 16)
+
+
+_ENCODED_TYPES = ["proc_t", "kthread_t", "zone_t", "cpu_t",
+                  "struct bits { unsigned a : 3; unsigned b : 5; int c; }",
+                  "union u { long l; int i; char c[8]; }"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(_ENCODED_TYPES), st.data())
+def test_planned_encoder_writes_what_encode_writes(tname, data):
+    """The images' planned encoder (one plan per type, for a million threads)
+    and the general encoder write the same bytes for any member values."""
+    from kdb.target.ctype import TypeSystem
+    from kdb.target.images import compile_encoder, encode, kernel_types
+    ts = TypeSystem("lp64")
+    kernel_types(ts)
+    if " " in tname:
+        ts.declare(tname, synthetic=False)
+        tname = tname.split("{")[0].strip()
+    t = ts.lookup(tname)
+    names = [m.name for m in t.resolve().members if m.name is not None
+             and m.type.resolve().kind in ("int", "enum", "pointer")]
+    chosen = data.draw(st.lists(st.sampled_from(names), unique=True)) if names else []
+    value = {n: data.draw(st.integers(min_value=-(1 << 70), max_value=1 << 70)) for n in chosen}
+    assert compile_encoder(t)(value) == encode(t, value)

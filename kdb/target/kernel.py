@@ -99,14 +99,19 @@ class KernelTarget(Target):
         add_entity_images(self.space, self.types, dump)
 
     def _place_objects(self) -> None:
-        """Lay the dump's typed objects into memory, checking types and members."""
-        # memory sections (they may overlap each other): in order of start,
-        # with the furthest end so far, so an object is checked in O(log n)
+        """Lay the dump's typed objects into memory, checking types and members.
+
+        Objects may not overlap each other or a memory section. Both checks
+        are O(log n) per object or one sort: memory sections (which may
+        overlap each other) are searched by start with the furthest end so
+        far; objects are sorted once, and any overlap among them shows as
+        two neighbours in that order.
+        """
         memory = sorted((b, b + len(d), f"$.memory[{i}]") for i, (b, d) in enumerate(self.dump.memory))
         starts = [m[0] for m in memory]
         reach = list(itertools.accumulate((m[1] for m in memory), max))
-        placed: list[tuple[int, int, str]] = []      # objects: disjoint, in order
         strings = ObjectStrings()
+        laid: list[tuple[int, int, CType, Any]] = []
         for i, o in enumerate(self.dump.objects):
             path = f"$.objects[{i}]"
             try:
@@ -119,16 +124,23 @@ class KernelTarget(Target):
                                 self.dump.path)
             value = _object_value(t, o["value"], f"{path}.value", strings, self.dump.path)
             addr = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
-            end = addr + max(t.size, 1)
+            laid.append((addr, addr + max(t.size, 1), t, value))
+        # among objects: the first object (in the dump's order) found to
+        # overlap an earlier one, naming the earlier one
+        clash_at: dict[int, int] = {}
+        order = sorted(range(len(laid)), key=lambda k: laid[k][0])
+        for a, b in zip(order, order[1:]):
+            if laid[b][0] < laid[a][1]:
+                later, earlier = max(a, b), min(a, b)
+                if later not in clash_at:
+                    clash_at[later] = earlier
+        for i, (addr, end, t, value) in enumerate(laid):
             clash = _overlap(memory, starts, reach, addr, end)
-            k = bisect.bisect_left(placed, (addr,))
-            for lo, hi, where in placed[max(k - 1, 0):k + 1]:   # disjoint: only neighbours
-                if clash is None and lo < end and addr < hi:
-                    clash = where
+            if clash is None and i in clash_at:
+                clash = f"$.objects[{clash_at[i]}]"
             if clash is not None:
-                raise DumpError(f"{path}.addr", f"{t.name} at 0x{addr:x} overlaps {clash}",
+                raise DumpError(f"$.objects[{i}].addr", f"{t.name} at 0x{addr:x} overlaps {clash}",
                                 self.dump.path)
-            placed.insert(k, (addr, end, path))
             self.space.add_bytes(addr, encode(t, value))
         if strings.data:
             self.space.add_bytes(strings.BASE, bytes(strings.data))

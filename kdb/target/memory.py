@@ -14,7 +14,7 @@ Reading where nothing is mapped fails with ``no mapping for address``.
 from __future__ import annotations
 
 import bisect
-from typing import Callable
+from typing import Any, Callable
 
 from kdb.errors import ENOMAP, ReadError
 
@@ -22,17 +22,33 @@ Producer = Callable[[int, int], bytes]   # (offset into the region, length) -> b
 
 
 class AddressSpace:
-    """Non-overlapping regions of memory, each backed by bytes or a producer."""
+    """Regions of memory, each backed by bytes or a producer, found by bisection.
+
+    Adding is O(1) (regions are appended); the first lookup after a batch
+    of adds sorts once (timsort: a sorted run plus the new ones), so laying
+    out n regions costs O(n log n) whatever their order, never one list
+    insertion each. Where regions start at the same address, the one added
+    first is found.
+    """
 
     def __init__(self) -> None:
         self._starts: list[int] = []
         self._regions: list[tuple[int, int, Producer]] = []
+        self._new: list[tuple[int, int, Producer]] = []
         self._pending: list[Callable[["AddressSpace"], None]] = []
 
     def add(self, start: int, size: int, producer: Producer) -> None:
-        i = bisect.bisect_left(self._starts, start)
-        self._starts.insert(i, start)
-        self._regions.insert(i, (start, start + size, producer))
+        self._new.append((start, start + size, producer))
+
+    def _settle(self) -> None:
+        """Sort the regions added since the last lookup into place."""
+        # newest first before the stable sort: among equal starts the oldest
+        # ends up last, where bisect_right finds it
+        regions = self._new[::-1] + self._regions
+        self._new = []
+        regions.sort(key=lambda r: r[0])
+        self._regions = regions
+        self._starts = [r[0] for r in regions]
 
     def add_bytes(self, start: int, data: bytes) -> None:
         def read(off: int, n: int, d: bytes = data) -> bytes:
@@ -51,6 +67,8 @@ class AddressSpace:
     def region(self, addr: int) -> tuple[int, int, Producer] | None:
         if self._pending:
             self._build()
+        if self._new:
+            self._settle()
         i = bisect.bisect_right(self._starts, addr) - 1
         if i >= 0:
             start, end, prod = self._regions[i]
@@ -75,9 +93,31 @@ class AddressSpace:
         return self.region(addr) is not None
 
 
-def stack_producer(words: dict[int, int], base: int) -> Producer:
-    """A stack region: the given 8-byte words at their offsets, zeros elsewhere."""
+def stack_words(frames: tuple, sp: int) -> dict[int, int]:
+    """A thread's stack as words: each frame's saved fp and return address
+    (the saved ``sp`` points at the innermost frame the same way)."""
+    words: dict[int, int] = {sp: frames[0].fp, sp + 8: frames[0].pc}
+    for i, f in enumerate(frames):
+        if i + 1 < len(frames):
+            words[f.fp] = frames[i + 1].fp
+            words[f.fp + 8] = frames[i + 1].pc
+        else:
+            words[f.fp] = 0
+            words[f.fp + 8] = 0
+    return words
+
+
+def stack_producer(thread: Any, base: int) -> Producer:
+    """A thread's stack region: its words at their offsets, zeros elsewhere.
+
+    The words (which resolve every pc of the stack) are built on the first
+    read of this stack, not when the address space is laid out."""
+    cache: list[dict[int, int]] = []
+
     def produce(off: int, n: int) -> bytes:
+        if not cache:
+            cache.append(stack_words(thread.frames, thread.sp))
+        words = cache[0]
         out = bytearray(n)
         first = (off // 8) * 8
         for w in range(first, off + n, 8):
@@ -94,24 +134,29 @@ def stack_producer(words: dict[int, int], base: int) -> Producer:
 
 
 def add_stacks(space: AddressSpace, threads: list) -> None:
-    """Map every thread's stack: the saved fp and return address of each frame."""
+    """Map every thread's stack: the saved fp and return address of each frame.
+
+    A stack is mapped where nothing else is (memory sections, objects and
+    entity images win); where the stacks of two threads overlap (a malformed
+    dump), the one at the lower address is mapped. Laying out needs only each
+    stack's bounds (no pc is resolved) and one sort: linear in threads up to
+    the sort.
+    """
     def build(sp_: AddressSpace) -> None:
+        stacks: list[tuple[int, int, Any]] = []
         for t in threads:
             sp = t.sp
             if sp is None or not t.raw_stack:
                 continue
-            frames = t.frames
-            words: dict[int, int] = {sp: frames[0].fp, sp + 8: frames[0].pc}
-            for i, f in enumerate(frames):
-                if i + 1 < len(frames):
-                    words[f.fp] = frames[i + 1].fp
-                    words[f.fp + 8] = frames[i + 1].pc
-                else:
-                    words[f.fp] = 0
-                    words[f.fp + 8] = 0
-            lo = min(words)
-            hi = max(words) + 8
+            fps = t.frame_pointers()
+            lo = min(sp, min(fps))
+            hi = max(sp, max(fps)) + 16
             if sp_.region(lo) is None and sp_.region(hi - 1) is None:
-                sp_.add(lo, hi - lo, stack_producer(words, lo))
-            t.frames_cache = None   # frames were built only to lay the stack out
+                stacks.append((lo, hi, t))
+        stacks.sort(key=lambda s: s[0])
+        reach = -1
+        for lo, hi, t in stacks:
+            if lo >= reach:
+                sp_.add(lo, hi - lo, stack_producer(t, lo))
+                reach = hi
     space.add_lazy(build)

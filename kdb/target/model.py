@@ -193,18 +193,26 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
     def frames(self) -> tuple["Frame", ...]:
         """The stack, innermost first, with every pc resolved to an address."""
         if self.frames_cache is None:
-            frames = []
             resolve = self.proc.resolver
-            sp = self.sp or 0
-            for i, f in enumerate(self.raw_stack or ()):
-                if isinstance(f, str):
-                    frames.append(Frame(sp + 0x40 * (i + 1), resolve(f)))
-                else:
-                    fp = int_of(f.fp)
-                    frames.append(Frame(fp if fp is not None else sp + 0x40 * (i + 1),
-                                        resolve(f.pc), tuple(int_of(a) for a in f.args)))
-            self.frames_cache = tuple(frames)
+            raw = self.raw_stack or ()
+            self.frames_cache = tuple(
+                Frame(fp, resolve(f)) if isinstance(f, str)
+                else Frame(fp, resolve(f.pc), tuple(int_of(a) for a in f.args))
+                for f, fp in zip(raw, self.frame_pointers()))
         return self.frames_cache
+
+    def frame_pointers(self) -> list[int]:
+        """Each frame's frame pointer, innermost first, without resolving a pc.
+
+        A frame with no ``fp`` (a bare string) sits 0x40 bytes above the one
+        inside it, counting from the saved ``sp``.
+        """
+        sp = self.sp or 0
+        out = []
+        for i, f in enumerate(self.raw_stack or ()):
+            fp = None if isinstance(f, str) else int_of(f.fp)
+            out.append(sp + 0x40 * (i + 1) if fp is None else fp)
+        return out
 
 
 class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
