@@ -69,9 +69,10 @@ def thread_desc(call: Call, t: Thread) -> str:
         return text
     if t.name:
         return t.name
-    if t.start is not None:
-        return (call.session.addr2str(t.start) or f"{t.start:#x}") + "()"
-    return "?"
+    # thread.c threadlist: mdb_printf(" %a()\n", t.t_startpc); a thread
+    # the dump gives no start pc has t_startpc 0 in its image
+    start = t.start or 0
+    return (call.session.addr2str(start) or numtostr(start, 16, showbase=start > 9)) + "()"
 
 
 def frame_args(call: Call, f: Frame, nargs: int | None) -> str:
@@ -109,12 +110,30 @@ def print_frames(call: Call, frames: Iterable[Frame], *, with_fp: bool, nargs: i
             printf("%a(%s)\n", f.pc, frame_args(call, f, nargs))
 
 
+def stack_pointer_line(call: Call, t: Thread, sp: int) -> str:
+    """The first line of ::findstack, as the mdb of the dump's era prints it
+    (findstack.c, ``print_stack``):
+
+    * opensolaris (the 2008 mdb of the seed transcript):
+      ``mdb_printf("stack pointer for thread %p: %p\\n", addr, sp)``;
+    * illumos (findstack.c at illumos-gate 13b92338, "Copyright 2018
+      Joyent" and "2025 Oxide"; the file as of "Copyright 2013 Josef
+      'Jeff' Sipek" has the TS_FREE mark but no description):
+      ``mdb_printf("stack pointer for thread %p%s (%s): %p\\n", addr,
+      free_state ? " (TS_FREE)" : "", tdesc, sp)``, TDESC from
+      ``thread_getdesc`` (::threadlist's CMD/LWPID text).
+    """
+    if kdump(call).system.era == "opensolaris":
+        return f"stack pointer for thread {t.addr:x}: {sp:x}"
+    free = " (TS_FREE)" if t.state == "free" else ""
+    return f"stack pointer for thread {t.addr:x}{free} ({thread_desc(call, t)}): {sp:x}"
+
+
 def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
               nargs: int | None = None) -> None:
-    """The ::findstack layout of the 2008 mdb the seed shows.
-
-    ``stack pointer for thread %p: %p``, then ``[ %0?lr %a() ]`` for the
-    resume pc, then the frames indented 2 (``$C0``, or ``$C`` with -v).
+    """::findstack (findstack.c ``print_stack``): the era's stack pointer
+    line, then ``[ %0?lr %a() ]`` for the resume pc, then the frames
+    indented 2 (``$C0``, or ``$C`` with -v).
     """
     out = call.out
     sp = t.sp or 0
@@ -122,7 +141,7 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
         return _findstack_printf(call, t, sp, verbose=verbose, with_fp=with_fp, nargs=nargs)
     s = call.session
     radix = s.radix
-    lines = [f"stack pointer for thread {t.addr:x}: {sp:x}"]
+    lines = [stack_pointer_line(call, t, sp)]
     if t.stack_error:
         lines.append(f"  {t.stack_error}")
         out.write_block(lines)
@@ -211,7 +230,7 @@ def _findstack_printf(call: Call, t: Thread, sp: int, *, verbose: bool, with_fp:
                       nargs: int | None) -> None:
     """findstack through mdb_printf, for output with autowrap on."""
     printf = call.printf
-    printf("stack pointer for thread %p: %p\n", t.addr, sp)
+    printf("%s\n", stack_pointer_line(call, t, sp))
     if t.stack_error:
         printf("  %s\n", t.stack_error)
         return

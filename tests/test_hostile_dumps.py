@@ -56,7 +56,7 @@ HOSTILE = st.one_of(
 )
 
 COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | ::findstack -v",
-            "::msgbuf", "::cpuinfo -v", "::zone -v", "::prtconf", "::devbindings -q",
+            "::msgbuf", "::cpuinfo -v", "::zone", "::prtconf", "::devbindings -q",
             "::panicinfo", "::walk proc | ::ps", "1000::list node_t next", "1000::print node_t",
             "::walk wchan", "::walk cpu | ::print cpu_t cpu_thread", "e4::major2name",
             "::walk thread | ::wchaninfo", "::nm ! head -3"]

@@ -116,6 +116,9 @@ def walk(call: Call) -> int | None:
     if var is not None and not isinstance(var, str):
         return DCMD_USAGE
     addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
+    # mdb_cmds.c, walk_common's callback: mdb_printf("%#lr\n", addr) in
+    # illumos-gate since #3465 (2013); the 2008 mdb printed "%lr\n", no 0x
+    fmt = "%lr\n" if s.target.era == "opensolaris" else "%#lr\n"
     if call.pipe_out:
         if var:
             for a in addrs:
@@ -126,12 +129,13 @@ def walk(call: Call) -> int | None:
         for a in addrs:
             if var:
                 s.vars[var] = a
-            call.printf("%#lr\n", a)
+            call.printf(fmt, a)
     else:
         radix = s.radix
+        base = fmt == "%#lr\n"
         if radix == 16:
-            lines = ("0x%x" % a if a > 9 else "%d" % a for a in addrs)
+            lines = (("0x%x" if base and a > 9 else "%x") % a for a in addrs)
         else:
-            lines = (numtostr(a, radix, showbase=True) for a in addrs)
+            lines = (numtostr(a, radix, showbase=base) for a in addrs)
         call.out.write_lines(lines)
     return None

@@ -88,44 +88,59 @@ def _service_name(fmri: str | None) -> str:
     return s[:-8] if s.endswith(":default") else s
 
 
+#: ::ps's column formats per era (genunix.c ``ps()``): header pieces and
+#: row pieces. opensolaris: right-aligned, as in genunix.c of 2008-2013
+#: (``"%<u>%1s %6s %6s %6s %6s "``, row ``"%c %6d %6d %6d %6d "``, then
+#: ``"%6d 0x%08x %0?p %s\\n"``); illumos: left-aligned since illumos #11690
+#: (2019): ``"%-c %-6d %-6d %-6d %-6d "`` ... ``"%-6d 0x%08x %0?p %-s"``,
+#: as the team's mdb reference gives it (docs/eras.md); the newest genunix.c
+#: this project could read, illumos-gate 589efa95, predates the change.
+PS_LAYOUT = {
+    "opensolaris": {"head": ("%1s %6s %6s %6s %6s ", "%5s ", "%-40s ", "%6s %10s %?s %s"),
+                    "row": ("%c %6d %6d %6d %6d ", "%5d ", "%-40s ", "%6d 0x%08x %0?p %s\n")},
+    "illumos": {"head": ("%-1s %-6s %-6s %-6s %-6s ", "%-5s ", "%-40s ", "%-6s %-10s %-?s %s"),
+                "row": ("%-c %-6d %-6d %-6d %-6d ", "%-5d ", "%-40s ", "%-6d 0x%08x %0?p %-s\n")},
+}
+
+
 def _ps_header(call: Call, o: dict[str, bool]) -> None:
-    call.printf("%<u>%1s %6s %6s %6s %6s ", "S", "PID", "PPID", "PGID", "SID")
+    first, extra, service, last = PS_LAYOUT[call.session.target.era]["head"]
+    call.printf("%<u>" + first, "S", "PID", "PPID", "PGID", "SID")
     if o["T"]:
-        call.printf("%5s ", "TASK")
+        call.printf(extra, "TASK")
     if o["P"]:
-        call.printf("%5s ", "PROJ")
+        call.printf(extra, "PROJ")
     if o["z"]:
-        call.printf("%5s ", "ZONE")
+        call.printf(extra, "ZONE")
     if o["s"]:
-        call.printf("%-40s ", "SERVICE")
-    call.printf("%6s %10s %?s %s%</u>\n", "UID", "FLAGS", "ADDR", "NAME")
+        call.printf(service, "SERVICE")
+    call.printf(last + "%</u>\n", "UID", "FLAGS", "ADDR", "NAME")
 
 
 def _ps_row(call: Call, r: dict[str, Any], o: dict[str, bool]) -> None:
     if call.pipe_out:
         call.printf("%p\n", r["addr"])
         return
-    call.printf("%c %6d %6d %6d %6d ", PS_CHAR.get(r["state"], "?"), r["pid"], r["ppid"],
-                r["pgid"], r["sid"])
+    first, extra, service, last = PS_LAYOUT[call.session.target.era]["row"]
+    call.printf(first, PS_CHAR.get(r["state"], "?"), r["pid"], r["ppid"], r["pgid"], r["sid"])
     if o["T"]:
-        call.printf("%5d ", r["task"])
+        call.printf(extra, r["task"])
     if o["P"]:
-        call.printf("%5d ", r["project"])
+        call.printf(extra, r["project"])
     if o["z"]:
-        call.printf("%5d ", r["zone"])
+        call.printf(extra, r["zone"])
     if o["s"]:
-        call.printf("%-40s ", _service_name(r["service"]))
-    call.printf("%6d 0x%08x %0?p %s\n", r["uid"], r["flags"], r["addr"],
-                r["psargs"] if o["f"] else r["comm"])
-    if o["l"]:
+        call.printf(service, _service_name(r["service"]))
+    call.printf(last, r["uid"], r["flags"], r["addr"], r["psargs"] if o["f"] else r["comm"])
+    if o["l"] or o["t"]:
+        # genunix.c ps_threadprint, called per thread of the thread walk:
+        # its T line (-t), then its L line (-l)
         for t in r["threads"]:
-            if t["lwp"] is None:
-                continue
-            ident = f"{t['tid']}" + (f" [{t['name']}]" if t["name"] else "")
-            call.printf("\tL  %?a ID: %s\n", t["lwp"], ident)
-    if o["t"]:
-        for t in r["threads"]:
-            call.printf("\tT  %?a <%s>\n", t["addr"], TS_NAMES[t["state"]])
+            if o["t"]:
+                call.printf("\tT  %?a <%s>\n", t["addr"], TS_NAMES[t["state"]])
+            if o["l"] and t["lwp"] is not None:
+                ident = f"{t['tid']}" + (f" [{t['name']}]" if t["name"] else "")
+                call.printf("\tL  %?a ID: %s\n", t["lwp"], ident)
 
 
 #: the options of ::ps; ::pgrep prints its rows with none of them

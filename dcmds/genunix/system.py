@@ -24,7 +24,8 @@ module.record("cpu", {"id": INT, "addr": ADDR, "flags": INT, "nrun": INT, "bspl"
                       "thread": ADDR, "proc": STR, "state": LIST, "runq": LIST, "intr": LIST})
 module.record("whatis", {"addr": ADDR, "text": STR})
 module.record("zone", {"addr": ADDR, "id": INT, "status": STR, "name": STR, "path": STR, "brand": STR,
-                       "ip": STR, "capped_cpu": [NUM, None], "uuid": [STR, None], "nprocs": INT})
+                       "ip": STR, "capped_cpu": [NUM, None], "uuid": [STR, None], "nprocs": INT,
+                       "refs": INT, "cred_refs": INT})
 
 CPU_FLAGS = (("RUNNING", 0x1), ("READY", 0x2), ("QUIESCED", 0x4), ("EXISTS", 0x8), ("ENABLE", 0x10),
              ("OFFLINE", 0x20), ("POWEROFF", 0x40), ("FROZEN", 0x80), ("SPARE", 0x100),
@@ -340,37 +341,64 @@ def walk_zone(walk: Walk):
     return (z.addr for z in kdump(walk).zones)
 
 
+def readstr_trunc(text: str, nbytes: int) -> str:
+    """A string as mdb code that reads it into a char[NBYTES] prints it:
+    ``mdb_readstr`` returns NBYTES when no NUL came within them, and the
+    caller then writes "..." over the last four (zone.c ``zoneprt``)."""
+    return text[:nbytes - 4] + "..." if len(text.encode("utf-8", "replace")) >= nbytes else text
+
+
+#: ::zone per era (zone.c ``zoneprt``): header, row, and the lengths of the
+#: buffers the name and root path are read into (ZONE_NAMELEN, ZONE_PATHLEN
+#: under _LP64). opensolaris: zone.c "Copyright 2008 Sun", no options;
+#: illumos: zone.c "Copyright (c) 2012, Joyent" and later, with STATUS and
+#: -r (reference counts), -v (with -r: per-subsystem counts).
+ZONE_LAYOUT = {
+    "opensolaris": ("%<u>%?s %6s %-20s %-s%</u>\n", ("ADDR", "ID", "NAME", "PATH"), 20, 32),
+    "illumos": ("%<u>%?s %4s %-13s %-19s %-s%</u>\n", ("ADDR", "ID", "STATUS", "NAME", "PATH"), 20, 25),
+}
+
+
 @module.dcmd("zone", "?", "display kernel zone(s)",
              help="List the zones (or the zone_t at the address): address, id, status,\n"
-                  "name and root path.",
-             options=[Opt("v", bool, "also the brand, IP type, CPU cap and UUID")])
+                  "name and root path; with -r, the reference counts.",
+             options=[Opt("r", bool, "print the zone's reference counts (REFS, CREFS)"),
+                      Opt("v", bool, "with -r, also each subsystem's references")])
 def zone(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
+    era = call.session.target.era
+    if era == "opensolaris" and (o["r"] or o["v"] or call.args):
+        return DCMD_USAGE          # 2008: "if (argc != 0) return (DCMD_USAGE)"
+    if call.args or (o["v"] and not o["r"]):
+        return DCMD_USAGE          # "-v can only be specified with -r"
+    header, columns, namelen, pathlen = ZONE_LAYOUT[era]
     zones = at_address_or_all(call, dump.zone_by_addr, dump.zones, "zone_t")
-    if call.hdrspec and not call.pipe_out:
-        if o["v"]:
-            call.printf("%<u>%?s %4s %-13s %-19s %-8s %-5s %7s %s%</u>\n", "ADDR", "ID", "STATUS", "NAME",
-                        "BRAND", "IP", "CPU-CAP", "PATH")
+    if call.hdrspec:
+        if o["r"]:
+            call.printf("%<u>%?s %6s %10s %10s %-19s%</u>\n", "ADDR", "ID", "REFS", "CREFS", "NAME")
         else:
-            call.printf("%<u>%?s %4s %-13s %-19s %s%</u>\n", "ADDR", "ID", "STATUS", "NAME", "PATH")
+            call.printf(header, *columns)
+    nprocs: dict[int, int] = {}
+    for p in dump.procs:
+        nprocs[p.zone.id] = nprocs.get(p.zone.id, 0) + 1
     for z in zones:
-        nprocs = sum(1 for p in dump.procs if p.zone is z)
         rec = {"addr": z.addr, "id": z.id, "status": z.status, "name": z.name, "path": z.path,
                "brand": z.brand, "ip": z.ip, "capped_cpu": z.capped_cpu, "uuid": z.uuid,
-               "nprocs": nprocs}
+               "nprocs": nprocs.get(z.id, 0), "refs": z.refs, "cred_refs": z.cred_refs}
 
         def render(c: Call, r: dict[str, Any]) -> None:
-            if c.pipe_out:
-                c.printf("%p\n", r["addr"])
+            name = readstr_trunc(r["name"], namelen) if r["name"] else "??"
+            if o["r"]:
+                # the subsystem counts of -v: none is held in a dump, and
+                # zoneprt skips the subsystems with no references
+                c.printf("%0?p %6d %10u %10u %-19s\n", r["addr"], r["id"], r["refs"], r["cred_refs"], name)
                 return
-            c.printf("%0?p %4d %-13s %-19s ", r["addr"], r["id"], r["status"], r["name"])
-            if o["v"]:
-                cap = "-" if r["capped_cpu"] is None else f"{r['capped_cpu']:g}"
-                c.printf("%-8s %-5s %7s ", r["brand"], r["ip"], cap)
-            c.printf("%s\n", r["path"])
-            if o["v"] and r["uuid"]:
-                c.printf("%?s uuid %s, %d processes\n", "", r["uuid"], r["nprocs"])
+            path = readstr_trunc(r["path"], pathlen) if r["path"] else "??"
+            if era == "opensolaris":
+                c.printf("%0?p %6d %-20s %s\n", r["addr"], r["id"], name, path)
+            else:
+                c.printf("%0?p %4d %-13s %-19s %s\n", r["addr"], r["id"], r["status"], name, path)
 
         call.emit("zone", rec, render)
     return None

@@ -217,7 +217,17 @@ class OutputBuffer:
 
     def item(self, text: str, width: int = 0, left: bool = False,
              zero: bool = False) -> None:
-        """Emit one formatted item of the given field width."""
+        """Emit one formatted item of the given field width.
+
+        An item holding a newline (``%s`` of a string with one) ends the
+        line there, as mdb's iob does for every byte it writes."""
+        if "\n" in text:
+            pad = width - len(text)
+            if pad > 0:
+                text = ("0" * pad + text if zero and not left else
+                        text + " " * pad if left else " " * pad + text)
+            self.write(text)
+            return
         if not self._wrap:
             pad = width - len(text)
             if pad <= 0:

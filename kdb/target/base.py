@@ -49,6 +49,13 @@ class Target:
         """What kmdb prints when it takes control of this target."""
         return ""
 
+    @property
+    def era(self) -> str:
+        """Which mdb's layouts this target renders with: ``"opensolaris"``
+        (about 2008) or ``"illumos"`` (today's illumos-gate); the dump's
+        release decides (``SystemInfo.era``), today's without a dump."""
+        return self.dump.system.era if self.dump is not None else "illumos"
+
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:
         """Read ``size`` bytes of virtual memory at ``addr``."""

@@ -302,7 +302,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
 
         def zone_values(z: Any, i: int) -> dict[str, Any]:
             return {
-                "zone_name": strings.addr(z.name), "zone_id": z.id, "zone_ref": 1,
+                "zone_name": strings.addr(z.name), "zone_id": z.id, "zone_ref": z.refs, "zone_cred_ref": z.cred_refs,
                 "zone_next": zones[i + 1].addr if i + 1 < len(zones) else 0,
                 "zone_prev": zones[i - 1].addr if i else 0,
                 "zone_rootpath": strings.addr(z.path), "zone_status": ZONE_STATUS.get(z.status, 0),

@@ -276,6 +276,8 @@ class Zone:
     ip: str
     uuid: str | None
     capped_cpu: float | None
+    refs: int = 1          # zone_ref: holds on the zone (::zone -r REFS)
+    cred_refs: int = 0     # zone_cred_ref: credentials that name it (CREFS)
 
 
 @attrs.define(slots=True, eq=False)

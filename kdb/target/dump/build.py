@@ -173,7 +173,9 @@ class Builder(ProcessChecks):
                 text(d.get("brand", "native"), f"{p}.brand"),
                 enum(d.get("ip", "shared"), f"{p}.ip", ("shared", "excl")),
                 opt_text(d.get("uuid"), f"{p}.uuid"),
-                float(cap) if cap is not None else None))
+                float(cap) if cap is not None else None,
+                integer(d.get("refs", 1), f"{p}.refs", 0, 0xFFFFFFFF),
+                integer(d.get("cred_refs", 0), f"{p}.cred_refs", 0, 0xFFFFFFFF)))
         if 0 not in seen_ids:
             if "global" in seen_names:
                 raise DumpError(seen_names["global"], "the zone named global must have id 0")
