@@ -39,6 +39,7 @@ def templates(dump) -> list:
     majors = [f"{m.major:x}" for m in dump.majors] or ["0"]
     names = [m.name for m in dump.majors] or ["cn"]
     comms = sorted({p.comm for p in dump.procs})
+    mods = sorted({m.name for m in dump.modules}) or ["unix"]     # an unknown one is an error
     syms = [f"{s.name}" for m in dump.modules for s in m.symbols][:200] or ["swtch"]
     c = random.Random.choice
     return [
@@ -51,7 +52,7 @@ def templates(dump) -> list:
         lambda r: f"{c(r, procs)}::print proc_t p_pidp",
         lambda r: f"{c(r, procs)}::walk thread", lambda r: "::walk thread | ::head -n 7 | ::thread",
         lambda r: "::threadlist", lambda r: f"::stacks -c {c(r, funcs)}", lambda r: "::stacks",
-        lambda r: f"::stacks -m {c(r, ['unix', 'genunix', 'nfs', 'ii'])}",
+        lambda r: f"::stacks -m {c(r, mods)}",
         lambda r: f"{c(r, sobjs)}::wchaninfo", lambda r: f"{c(r, sobjs)}::whatis",
         lambda r: f"{c(r, cpus)}::cpuinfo", lambda r: "::cpuinfo -v", lambda r: "::msgbuf",
         lambda r: f"{c(r, majors)}::major2name", lambda r: f"::name2major {c(r, names)}",

@@ -35,7 +35,7 @@ def test_panic_dump_records():
 def test_jsonl_and_errors_on_stderr():
     out, err, code = run_inprocess(["--format", "jsonl", "-e", "::pgrep devfsadm; ::nosuch", "jurassic"], None)
     lines = [json.loads(x) for x in out.splitlines()]
-    assert [x["pid"] for x in lines] == [100015, 100050, 100054]
+    assert [x["pid"] for x in lines] == [100054, 100050, 100015]     # the proc walk: newest first
     assert json.loads(err) == {"error": "invalid command '::nosuch': unknown dcmd name", "kdb_json": 1}
     assert code == 1
 

@@ -86,12 +86,18 @@ def echo(call: Call) -> int | None:
 @module.dcmd("head", "", "limit number of elements in pipe",
              help="Pass on only the first num addresses of the pipe (default 10).\n"
                   "Must be used in a pipeline.",
-             options=[Opt("n", int, "number of addresses to keep", arg="num", usage="-num|-n num",
-                          numeric=True)])
+             options=[Opt("n", str, "number of addresses to keep (decimal)", arg="num",
+                          usage="-num|-n num", numeric=True)])
 def head(call: Call) -> int | None:
-    if not call.piped:
+    # mdb_cmds.c cmd_head: the count is decimal digits, whatever the radix;
+    # anything else (0x10, a, 1e) is a usage error
+    if not call.piped or call.args:
         return DCMD_USAGE
     n = call.opts["n"]
+    if isinstance(n, str):
+        if not n.isascii() or (n and not n.isdigit()):
+            return DCMD_USAGE
+        n = int(n) if n else 0
     addrs = call.get_pipe()[:10 if n is None else n]
     if call.pipe_out:
         call.set_pipe(addrs)

@@ -35,14 +35,11 @@ SCHED_CLASS = {"SYS": 0, "TS": 1, "IA": 2, "RT": 3}
 def walk_proc(walk: Walk):
     dump = kdump(walk)
     if walk.addr is None:
-        return (p.addr for p in dump.procs)
+        return (p.addr for p in dump.proc_walk_order())
     # a local walk visits the process and its descendants, depth first, as
-    # illumos's p_child/p_sibling walk does
+    # illumos's p_child/p_sibling walk does (not the start's siblings)
     root = proc_at_walk(dump, walk.addr)
-    children: dict[int, list[Proc]] = {}
-    for p in dump.procs:
-        if p is not root or p.pid != p.ppid:
-            children.setdefault(p.ppid, []).append(p)
+    children = dump.proc_children()
 
     def visit():
         # depth first without recursion (a chain of 10,000 processes is
@@ -66,7 +63,7 @@ def walk_thread(walk: Walk):
     dump = kdump(walk)
     if walk.addr is None:
         return (t.addr for t in dump.threads)
-    return (t.addr for t in proc_at_walk(dump, walk.addr).threads)
+    return (t.addr for t in proc_at_walk(dump, walk.addr).tlist)
 
 
 # ---------------------------------------------------------------------------
@@ -78,7 +75,7 @@ def proc_record(p: Proc) -> dict[str, Any]:
             "zone": p.zone.id, "zonename": p.zone.name, "task": p.task, "project": p.project,
             "service": p.service,
             "threads": [{"addr": t.addr, "state": t.state, "lwp": t.lwp, "tid": t.tid,
-                         "name": t.name} for t in p.threads]}
+                         "name": t.name} for t in p.tlist]}
 
 
 def _service_name(fmri: str | None) -> str:
@@ -162,7 +159,7 @@ PS_OPTIONS = [
 def ps(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
-    procs = [proc_at(dump, call.addr)] if call.addrspec else dump.procs
+    procs = [proc_at(dump, call.addr)] if call.addrspec else dump.proc_walk_order()
     if call.hdrspec and not call.pipe_out:
         _ps_header(call, o)
     for p in procs:
@@ -191,7 +188,7 @@ def pgrep(call: Call) -> int | None:
         except re.error as e:
             raise CmdError(f"failed to compile regex '{pattern}': {e}") from None
         match = (lambda s: rx.fullmatch(s) is not None) if o["x"] else (lambda s: rx.search(s) is not None)
-    found = [p for p in dump.procs if match(p.comm)]
+    found = [p for p in dump.proc_walk_order() if match(p.comm)]
     if o["n"] or o["o"]:
         if found:
             key = lambda p: (p.start or "", p.pid)  # noqa: E731

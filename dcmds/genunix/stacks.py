@@ -6,7 +6,7 @@ from typing import Any
 
 from kdb.errors import CmdError
 from kdb.target.model import Dump
-from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
+from kdb.modapi import ADDR, DCMD_ABORT, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
 from .._kernel import findstack, kdump, stack_record
@@ -86,52 +86,82 @@ def _module_of(dump: Dump, pc: int) -> str | None:
                           help="only stacks with a frame in module; -M: without"),
                       Opt("M", str, "only stacks without a frame in module", arg="module", help=""),
                       Opt("s", str, "only threads blocked on that sobj type (or ALL)", arg="sobj",
-                          group="s", help="only threads blocked on that sobj type (or ALL); -S: not"),
-                      Opt("S", str, "only threads not blocked on that sobj type", arg="sobj",
-                          group="s", help=""),
-                      Opt("t", str, "only threads in that state (or panic)", arg="tstate", group="t",
+                          help="only threads blocked on that sobj type (or ALL); -S: not"),
+                      Opt("S", str, "only threads not blocked on that sobj type", arg="sobj", help=""),
+                      Opt("t", str, "only threads in that state (or panic)", arg="tstate",
                           help="only threads in that state (or panic); -T: not"),
-                      Opt("T", str, "only threads not in that state", arg="tstate", group="t",
-                          help="")])
+                      Opt("T", str, "only threads not in that state", arg="tstate", help="")])
 def stacks(call: Call) -> int | None:
+    # findstack.c stacks(), option checks in its order and with its words
     dump = kdump(call)
     o = call.opts
-    if o["i"] and (o["s"] or o["S"] or o["t"] or o["T"]):
-        raise CmdError("-i is incompatible with -[sStT]")
+    s = call.session
     if o["i"]:
+        if o["s"] or o["S"] or o["t"] or o["T"]:
+            call.warn("stacks: -i is incompatible with -[sStT]")
+            return DCMD_USAGE
         o["S"], o["T"] = "CV", "FREE"
+    callers: dict[str, tuple[int, int] | None] = {"c": None, "C": None}
+    for key in ("c", "C"):
+        if o[key] is not None:
+            try:
+                value = s.arg_to_int(o[key])
+            except CmdError:
+                call.warn(f"stacks: evaluation of \"{o[key]}\" failed")
+                return DCMD_ABORT
+            # stacks_has_caller: a function's start means all of it
+            sym = dump.symbols.containing(value)
+            callers[key] = ((sym.addr, sym.addr + max(sym.size, 1)) if sym is not None and sym.addr == value
+                            else (value, value + 1))
+    known_modules = {m.name for m in dump.modules}
+    for key in ("m", "M"):
+        if o[key] is not None and o[key] not in known_modules:
+            call.warn(f"stacks: module \"{o[key]}\" is unknown")
+            return DCMD_ABORT
     for key in ("s", "S"):
         if o[key] is not None:
             v = o[key].upper()
             if v not in SOBJS and v != "ALL" and v != "NONE":
-                raise CmdError(f"unknown synchronization object type \"{o[key]}\"")
+                call.warn(f"sobj type \"{o[key]}\" unknown")      # sobj.c sobj_text_to_ops
+                return DCMD_USAGE
             o[key] = "<NONE>" if v == "NONE" else v
+    if o["s"] is not None and o["S"] is not None:
+        call.warn("stacks: only one of -s and -S can be specified")
+        return DCMD_USAGE
     for key in ("t", "T"):
         if o[key] is not None:
             v = o[key].upper()
             if v not in STATES:
-                raise CmdError(f"unknown thread state \"{o[key]}\"")
+                call.warn(f"tstate \"{o[key]}\" not recognized")
+                return DCMD_USAGE
             o[key] = v
-    cache = call.session.extensions.setdefault("stacks", {})
+    if o["t"] is not None and o["T"] is not None:
+        call.warn("stacks: only one of -t and -T can be specified")
+        return DCMD_USAGE
+    cache = s.extensions.setdefault("stacks", {})
     if o["f"]:
         cache.pop("groups", None)
     cache["verbose"] = o["v"]
     groups = aggregate(call, dump)
 
-    only: set[int] | None = None
+    # with an address: only the groups holding one of the addresses; piped
+    # addresses filter the threads too ("only_matching"), a typed address
+    # stands for its whole group, printed with the group's count
+    wanted: set[int] | None = None
     if call.piped:
-        only = set(call.get_pipe())
+        wanted = set(call.get_pipe())
     elif call.addrspec:
-        only = {call.addr}
-    if only is not None:
-        missing = [a for a in only if a not in dump.thread_by_addr]
-        if missing:
-            raise CmdError(f"{min(missing):x} is not a thread")
+        wanted = {call.addr}
+    only_matching = call.piped
+    seen: set[int] = set()
+
+    def in_range(pcs: Any, r: tuple[int, int]) -> bool:
+        return any(r[0] <= pc < r[1] for pc in pcs)
 
     def matches(g: StackGroup) -> bool:
-        if o["c"] is not None and o["c"] not in g.names:
+        if callers["c"] is not None and not in_range(g.pcs, callers["c"]):
             return False
-        if o["C"] is not None and o["C"] in g.names:
+        if callers["C"] is not None and in_range(g.pcs, callers["C"]):
             return False
         if o["m"] is not None and not any(_module_of(dump, pc) == o["m"] for pc in g.pcs):
             return False
@@ -149,31 +179,41 @@ def stacks(call: Call) -> int | None:
 
     selected = []
     for g in groups:
-        if not matches(g):
-            continue
-        threads = g.threads if only is None else [a for a in g.threads if a in only]
-        if threads:
+        threads = g.threads
+        if wanted is not None:
+            found = [a for a in g.threads if a in wanted]
+            if not found:
+                continue
+            seen.update(found)
+            if only_matching:
+                threads = found
+        if matches(g):
             selected.append((g, threads))
-    if call.pipe_out:
-        for g, threads in selected:
+    printed = False
+    for g, threads in selected:
+        if call.pipe_out:
             for a in threads:
                 call.printf("%lr\n", a)
-        return None
-    call.printf("%<u>%-?s %-8s %-?s %8s%</u>\n", "THREAD", "STATE", "SOBJ", "COUNT")
-    for g, threads in selected:
+            continue
+        if o["a"] or not printed:
+            call.printf("%<u>%-?s %-8s %-?s %8s%</u>\n", "THREAD", "STATE", "SOBJ", "COUNT")
+            printed = True
         rec = {"threads": threads, "count": len(threads), "state": g.state, "sobj": g.sobj,
-               "error": g.error, "frames": [call.session.addr2str(pc) for pc in g.pcs]}
+               "error": g.error, "frames": [s.addr2str(pc) for pc in g.pcs]}
 
-        def render(c: Call, r: dict[str, Any], all_: bool = o["a"]) -> None:
+        def render(c: Call, r: dict[str, Any], all_: bool = o["a"], pcs: Any = g.pcs) -> None:
             c.printf("%-?p %-8s %-?s %8d\n", r["threads"][0], r["state"], r["sobj"], r["count"])
             if all_:
                 for a in r["threads"][1:]:
                     c.printf("%-?p %-8s %-?s %8s\n", a, r["state"], r["sobj"], "-")
             if r["error"]:
                 c.printf("%?s %s\n", "", r["error"])
-            for pc in g.pcs:
+            for pc in pcs:
                 c.printf("%?s %a\n", "", pc)
             c.printf("\n")
 
         call.emit("stack_group", rec, render)
+    if wanted is not None:
+        for a in sorted(wanted - seen):
+            call.warn(f"stacks: {a:x} not in thread list")
     return None

@@ -267,8 +267,8 @@ def nm(call: Call) -> int | None:
 # ---------------------------------------------------------------------------
 @module.dcmd("whatis", ":", "given an address, return information",
              help="Say what the address is: a symbol in a module's text or data, a\n"
-                  "thread or process structure (or an address inside one), a CPU,\n"
-                  "a zone, or a place in a thread's stack.",
+                  "thread or process structure (or an address inside one), or a\n"
+                  "place in a thread's stack.",
              options=[Opt("a", bool, "every match, not only the first"),
                       Opt("i", bool, "identifiers only (accepted as mdb does; no effect in kdb)"),
                       Opt("k", bool, "kmem caches only (accepted as mdb does; no effect in kdb)"),
@@ -291,48 +291,56 @@ def whatis(call: Call) -> int | None:
     return None
 
 
-def _base_off(addr: int, base: int) -> str:
-    return f"{base:x}" if addr == base else f"{base:x}+{addr - base:x}"
+def _object(era: str, addr: int, base: int) -> str:
+    """The head of a whatis report of ADDR inside an object at BASE:
+    mdb_whatis_report_object (mdb_whatis.c, illumos) prints "%p is " when
+    they are equal and "%p is %p+%p, " otherwise; the 2008 kmem.c printed
+    "%p is %p+%p, " always."""
+    if addr == base and era != "opensolaris":
+        return f"{addr:x} is "
+    return f"{addr:x} is {base:x}+{addr - base:x}, "
+
+
+def _stack_active(t: Any, addr: int) -> str:
+    """kmem.c stack_active: where ADDR lies against the thread's sp."""
+    if t.state == "free":
+        return " (inactive interrupt thread)"
+    if t.sp is None or addr >= t.sp:
+        return ""
+    return " (possibly below sp)" if t.state == "onproc" else " (below sp)"
 
 
 def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
+    """What mdb's whatis identifiers report for ADDR, in their order
+    (kmem.c and mdb_whatis.c): the modules' segments, then the threads
+    (the thread structure, then its stack), then the kmem caches the dump
+    implies (process_cache for processes, thread_cache for threads other
+    than p0's). Addresses the dump places no other way (CPUs, zones, typed
+    objects) are what mdb would find in caches kdb does not model: unknown."""
+    era = call.session.target.era
     out = []
     ts = call.session.types
     SIZEOF_THREAD = ts.lookup("kthread_t").size  # noqa: N806
     SIZEOF_PROC = ts.lookup("proc_t").size  # noqa: N806
-    SIZEOF_CPU = ts.lookup("cpu_t").size  # noqa: N806
-    for t in dump.threads:
-        if t.addr <= addr < t.addr + SIZEOF_THREAD:
-            if t.proc.pid == 0:
-                out.append(f"{addr:x} is {_base_off(addr, t.addr)}, allocated as a thread structure")
-            else:
-                out.append(f"{addr:x} is {_base_off(addr, t.addr)}, allocated from thread_cache")
-    for p in dump.procs:
-        if p.addr <= addr < p.addr + SIZEOF_PROC:
-            out.append(f"{addr:x} is {_base_off(addr, p.addr)}, allocated from process_cache")
-    for c in dump.cpus:
-        if c.addr <= addr < c.addr + SIZEOF_CPU and c.id != 0:
-            out.append(f"{addr:x} is {_base_off(addr, c.addr)}, allocated as the cpu_t of CPU {c.id}")
-    for z in dump.zones:
-        if z.addr == addr:
-            out.append(f"{addr:x} is {addr:x}, allocated as the zone_t of zone {z.name}")
-    for o in dump.objects:
-        base = int(o["addr"], 16) if isinstance(o["addr"], str) else o["addr"]
-        ot = ts.find(o["type"])
-        if ot is not None and base <= addr < base + max(ot.size, 1):
-            out.append(f"{addr:x} is {_base_off(addr, base)}, an object of type {ot.name}")
     sym = dump.symbols.containing(addr)
     if sym is not None:
         seg = "text" if sym.kind == "func" else "data"
         name = sym.name if addr == sym.addr else f"{sym.name}+{addr - sym.addr:#x}"
         out.append(f"{addr:x} is {name}, in {sym.module}'s {seg} segment")
+    cached = []
     for t in dump.threads:
-        if t.sp is None:
-            continue
-        top = max((f.fp for f in t.frames), default=t.sp) + 0x100
-        if t.sp - STACK_SIZE <= addr < top and not (t.addr <= addr < t.addr + SIZEOF_THREAD):
-            out.append(f"{addr:x} is in thread {t.addr:x}'s stack")
-    return out
+        if t.addr <= addr < t.addr + SIZEOF_THREAD:
+            out.append(_object(era, addr, t.addr) + "allocated as a thread structure")
+            if t.proc.pid != 0:
+                cached.append(_object(era, addr, t.addr) + "allocated from thread_cache")
+        elif t.sp is not None:
+            top = max((f.fp for f in t.frames), default=t.sp) + 0x100
+            if t.sp - STACK_SIZE <= addr < top:
+                out.append(f"{addr:x} is in thread {t.addr:x}'s stack{_stack_active(t, addr)}")
+    for p in dump.procs:
+        if p.addr <= addr < p.addr + SIZEOF_PROC:
+            out.append(_object(era, addr, p.addr) + "allocated from process_cache")
+    return out + cached
 
 
 # ---------------------------------------------------------------------------

@@ -21,8 +21,13 @@ def _frames_for(call: Call) -> tuple[Thread | None, list[Frame]]:
     found = dump.thread_by_addr.get(call.addr)
     if found is not None:
         return found, list(found.frames)
+    # a frame pointer: the frame saved at it (as mdb_amd64util.c walks
+    # %rbp), so a thread's saved sp gives its whole stack ("<.$C0" in
+    # ::findstack) and a frame's fp the frames outside it
     for t in dump.threads:
         if t.raw_stack and t.sp is not None and t.sp <= call.addr:
+            if t.sp == call.addr:
+                return t, list(t.frames)
             frames = list(t.frames)
             for i, f in enumerate(frames):
                 if f.fp == call.addr:

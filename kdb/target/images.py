@@ -247,10 +247,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
         zone_t = ts.lookup("zone_t")
         cpu_t = ts.lookup("cpu_t")
         by_pid = dump.proc_by_pid
-        children: dict[int, list] = {}
-        for p in dump.procs:
-            if p.pid != p.ppid:
-                children.setdefault(p.ppid, []).append(p)
+        children = dump.proc_children()       # newest first, as fork links them
         # each process's place among its siblings: no scan of them per process
         sib_index = {id(x): k for kids in children.values() for k, x in enumerate(kids)}
         procs = dump.procs
@@ -272,22 +269,24 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
                 "p_next": procs[i + 1].addr if i + 1 < len(procs) else 0,
                 "p_prev": procs[i - 1].addr if i > 0 else 0,
                 "p_pidp": p.addr + pid_off, "p_pgidp": p.addr + pid_off,
-                "p_tlist": p.threads[0].addr if p.threads else 0,
-                "p_lwpcnt": len(p.threads), "p_zone": p.zone.addr, "p_zoneid": p.zone.id,
+                "p_tlist": p.tlist[0].addr if p.tlist else 0,
+                "p_lwpcnt": len(p.tlist), "p_zone": p.zone.addr, "p_zoneid": p.zone.id,
                 "p_projid": p.project,
                 "p_pid_struct": {"pid_id": p.pid, "pid_ref": 1},
                 "p_user": {"u_comm": p.comm, "u_psargs": p.psargs, "u_start": start},
             }
 
         def thread_values(t: Any, k: int) -> dict:
-            ts_ = t.proc.threads        # t is ts_[k]: its neighbours are t_forw and t_back
+            ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
+            on_list = k < len(ts_)      # p0's threads but t0 are on no thread list
             cpu = dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
             return {
                 "t_startpc": t.start or 0, "t_flag": t.flags, "t_proc_flag": t.pflags,
                 "t_schedflag": t.sflags, "t_state": TS_BITS[t.state], "t_pri": t.pri, "t_epri": t.epri,
                 "t_pcb_sp": t.sp or 0, "t_pcb_pc": t.resume or 0, "t_wchan": t.wchan or 0,
                 "t_sobj_ops": dump.sobj_ops(t.sobj_type), "t_ts": t.ts,
-                "t_forw": ts_[(k + 1) % len(ts_)].addr, "t_back": ts_[k - 1].addr,
+                "t_forw": ts_[(k + 1) % len(ts_)].addr if on_list else 0,
+                "t_back": ts_[k - 1].addr if on_list else 0,
                 "t_cpu": cpu.addr if cpu else 0, "t_procp": t.proc.addr, "t_lwp": t.lwp or 0,
                 "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,
                 "t_name": strings.addr(t.name) if t.name else 0,

@@ -244,6 +244,15 @@ class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, e
     zone: Any = msgspec.field(name="@kdb:zone", default=None)
     resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
 
+    @property
+    def tlist(self) -> list[Thread]:
+        """The threads on the process's thread list (p_tlist, t_forw): what
+        ``ADDR::walk thread`` and ``::ps -t`` visit. Every thread of a
+        process, except for p0 (sched): t0 alone, as mlsetup links it; the
+        kernel's other threads belong to p0 but are on no process's list,
+        only on the global one (allthreads, ``::walk thread``)."""
+        return self.threads[:1] if self.pid == 0 else self.threads
+
 
 @attrs.define(slots=True, eq=False)
 class Cpu:
@@ -420,6 +429,48 @@ class Dump:
     major_by_name: dict[str, Major] = attrs.Factory(dict)
     devnode_by_addr: dict[int, DevNode] = attrs.Factory(dict)
     symbols: "Any" = None     # kdb.target.symbols.SymbolTable
+    _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
+
+    def proc_children(self) -> dict[int, list[Proc]]:
+        """Each pid's child processes, newest first: fork puts a child at
+        the head of its parent's p_child list. Newest is the later ``start``
+        (processes without one count as older), then the higher pid (pids
+        are handed out in increasing order), then the later in the dump.
+        The process images' p_child/p_sibling links and the ``proc`` walk
+        both come from this one order."""
+        return self._proc_tree()[0]
+
+    def proc_walk_order(self) -> list[Proc]:
+        """The processes in the order of mdb's ``proc`` walk (genunix.c
+        proc_walk_step): depth first from p0 (pid 0) down p_child, then
+        p_sibling. Processes the tree does not reach (a ppid the dump does
+        not have, a cycle of ppids) follow, in the dump's order."""
+        return self._proc_tree()[1]
+
+    def _proc_tree(self) -> "tuple[dict[int, list[Proc]], list[Proc]]":
+        if self._tree is None:
+            index = {id(p): i for i, p in enumerate(self.procs)}
+            children: dict[int, list[Proc]] = {}
+            for p in self.procs:
+                if p.pid != p.ppid:
+                    children.setdefault(p.ppid, []).append(p)
+            for kids in children.values():
+                kids.sort(key=lambda c: (c.start is not None, c.start or "", c.pid, index[id(c)]),
+                          reverse=True)
+            order: list[Proc] = []
+            seen: set[int] = set()
+            root = self.proc_by_pid.get(0)
+            stack = [root] if root is not None else []
+            while stack:
+                p = stack.pop()
+                if id(p) in seen:
+                    continue
+                seen.add(id(p))
+                order.append(p)
+                stack.extend(reversed(children.get(p.pid, [])))
+            order.extend(p for p in self.procs if id(p) not in seen)
+            self._tree = (children, order)
+        return self._tree
 
     def sobj_ops(self, kind: str | None) -> int:
         """The address of the ops vector of a sync object type (a blocked
