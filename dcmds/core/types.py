@@ -29,6 +29,71 @@ def _type_words(args: list[Any]) -> tuple[str, list[Any]]:
     return " ".join(words), rest
 
 
+def typedef_refusal(defn: str, kind_only: bool = False) -> str | None:
+    """What mdb's ::typedef refuses in a struct or union definition, in its
+    words (mdb_typedef.c typedef_parse, typedef_parse_member and
+    typedef_validate), or None. kdb's own parser then reads the definition
+    (it also knows bit-fields and function pointers, which mdb's does not)."""
+    text = defn.strip()
+    head, sp, rest = text.partition(" ")
+    if not sp:
+        return ("Invalid structure definition. Structure must start with either "
+                "'struct {' or 'union {'")
+    if head not in ("struct", "union"):
+        return f"Invalid start of definition. Expected 'struct' or 'union'. Found: '{head}'"
+    rest = rest.lstrip(" ")
+    brace = rest.find("{")
+    if brace < 0:
+        return f"Missing opening brace for {head} definition. Expected '{{'. Found: '{rest[:1]}'"
+    body = rest[brace + 1:].lstrip(" ")
+    if not body.endswith("}"):
+        return f"Missing closing brace for {head} declaration. Expected '}}'."
+    body = body[:-1]
+    members: list[tuple[str, int | None]] = []        # name, array length (None: not an array)
+    while True:
+        semi = body.find(";")
+        if semi < 0:
+            return "Cannot find semi-colon to delineate the end of a member."
+        member, body = body[:semi], body[semi + 1:]
+        space = member.rfind(" ")
+        if space < 0:
+            return f"Missing both a name and a type declaration for a member. Instead, found '{member}'"
+        name = member[space + 1:].lstrip("*")
+        length: int | None = None
+        if "[" in name:
+            name, _, sub = name.partition("[")
+            if "]" not in sub:
+                return f"Found the beginning of an array size but no closing ']' in [{sub}"
+            sub = sub.partition("]")[0].strip()
+            try:
+                length = int(sub, 0) if sub else 0
+            except ValueError:
+                length = None if sub else 0
+            if length is not None and length < 0:
+                return "Array lengths cannot be negative"
+        if not name or not (name[0] == "_" or name[0].isalpha()) or not all(
+                c == "_" or c.isalnum() for c in name) or not name.isascii():
+            if ":" not in member and "(" not in member:      # kdb's own extensions
+                return f"The name {name} is not a valid C identifier."
+        members.append((name, length))
+        body = body.lstrip(" ")
+        if not body:
+            break
+    seen: set[str] = set()
+    for i, (name, length) in enumerate(members):
+        if name in seen:
+            return f"duplicate name detected: {name}"
+        seen.add(name)
+        if length == 0:
+            if head != "struct":
+                return "Flexible array members are only valid in structs."
+            if i != len(members) - 1:
+                return "Flexible array entries are only allowed to be the last entry in a struct"
+            if i == 0:
+                return "Structs must have members aside from a flexible member"
+    return None
+
+
 @module.dcmd("typedef", "[name]", "create synthetic types",
              help="Create types: '::typedef -c lp64' makes the intrinsic types of a data\n"
                   "model (lp64, ilp32, lp32); '::typedef \"struct s { int a; }\" s_t' declares a\n"
@@ -45,7 +110,16 @@ def typedef(call: Call) -> int | None:
         return DCMD_USAGE
     try:
         if o["c"] is not None:
-            ts.set_model(o["c"])
+            # mdb_typedef.c typedef_create: "invalid data model" is a usage
+            # error; the intrinsic types can be made once
+            if o["c"].lower() not in ("lp64", "ilp32", "lp32"):
+                call.printf("invalid data model: %s\n", o["c"])
+                return DCMD_USAGE
+            if call.session.extensions.get("typedef_base"):
+                call.printf("failed to create intrinsic types, maybe they already exist\n")
+                return DCMD_ERR
+            ts.set_model(o["c"], host_pointers=True)
+            call.session.extensions["typedef_base"] = True
             return None
         if o["l"]:
             for name in ts.order:
@@ -54,12 +128,17 @@ def typedef(call: Call) -> int | None:
             return None
         if o["d"]:
             ts.delete_synthetic()
+            call.session.extensions["typedef_base"] = False
             return None
         if not args or len(args) > 2:
             return DCMD_USAGE
         if ts.model is None:
             raise CmdError("no data model set: use ::typedef -c lp64 first")
         if "{" in args[0] or args[0].startswith("typedef "):
+            refusal = typedef_refusal(args[0]) if "{" in args[0] and len(args) == 2 else None
+            if refusal is not None:
+                call.printf("%s\n", refusal)
+                return DCMD_ERR
             ts.declare(args[0], args[1] if len(args) == 2 else None)
         else:
             if len(args) != 2:

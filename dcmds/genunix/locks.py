@@ -55,7 +55,7 @@ def wchaninfo(call: Call) -> int | None:
     table = sleepers(dump)
     chans = [call.addr] if call.addrspec else sorted(
         a for a, ts in table.items() if {t.sobj_type for t in ts} <= {"cv", "sema"})
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:        # not pipe-aware (sobj.c wchaninfo)
         if o["v"]:
             call.printf("%<u>%-?s %4s %8s   %-?s %s%</u>\n", "ADDR", "TYPE", "NWAITERS", "THREAD", "PROC")
         else:
@@ -66,9 +66,6 @@ def wchaninfo(call: Call) -> int | None:
                "waiters": [{"thread": t.addr, "proc": t.proc.comm} for t in ts]}
 
         def render(c: Call, r: dict[str, Any]) -> None:
-            if c.pipe_out:
-                c.printf("%p\n", r["addr"])
-                return
             c.printf("%0?p %4s %8d", r["addr"], r["type"], r["nwaiters"])
             if o["v"] and r["waiters"]:
                 first, *more = r["waiters"]

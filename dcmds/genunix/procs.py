@@ -115,7 +115,9 @@ def _ps_header(call: Call, o: dict[str, bool]) -> None:
 
 
 def _ps_row(call: Call, r: dict[str, Any], o: dict[str, bool]) -> None:
-    if call.pipe_out:
+    # ::ps is not pipe-aware (genunix.c ps): into a pipe it writes its table
+    # as it would to the terminal; ::pgrep is, and passes addresses
+    if call.pipe_out and call.dcmd.name == "pgrep":
         call.printf("%p\n", r["addr"])
         return
     first, extra, service, last = PS_LAYOUT[call.session.target.era]["row"]
@@ -160,7 +162,7 @@ def ps(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
     procs = [proc_at(dump, call.addr)] if call.addrspec else dump.proc_walk_order()
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:
         _ps_header(call, o)
     for p in procs:
         call.emit("proc", proc_record(p), lambda c, r: _ps_row(c, r, o))
@@ -250,9 +252,7 @@ def _thread_header(call: Call, sets: list[str], merge: bool) -> None:
 
 
 def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> None:
-    if call.pipe_out:
-        call.printf("%p\n", r["addr"])
-        return
+    # not pipe-aware (thread.c thread): the same text into a pipe
     call.printf("%0?lx", r["addr"])
     for i, s in enumerate(sets):
         if i and not merge:
@@ -293,7 +293,7 @@ def thread(call: Call) -> int | None:
     o = call.opts
     sets = [s for s in "ipbsd" if o[s]] or ["i"]
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:
         _thread_header(call, sets, o["m"])
     for t in threads:
         if o["f"] and t.state == "free":
@@ -324,7 +324,7 @@ def threadlist(call: Call) -> int | None:
             return DCMD_USAGE
         count = call.session.arg_to_int(call.args[0])
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:        # not pipe-aware (thread.c threadlist)
         if verbose:
             call.printf("%<u>%?s %?s %?s %3s %3s %?s%</u>\n", "ADDR", "PROC", "LWP", "CLS", "PRI", "WCHAN")
         else:
@@ -334,9 +334,6 @@ def threadlist(call: Call) -> int | None:
             continue
         rec = {"addr": t.addr, "proc": t.proc.addr, "lwp": t.lwp or 0, "cmd": thread_desc(call, t),
                "class": 0 if is_kernel_thread(t) else 1, "pri": t.pri, "wchan": t.wchan or 0}
-        if call.pipe_out:
-            call.printf("%p\n", t.addr)
-            continue
         if not verbose:
             call.emit("thread", rec, lambda c, r: c.printf("%0?p %?p %?p %s\n", r["addr"], r["proc"],
                                                            r["lwp"], r["cmd"]))

@@ -79,7 +79,7 @@ def msgbuf(call: Call) -> int | None:
         o["T"] = True
     now = _epoch(dump.system.time)
     width = 80 - (21 if o["T"] else 0) - (21 if o["t"] else 0) - (17 if o["v"] else 0)
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:        # not pipe-aware (log.c msgbuf)
         if o["v"]:
             call.printf("%<u>%-?s ", "LOGCTL")
         if o["T"]:
@@ -91,9 +91,6 @@ def msgbuf(call: Call) -> int | None:
         rec = {"logctl": 0xFFFFFF0931E00000 + 0x100 * i, "time": m.time, "text": m.text}
 
         def render(c: Call, r: dict[str, Any]) -> None:
-            if c.pipe_out:
-                c.printf("%p\n", r["logctl"])
-                return
             if o["v"]:
                 c.printf("%?p ", r["logctl"])
             if o["T"]:
@@ -150,7 +147,7 @@ def cpuinfo(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
     cpus = at_address_or_all(call, dump.cpu_by_addr, dump.cpus, "cpu_t")
-    if call.hdrspec and not call.pipe_out:
+    if call.hdrspec:        # not pipe-aware (genunix.c cpuinfo)
         call.printf("%<u>%3s %-?s %3s %4s %4s %3s %4s %5s %-6s %-?s %s%</u>\n", "ID", "ADDR",
                     "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", "THREAD", "PROC")
     for c in cpus:
@@ -159,9 +156,6 @@ def cpuinfo(call: Call) -> int | None:
 
 
 def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
-    if call.pipe_out:
-        call.printf("%p\n", r["addr"])
-        return
     call.printf("%3d %0*p %3x %4d %4d ", r["id"], 16, r["addr"], r["flags"], r["nrun"], r["bspl"])
     if r["pri"] is not None:
         call.printf("%3d ", r["pri"])

@@ -43,6 +43,7 @@ STD_TYPEDEFS = [
     ("zoneid_t", "int"), ("processorid_t", "int"), ("major_t", "unsigned int"),
     ("dev_t", "unsigned long"), ("time_t", "long"), ("clock_t", "long"), ("hrtime_t", "long long"),
     ("pri_t", "short"), ("bool", "_Bool"), ("u_int", "unsigned int"), ("u_long", "unsigned long"),
+    ("longlong_t", "long long"), ("u_longlong_t", "unsigned long long"), ("ptrdiff_t", "long"),
 ]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -118,15 +119,20 @@ class TypeSystem:
             self.set_model(model)
 
     # -- intrinsics ----------------------------------------------------------
-    def set_model(self, model: str) -> None:
+    def set_model(self, model: str, *, host_pointers: bool = False) -> None:
+        """The intrinsic types of data model MODEL: lp64, or ilp32 (which
+        mdb also accepts as lp32: mdb_typedef.c typedef_create maps both to
+        SYNTHETIC_ILP32, int and long 4 bytes). HOST_POINTERS: pointers
+        keep 8 bytes whatever the model, as in mdb's synthetic CTF
+        container, which takes the debugger's own (LP64) data model."""
         m = model.lower()
         if m not in ("lp64", "ilp32", "lp32"):
             raise CmdError(f"invalid data model: {model}")
         self.model = m
         lp64 = m == "lp64"
-        self.ptr_size = 8 if lp64 else 4
+        self.ptr_size = 8 if lp64 or host_pointers else 4
         for name, (s64, s32, signed) in INT_NAMES.items():
-            size = s64 if lp64 else (2 if m == "lp32" and name in ("int", "unsigned int") else s32)
+            size = s64 if lp64 else s32
             self.types[name] = CType("int", name, size, size, signed)
         for name, size in FLOAT_NAMES.items():
             self.types[name] = CType("float", name, size, min(size, 8 if lp64 else 4))
