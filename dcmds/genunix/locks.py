@@ -25,6 +25,13 @@ module.record("rwlock", {"addr": ADDR, "writer": [ADDR, None], "readers": INT, "
 
 # rwlock word bits (illumos rwlock_impl.h)
 RW_HAS_WAITERS, RW_WRITE_WANTED, RW_WRITE_LOCKED = 0x1, 0x2, 0x4
+# sobj.c, _LP64: the columns of ::rwlock
+RW_ADDR_WIDTH = 16
+RW_OWNR_WIDTH = 16
+RW_LONG = RW_ADDR_WIDTH + 1 + RW_OWNR_WIDTH
+RW_LBL_WIDTH = 12
+RW_LBL_OFFSET = RW_ADDR_WIDTH + RW_OWNR_WIDTH - 3 - RW_LBL_WIDTH
+RW_WAITER_OFFSET = RW_LONG + 6
 
 
 def _chan_type(threads: list[Thread]) -> str:
@@ -126,48 +133,54 @@ def rwlock(call: Call) -> int | None:
     so = dump.sobj_by_addr.get(call.addr)
     if so is None or so.type != "rwlock":
         raise CmdError(f"{call.addr:x}: not a readers/writer lock of this dump")
+    # sobj.c rwlock: the blocked walk visits the threads in the thread
+    # walk's order and rwlock_walk prepends each: the waiters print last
+    # found first
     waiters = lock_waiters(dump, call.addr, "rwlock")
+    queued = list(zip(waiters, rwlock_queues(so, waiters)))[::-1]
     bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
         (RW_HAS_WAITERS if waiters else 0)
     rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,
-           "waiters": [{"thread": t.addr, "kind": "W" if q == TS_WRITER_Q else "R"}
-                       for t, q in zip(waiters, rwlock_queues(so, waiters))]}
-    call.printf("%<u>%?s %16s %-5s %?s%</u>\n", "ADDR", "OWNER/COUNT", "FLAGS", "WAITERS")
+           "waiters": [{"thread": t.addr, "kind": "W" if q == TS_WRITER_Q else "R"} for t, q in queued]}
+    call.printf("%?s %*s %5s %?s\n", "ADDR", RW_OWNR_WIDTH, "OWNER/COUNT", "FLAGS", "WAITERS")
 
     def render(c: Call, r: dict[str, Any]) -> None:
-        if r["writer"]:
-            owner = f"{r['writer']:x}"
-        elif r["readers"]:
-            owner = f"READERS={r['readers']}"
-        else:
-            owner = "-"
+        # sobj.c rwlock, line for line (RW_NEWLINE: the next waiter, if
+        # any, then the newline)
+        ws = list(r["waiters"])
         b = r["bits"]
-        c.printf("%?p %16s  B%c%c%c ", r["addr"], owner, "1" if b & 4 else "0", "1" if b & 2 else "0",
-                 "1" if b & 1 else "0")
-        ws = r["waiters"]
-        if ws:
-            c.printf("%?p (%s)\n", ws[0]["thread"], ws[0]["kind"])
+
+        def newline() -> None:
+            if ws:
+                w = ws.pop(0)
+                c.printf(" %?p (%s)", w["thread"], w["kind"])
+            c.printf("\n")
+
+        def bit(n: int, offon: str) -> str:
+            return offon[1] if b & (1 << n) else offon[0]
+
+        c.printf("%?p ", r["addr"])
+        if r["writer"]:
+            c.printf("%*p", RW_OWNR_WIDTH, r["writer"])
         else:
-            c.printf("%?s\n", "-")
-        legend = [(4, "WRITE_LOCKED"), (2, "WRITE_WANTED"), (1, "HAS_WAITERS")]
-        shown = [(bit, name) for bit, name in legend if b & bit]
-        marks = lambda upto: "".join("|" if b & bit and bit < upto else " " for bit in (4, 2, 1))  # noqa: E731
-        rest = ws[1:]
-        if shown:
-            line = " " * 36 + "".join("|" if b & bit else " " for bit in (4, 2, 1))
-            if rest:
-                line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
-                rest = rest[1:]
-            c.printf("%s\n", line.rstrip())
-            for bit, name in shown:
-                col = 36 + {4: 0, 2: 1, 1: 2}[bit]
-                line = f"{name} ".rjust(33) + "-" * (col - 33) + "+" + marks(bit)[{4: 0, 2: 1, 1: 2}[bit] + 1:]
-                if rest:
-                    line = line.ljust(40) + f"{rest[0]['thread']:16x} ({rest[0]['kind']})"
-                    rest = rest[1:]
-                c.printf("%s\n", line.rstrip())
-        for w in rest:
-            c.printf("%40s%16llx (%s)\n", "", w["thread"], w["kind"])
+            c.printf("%*s", RW_OWNR_WIDTH, f"READERS={r['readers']}" if r["readers"] else "-")
+        c.printf("  B%c%c%c", bit(2, "01"), bit(1, "01"), bit(0, "01"))
+        newline()
+        c.printf("%*s%c   %c%c%c", RW_LONG - 1, "", " ", bit(2, " |"), bit(1, " |"), bit(0, " |"))
+        newline()
+        if b & RW_WRITE_LOCKED:
+            c.printf("%*s%*s ------+%c%c", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "WRITE_LOCKED",
+                     bit(1, " |"), bit(0, " |"))
+            newline()
+        if b & RW_WRITE_WANTED:
+            c.printf("%*s%*s -------+%c", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "WRITE_WANTED", bit(0, " |"))
+            newline()
+        if b & RW_HAS_WAITERS:
+            c.printf("%*s%*s --------+", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "HAS_WAITERS")
+            newline()
+        while ws:
+            c.printf("%*s", RW_WAITER_OFFSET, "")
+            newline()
 
     call.emit("rwlock", rec, render)
     return None

@@ -247,7 +247,11 @@ def _thread_header(call: Call, sets: list[str], merge: bool) -> None:
         elif s == "s":
             call.printf(" %?s %16s %16s", "SIGQUEUE", "SIG PEND", "SIG HELD")
         elif s == "d":
-            call.printf(" %?s %5s %2s %-6s", "DISPTIME", "BOUND", "PR", "SWITCH")
+            # thread.c: the SWITCH column is today's; 2008 stopped at PR
+            if call.session.target.era == "opensolaris":
+                call.printf(" %?s %5s %2s", "DISPTIME", "BOUND", "PR")
+            else:
+                call.printf(" %?s %5s %2s %-6s", "DISPTIME", "BOUND", "PR", "SWITCH")
     call.printf("%</u>\n")
 
 
@@ -271,6 +275,9 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
         elif s == "s":
             call.printf(" %?p %016llx %016llx", 0, 0, 0)
         elif s == "d":
+            if call.session.target.era == "opensolaris":
+                call.printf(" %?lx %5d %2d", 0, r["bound"], 0)
+                continue
             call.printf(" %?lx %5d %2d ", 0, r["bound"], 0)
             if r["switch"] is not None:
                 call.printf("t-%-4d", r["switch"])
@@ -291,7 +298,8 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
 def thread(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
-    sets = [s for s in "ipbsd" if o[s]] or ["i"]
+    # thread.c thread(): the sets print in the order p, i, b, s, d
+    sets = [s for s in "pibsd" if o[s]] or ["i"]
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
     if call.hdrspec:
         _thread_header(call, sets, o["m"])
@@ -345,11 +353,11 @@ def threadlist(call: Call) -> int | None:
             with lower_indent(c, 2):
                 pc = t.resume if t.resume is not None else (t.frames[0].pc if t.frames else 0)
                 c.printf("PC: %a", pc)
-                if is_kernel_thread(t):
-                    if t.start is not None:
-                        c.printf("    THREAD: %a()\n", t.start)
-                    else:
-                        c.printf("    THREAD: %s\n", thread_desc(c, t))
+                # thread.c threadlist -v: a taskq thread names its queue
+                if is_kernel_thread(t) and _is_taskq(t):
+                    c.printf("    TASKQ: %s\n", (t.name or "")[3:])
+                elif is_kernel_thread(t):
+                    c.printf("    THREAD: %a()\n", t.start or 0)
                 else:
                     c.printf("    CMD: %s\n", t.proc.psargs)
                 findstack(c, t, verbose=False, with_fp=False, nargs=count)

@@ -29,7 +29,7 @@ module.record("zone", {"addr": ADDR, "id": INT, "status": STR, "name": STR, "pat
 
 CPU_FLAGS = (("RUNNING", 0x1), ("READY", 0x2), ("QUIESCED", 0x4), ("EXISTS", 0x8), ("ENABLE", 0x10),
              ("OFFLINE", 0x20), ("POWEROFF", 0x40), ("FROZEN", 0x80), ("SPARE", 0x100),
-             ("FAULTED", 0x200), ("DISABLED", 0x400))
+             ("FAULTED", 0x200))     # genunix.c cpuinfo_walk_cpu's flags[]
 
 
 def _when(ts: str | None) -> datetime.datetime | None:
@@ -128,73 +128,117 @@ def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
         proc = "(idle)"
     else:
         proc = t.proc.comm
-    runq = [x for x in dump.threads if x.state == "run" and x.cpu == c.id and x.addr != c.idle_thread]
-    return {"id": c.id, "addr": c.addr, "flags": c.flags, "nrun": c.nrun, "bspl": c.bspl,
+    # the dispatcher queue, highest priority first (cpuinfo_walk_cpu reads
+    # disp_q from disp_npri - 1 down); NRUN is its length (disp_nrunnable)
+    runq = sorted((x for x in dump.threads if x.state == "run" and x.cpu == c.id
+                   and x.addr != c.idle_thread), key=lambda x: -x.pri)
+    return {"id": c.id, "addr": c.addr, "flags": c.flags, "nrun": len(runq), "bspl": c.bspl,
             "pri": c.pri, "runrun": c.runrun, "kprunrun": c.kprunrun,
             "switch": c.switch_ticks, "thread": c.thread or 0, "proc": proc,
             "state": list(c.state),
             "runq": [{"pri": x.pri, "thread": x.addr, "proc": x.proc.comm} for x in runq],
-            "intr": [{"pil": x.pil, "thread": x.addr} for x in dump.threads
-                     if x.pil and x.cpu == c.id and x.state != "free"]}
+            "intr": [{"pil": x.pil, "thread": x.addr}
+                     for x in sorted((x for x in dump.threads if x.pil and x.cpu == c.id
+                                      and x.state != "free"), key=lambda x: -x.pil)]}
 
 
 @module.dcmd("cpuinfo", "?", "print CPU information",
-             help="Print a summary of each CPU (or of the cpu_t at the address): flags,\n"
-                  "run queue length, base SPL, priority, preemption flags, ticks since\n"
-                  "the last switch, and the thread on the CPU with its process.",
+             help="Print a summary of each CPU (or of the CPU whose cpu_t address or id\n"
+                  "is given): flags, run queue length, base SPL, priority, preemption\n"
+                  "flags, ticks since the last switch, and the thread on the CPU with its\n"
+                  "process.",
              options=[Opt("v", bool, "also the flags by name, interrupt threads and the run queue")])
 def cpuinfo(call: Call) -> int | None:
+    # genunix.c cpuinfo and cpuinfo_walk_cpu: an address selects the CPU
+    # with that cpu_t address or that id
     dump = kdump(call)
     o = call.opts
-    cpus = at_address_or_all(call, dump.cpu_by_addr, dump.cpus, "cpu_t")
-    if call.hdrspec:        # not pipe-aware (genunix.c cpuinfo)
-        call.printf("%<u>%3s %-?s %3s %4s %4s %3s %4s %5s %-6s %-?s %s%</u>\n", "ID", "ADDR",
-                    "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", "THREAD", "PROC")
+    if call.addrspec:
+        c = dump.cpu_by_addr.get(call.addr) or dump.cpu_by_id.get(call.addr)
+        if c is None:
+            raise CmdError(f"{call.addr:x} is neither a valid CPU ID nor a valid cpu_t address")
+        cpus = [c]
+    else:
+        cpus = dump.cpus
+    head = [call.hdrspec or o["v"]]     # cid_print_head; -v prints it before every CPU
+
+    def render(cl: Call, r: dict[str, Any]) -> None:
+        if head[0]:
+            cl.printf("%<u>%3s %-*s %3s %4s %4s %3s %4s %5s %-6s %-*s %s%</u>\n", "ID", CPUINFO_CPUWIDTH,
+                      "ADDR", "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", CPUINFO_TWIDTH,
+                      "THREAD", "PROC")
+            head[0] = False
+        _cpu_row(cl, r, o["v"])
+        if o["v"]:
+            head[0] = True
+            cl.printf("\n")
+
     for c in cpus:
-        call.emit("cpu", _cpu_record(dump, c), lambda cl, r: _cpu_row(cl, r, o["v"]))
+        call.emit("cpu", _cpu_record(dump, c), render)
     return None
 
 
+# genunix.c: the widths of cpuinfo's columns on amd64 (_LP64, __amd64)
+CPUINFO_IDWIDTH = 3
+CPUINFO_FLAGWIDTH = 9
+CPUINFO_CPUWIDTH = 16
+CPUINFO_TWIDTH = 16
+CPUINFO_THRDELT = CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH + 9
+CPUINFO_FLAGDELT = CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH + 4
+CPUINFO_ITHRDELT = 4
+
+
 def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
-    call.printf("%3d %0*p %3x %4d %4d ", r["id"], 16, r["addr"], r["flags"], r["nrun"], r["bspl"])
+    """One CPU, line for line as cpuinfo_walk_cpu prints it: the row; with
+    -v the flags' names down the left (each line CPUINFO_THRDELT wide)
+    beside the interrupt threads, then the run queue, then any flags left."""
+    call.printf("%3d %0*p %3x %4d %4d ", r["id"], CPUINFO_CPUWIDTH, r["addr"], r["flags"], r["nrun"],
+                r["bspl"])
     if r["pri"] is not None:
         call.printf("%3d ", r["pri"])
     else:
-        call.printf("  - ")
+        call.printf("%3s ", "-")
     call.printf("%4s %5s ", "yes" if r["runrun"] else "no", "yes" if r["kprunrun"] else "no")
     if r["switch"] is not None:
         call.printf("t-%-4d ", r["switch"])
     else:
         call.printf("%-6s ", "-")
-    call.printf("%0*p %s\n", 16, r["thread"], r["proc"])
+    call.printf("%0*p %s\n", CPUINFO_TWIDTH, r["thread"], r["proc"])
     if not verbose:
         return
-    flags = [name for name, bit in CPU_FLAGS if r["flags"] & bit]
+    flaglines: list[str] = []
+    for name, bit in CPU_FLAGS:
+        if r["flags"] & bit:
+            if not flaglines:
+                flaglines.append(" " * CPUINFO_FLAGDELT + "|" + " " * (CPUINFO_THRDELT - 1 - CPUINFO_FLAGDELT))
+            s = (" " * (CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH - CPUINFO_FLAGWIDTH) + name.rjust(CPUINFO_FLAGWIDTH)
+                 + " " + ("<--+" if len(flaglines) == 1 else ""))
+            flaglines.append(s[:CPUINFO_THRDELT].ljust(CPUINFO_THRDELT))
+    pending = iter(flaglines)
+
+    def indent() -> None:               # CPUINFO_INDENT
+        call.printf("%*s", CPUINFO_THRDELT, next(pending, ""))
+
     rq = r["runq"]
-    call.printf("%24s", "|")
-    if rq:
-        call.printf("%5s", "|")
-    call.printf("\n")
-    for i, name in enumerate(flags):
+    bar = "|" if rq else " "            # print_thr
+    for i, it in enumerate(r["intr"]):
         if i == 0:
-            call.printf("%19s <--+", name)
-            if rq:
-                call.printf("    +-->  PRI THREAD           PROC")
-            call.printf("\n")
-        else:
-            call.printf("%19s", name)
-            if rq and i <= len(rq):
-                q = rq[i - 1]
-                call.printf("%10s %3d %0?p %s", "", q["pri"], q["thread"], q["proc"])
-            call.printf("\n")
-    for q in rq[max(len(flags) - 1, 0):]:
-        call.printf("%19s%10s %3d %0?p %s\n", "", "", q["pri"], q["thread"], q["proc"])
-    if r["intr"]:
-        call.printf("%24s\n", "|")
-        call.printf("%24s%s\n", "+-->", " PIL THREAD")
-        for it in r["intr"]:
-            call.printf("%24s %4d %0?p\n", "", it["pil"], it["thread"])
-    call.printf("\n")
+            indent()
+            call.printf("%s%*s|\n", bar, CPUINFO_ITHRDELT, "")
+            indent()
+            call.printf("%s%*s+--> %3s %s\n", bar, CPUINFO_ITHRDELT, "", "PIL", "THREAD")
+        indent()
+        call.printf("%s%*s     %3d %0*p\n", bar, CPUINFO_ITHRDELT, "", it["pil"], CPUINFO_TWIDTH, it["thread"])
+    if rq:
+        indent()
+        call.printf("|\n")
+        indent()
+        call.printf("+-->  %3s %-*s %s\n", "PRI", CPUINFO_TWIDTH, "THREAD", "PROC")
+        for q in rq:
+            indent()
+            call.printf("      %3d %0*p %s\n", q["pri"], CPUINFO_TWIDTH, q["thread"], q["proc"])
+    for line in pending:
+        call.printf("%s\n", line)
 
 
 # ---------------------------------------------------------------------------
