@@ -97,7 +97,9 @@ def mutex(call: Call) -> int | None:
         return DCMD_USAGE
     so = dump.sobj_by_addr.get(call.addr)
     if (so is None or so.type != "mutex") and not o["f"]:
-        raise CmdError(f"{call.addr:x}: invalid adaptive mutex (-f to dump anyway)")
+        # sobj.c mutex: mdb_warn("%a: invalid adaptive mutex (-f to dump anyway)\n")
+        where = call.session.addr2str(call.addr) or f"{call.addr:x}"
+        raise CmdError(f"{where}: invalid adaptive mutex (-f to dump anyway)")
     waiters = [t.addr for t in lock_waiters(dump, call.addr, "mutex")]
     rec = {"addr": call.addr, "mutex_type": so.kind if so is not None and so.type == "mutex" else "adaptive",
            "owner": so.owner if so is not None and so.type == "mutex" else None,
@@ -109,8 +111,12 @@ def mutex(call: Call) -> int | None:
 
     def render(c: Call, r: dict[str, Any]) -> None:
         if r["mutex_type"] == "spin":
-            c.printf("%0?p %5s %?s %6d %6d %7s\n", r["addr"], "spin",
-                     "yes" if r["owner"] else "no", r["minspl"], r["oldspl"], "-")
+            # sobj.c mutex: a held spin lock shows its old SPL, a free one "-"
+            if r["owner"]:
+                c.printf("%0?p %5s %?s %6d %6d %7s\n", r["addr"], "spin", "yes", r["minspl"],
+                         r["oldspl"], "-")
+            else:
+                c.printf("%0?p %5s %?s %6d %6s %7s\n", r["addr"], "spin", "no", r["minspl"], "-", "-")
             return
         c.printf("%0?p %5s ", r["addr"], "adapt")
         if r["owner"]:
