@@ -48,10 +48,13 @@ def _epoch(ts: str | None) -> int:
                   "saved when the system panicked.")
 def panicinfo(call: Call) -> int | None:
     dump = kdump(call)
+    if dump.system.dump != "crash" or dump.panic is None:
+        # genunix.c panicinfo (which asks this before looking at arguments): the manual section is 1M in the OpenSolaris
+        # era's text, 8 in today's illumos (the manual's sections moved)
+        section = "1M" if call.session.target.era == "opensolaris" else "8"
+        raise CmdError(f"panicinfo can only be run on a system dump; see dumpadm({section})")
     if call.args or call.addrspec:
         return DCMD_USAGE
-    if dump.system.dump != "crash" or dump.panic is None:
-        raise CmdError("panicinfo can only be run on a system dump; see dumpadm(8)")
     p = dump.panic
     rec = {"cpu": p.cpu if p.cpu is not None else 0, "thread": p.thread or 0, "message": p.message,
            "registers": [{"name": n, "value": v} for n, v in p.registers]}

@@ -385,6 +385,7 @@ class SystemInfo:
     boot_time: str | None = None
     hz: int = 100
     content: str = "kernel pages only"
+    domain: bool = False        # a Xen domain image (no dump header)
 
     @property
     def era(self) -> str:

@@ -178,11 +178,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cpus", type=int, default=16, help="number of CPUs (default 16)")
     p.add_argument("--panic", action="store_true", help="make it a panic dump")
     p.add_argument("--nodename", help="the system's node name")
+    p.add_argument("--version", help="the release's version string (snv_89 renders as the 2008 mdb; "
+                   "default joyent_20260101T000000Z, today's illumos)")
+    p.add_argument("--domain", action="store_true", help="a Xen domain image (no dump header)")
     p.add_argument("-o", "--output", help="output file (default stdout)")
     a = p.parse_args(argv)
     if a.procs < 1 or a.threads < 0 or a.cpus < 1:
         p.error("--procs and --cpus must be at least 1, --threads at least 0")
     dump = generate(a.procs, a.threads, a.seed, panic=a.panic, nodename=a.nodename, ncpu=a.cpus)
+    if a.version:
+        dump["system"]["version"] = a.version
+    if a.domain:
+        dump["system"]["domain"] = True
     if a.output:
         with open(a.output, "w", encoding="utf-8") as f:
             write(dump, f)

@@ -137,6 +137,10 @@ class Builder(ProcessChecks):
             s.dump = enum(d["dump"], "$.system.dump", ("crash", "live"))
         if "image_uuid" in d:
             s.image_uuid = opt_text(d["image_uuid"], "$.system.image_uuid")
+        if "domain" in d:
+            if type(d["domain"]) is not bool:
+                raise DumpError("$.system.domain", f"expected true or false, got {_show(d['domain'])}")
+            s.domain = d["domain"]
         for key in ("time", "boot_time"):
             if d.get(key) is not None:
                 setattr(s, key, timestamp(d[key], f"$.system.{key}"))
