@@ -81,13 +81,14 @@ class Dcmd:
     options: tuple[Opt, ...] = ()
     stage_builtin: bool = False   # a format verb or other adb-style built-in
     rest_of_line: bool = False    # takes the rest of the line as one argument (kdb's own)
+    unlisted_operands: bool = False   # takes operands its usage line does not show (as mdb's does)
     usage: str | None = attrs.field(init=False)
     takes_operands: bool = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self.options = check_options(self.options)
         self.usage = render_usage(self.spec, self.options)
-        self.takes_operands = takes_operands(self.spec, self.options)
+        self.takes_operands = takes_operands(self.spec, self.options) or self.unlisted_operands
 
     @property
     def has_help(self) -> bool:
@@ -159,17 +160,20 @@ class Module:
     records: dict[str, RecordKind] = attrs.Factory(dict)
 
     def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
-             options: Sequence[Opt] = (), rest_of_line: bool = False) -> Callable[[DcmdFunc], DcmdFunc]:
+             options: Sequence[Opt] = (), rest_of_line: bool = False,
+             unlisted_operands: bool = False) -> Callable[[DcmdFunc], DcmdFunc]:
         """Decorator registering ``func`` as the dcmd ``name``.
 
         USAGE gives the address form (``?`` optional, ``:`` required) and the
         operands (``"?[object]"``); the options are rendered into it from
         OPTIONS (see :mod:`kdb.modapi.options`). REST_OF_LINE: the dcmd takes
         the rest of the input line, pipes and all, as its one argument (as
-        ``!`` does; kdb's own dcmds only, such as ``::explain``)."""
+        ``!`` does; kdb's own dcmds only, such as ``::explain``).
+        UNLISTED_OPERANDS: operands are accepted that the usage line does not
+        name, as some of mdb's dcmds accept them (``ADDR::findstack "<.$c"``)."""
         def register(func: DcmdFunc) -> DcmdFunc:
             self.dcmds.append(Dcmd(name, usage, descr, func, help, self, tuple(options),
-                                   rest_of_line=rest_of_line))
+                                   rest_of_line=rest_of_line, unlisted_operands=unlisted_operands))
             return func
         return register
 
