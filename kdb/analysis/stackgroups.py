@@ -66,7 +66,15 @@ def group_threads(dump: Dump, verbose: bool = False) -> list[StackGroup]:
             g.names = tuple(s.name if s else f"{pc:x}" for s, pc in zip(syms, pcs))
         g.threads.extend(t.addr for t in threads)
     for g in groups.values():
-        g.threads.sort()
+        # findstack.c stacks_thread_cb: the first thread found heads the
+        # group and each later one is linked right after the head, so the
+        # group lists the first, then the others last found first
+        g.threads[1:] = g.threads[:0:-1]
+    # stacks_entry_comp_impl(forsort): panic stacks last, then bigger counts
+    # first, then by thread state, then failed stacks after good ones, then
+    # frame by frame (by function name where they differ, else address;
+    # a stack that is a prefix of another first), then sobj type
     return sorted(groups.values(),
-                  key=lambda g: (g.panic, -len(g.threads), STATE_ORDER.get(g.state, 99), g.sobj,
-                                 g.names, g.pcs))
+                  key=lambda g: (g.panic, -len(g.threads), STATE_ORDER.get(g.state, 99),
+                                 g.error is not None, g.error or "",
+                                 tuple(zip(g.names, g.pcs)), g.sobj))
