@@ -363,3 +363,24 @@ def test_twenty_thousand_objects_are_placed(tmp_path):
                                           [(0x10, 0x100)])))
     t = open_dump(str(f))
     assert t.read(0x100000 + 0x10 * 19999, 8) == (1).to_bytes(8, "little")
+
+
+@pytest.mark.parametrize("addr", ["0x-f20", "0x+10", "0x 10", "0x1_0", "0x-0"])
+def test_an_address_is_hex_digits_only(tmp_path, addr):
+    """int() takes a sign, spaces and underscores after 0x: the atheris
+    fuzzer found "0x-f20" loaded as a negative object address, and laying
+    the object out then failed outside the loader's checks."""
+    from kdb.target.kernel import open_dump
+    d = _with_objects([0x1000])
+    d["objects"][0]["addr"] = addr
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(d))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert e.value.path == "$.objects[0].addr" and "is not an address" in str(e.value)
+    d = _with_objects([0x1000])
+    d["procs"][0]["addr"] = addr
+    f.write_text(json.dumps(d))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert e.value.path == "$.procs[0].addr"

@@ -148,15 +148,17 @@ def enum(v: Any, path: str, choices: tuple[str, ...]) -> str:
     return v
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
 def address(v: Any, path: str) -> int:
     """An address or 64-bit value: ``"0x..."`` (1 to 16 hex digits) or 0..2^53-1."""
     t = type(v)
     if t is str:
-        if len(v) > 2 and len(v) <= 18 and v[0] == "0" and v[1] in "xX":
-            try:
-                return int(v[2:], 16)
-            except ValueError:
-                pass
+        # hex digits only: int() would also take a sign, spaces and "_"
+        # ("0x-f20" was a negative address)
+        if len(v) > 2 and len(v) <= 18 and v[0] == "0" and v[1] in "xX" and _HEX.fullmatch(v, 2):
+            return int(v[2:], 16)
         raise DumpError(path, f"{_show(v)} is not an address (\"0x\" and 1 to 16 hex digits)")
     if t is int:
         if 0 <= v <= MAX_SAFE:
@@ -168,11 +170,8 @@ def address(v: Any, path: str) -> int:
 
 def _addr(v: Any, base: str, key: str) -> int:
     """address() with the JSON path built only on failure."""
-    if type(v) is str and 2 < len(v) <= 18 and v[0] == "0" and v[1] in "xX":
-        try:
-            return int(v[2:], 16)
-        except ValueError:
-            pass
+    if type(v) is str and 2 < len(v) <= 18 and v[0] == "0" and v[1] in "xX" and _HEX.fullmatch(v, 2):
+        return int(v[2:], 16)
     elif type(v) is int and 0 <= v <= MAX_SAFE:
         return v
     return address(v, f"{base}.{key}")
