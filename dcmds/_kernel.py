@@ -123,29 +123,31 @@ def stack_pointer_line(call: Call, t: Thread, sp: int) -> str:
       free_state ? " (TS_FREE)" : "", tdesc, sp)``, TDESC from
       ``thread_getdesc`` (::threadlist's CMD/LWPID text).
     """
-    if kdump(call).system.era == "opensolaris":
+    if call.session.target.era == "opensolaris":
         return f"stack pointer for thread {t.addr:x}: {sp:x}"
     free = " (TS_FREE)" if t.state == "free" else ""
     return f"stack pointer for thread {t.addr:x}{free} ({thread_desc(call, t)}): {sp:x}"
 
 
 def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
-              nargs: int | None = None) -> None:
+              nargs: int | None = None, command: str | None = None) -> bool:
     """::findstack (findstack.c ``print_stack``): the era's stack pointer
     line, then ``[ %0?lr %a() ]`` for the resume pc, then the frames
-    indented 2 (``$C0``, or ``$C`` with -v).
+    indented 2 (``$C0``, or ``$C`` with -v), or COMMAND evaluated there
+    instead with dot at the saved sp. False when COMMAND does not parse.
     """
     out = call.out
     sp = t.sp or 0
-    if out.autowrap:
-        return _findstack_printf(call, t, sp, verbose=verbose, with_fp=with_fp, nargs=nargs)
+    if out.autowrap or command is not None:
+        return _findstack_printf(call, t, sp, verbose=verbose, with_fp=with_fp, nargs=nargs,
+                                 command=command)
     s = call.session
     radix = s.radix
     lines = [stack_pointer_line(call, t, sp)]
     if t.stack_error:
         lines.append(f"  {t.stack_error}")
         out.write_block(lines)
-        return
+        return True
     rraw = t.resume_raw
     if rraw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None):
         rraw = DEFAULT_RESUME
@@ -165,6 +167,7 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
         n = nargs if nargs is not None else 0
     lines.extend(frame_lines(s, t, with_fp=with_fp, nargs=n, prefix="  "))
     out.write_block(lines)
+    return True
 
 
 def _pad16(v: int, radix: int) -> str:
@@ -197,22 +200,21 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
         if texts is not None:
             if not with_fp:
                 return [prefix + x for x in texts] if prefix else texts
+            # every frame bare: Thread.frame_pointers() is this range, made
+            # without a Python step per frame
             fps = range(sp + 0x40, sp + 0x40 * (len(raw) + 1), 0x40)
             return list(map((prefix + "%016x %s").__mod__, zip(fps, texts)))
     out: list[str] = []
     append = out.append
-    hexfp = radix == 16
-    for i, f in enumerate(t.raw_stack or ()):
+    for f, fp in zip(raw, t.frame_pointers()):
         if isinstance(f, str):
             key = f if hexfp else (f, radix)
             text = cache.get(key)
             if text is None:
                 pc = resolve(f)
                 text = cache[key] = (a2s(pc) or numtostr(pc, radix, showbase=True)) + "()"
-            fp = sp + 0x40 * (i + 1)
         else:
             pc = resolve(f.pc)
-            fp = int_of(f.fp) if f.fp is not None else sp + 0x40 * (i + 1)
             args = tuple(int_of(a) for a in f.args)
             if nargs is not None:
                 args = args[:nargs]
@@ -227,20 +229,25 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
 
 
 def _findstack_printf(call: Call, t: Thread, sp: int, *, verbose: bool, with_fp: bool,
-                      nargs: int | None) -> None:
-    """findstack through mdb_printf, for output with autowrap on."""
+                      nargs: int | None, command: str | None = None) -> bool:
+    """findstack through mdb_printf: for output with autowrap on, and for a
+    COMMAND to evaluate instead of the frames."""
     printf = call.printf
     printf("%s\n", stack_pointer_line(call, t, sp))
     if t.stack_error:
         printf("  %s\n", t.stack_error)
-        return
+        return True
     if t.resume is not None:
         printf("[ %0?lr %a() ]\n", sp, t.resume)
     with lower_indent(call, 2):
+        if command is not None:
+            call.session.dot = sp
+            return not call.session.run_string(command + "\n", "(string)").parse_error
         if with_fp:
             print_frames(call, t.frames, with_fp=True, nargs=None if verbose else 0)
         else:
             print_frames(call, t.frames, with_fp=False, nargs=nargs if nargs is not None else 0)
+    return True
 
 
 def lower_indent(call: Call, n: int):

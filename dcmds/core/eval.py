@@ -124,7 +124,8 @@ def walk(call: Call) -> int | None:
     addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
     # mdb_cmds.c, walk_common's callback: mdb_printf("%#lr\n", addr) in
     # illumos-gate since #3465 (2013); the 2008 mdb printed "%lr\n", no 0x
-    fmt = "%lr\n" if s.target.era == "opensolaris" else "%#lr\n"
+    showbase = s.target.era != "opensolaris"
+    fmt = "%#lr\n" if showbase else "%lr\n"
     if call.pipe_out:
         if var:
             for a in addrs:
@@ -137,11 +138,11 @@ def walk(call: Call) -> int | None:
                 s.vars[var] = a
             call.printf(fmt, a)
     else:
+        # the same text as fmt, without mdb_printf's per-call cost
         radix = s.radix
-        base = fmt == "%#lr\n"
         if radix == 16:
-            lines = (("0x%x" if base and a > 9 else "%x") % a for a in addrs)
+            lines = (("0x%x" if showbase and a > 9 else "%x") % a for a in addrs)
         else:
-            lines = (numtostr(a, radix, showbase=base) for a in addrs)
+            lines = (numtostr(a, radix, showbase=showbase) for a in addrs)
         call.out.write_lines(lines)
     return None

@@ -116,10 +116,7 @@ def _ps_header(call: Call, o: dict[str, bool]) -> None:
 
 def _ps_row(call: Call, r: dict[str, Any], o: dict[str, bool]) -> None:
     # ::ps is not pipe-aware (genunix.c ps): into a pipe it writes its table
-    # as it would to the terminal; ::pgrep is, and passes addresses
-    if call.pipe_out and call.dcmd.name == "pgrep":
-        call.printf("%p\n", r["addr"])
-        return
+    # as it would to the terminal (::pgrep passes addresses itself)
     first, extra, service, last = PS_LAYOUT[call.session.target.era]["row"]
     call.printf(first, PS_CHAR.get(r["state"], "?"), r["pid"], r["ppid"], r["pgid"], r["sid"])
     if o["T"]:
@@ -195,8 +192,12 @@ def pgrep(call: Call) -> int | None:
         if found:
             key = lambda p: (p.start or "", p.pid)  # noqa: E731
             found = [max(found, key=key) if o["n"] else min(found, key=key)]
+    if call.pipe_out:               # genunix.c pgrep_cb: PG_PIPE_OUT
+        for p in found:
+            call.printf("%p\n", p.addr)
+        return None
     none = {o.letter: False for o in PS_OPTIONS}
-    if found and not call.pipe_out:
+    if found:
         _ps_header(call, none)
     for p in found:
         call.emit("proc", proc_record(p), lambda c, r: _ps_row(c, r, none))

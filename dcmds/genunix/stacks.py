@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from kdb.errors import CmdError
-from kdb.target.model import Dump
+from kdb.target.model import Dump, Thread
 from kdb.modapi import ADDR, DCMD_ABORT, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt
 from kdb.analysis.stackgroups import STATES, StackGroup, group_threads
 
-from .._kernel import findstack, kdump, lower_indent, stack_pointer_line, stack_record
+from .._kernel import findstack, kdump, stack_record
 
 module = Module("genunix", targets=("kernel",))
 
@@ -37,8 +37,7 @@ def findstack_dcmd(call: Call) -> int | None:
     # <.$C0 / <.$C, with dot at the stack pointer and indented 2
     if len(call.args) > 1 or (call.args and not isinstance(call.args[0], str)):
         return DCMD_USAGE
-    if call.args:
-        return _findstack_eval(call, dump, str(call.args[0]))
+    command = str(call.args[0]) if call.args else None
     # like mdb_get_pipe(): take every piped thread in one invocation (the
     # output is the same as one call per address, without the per-call cost)
     addrs = call.get_pipe() if call.piped else [call.addr]
@@ -53,33 +52,12 @@ def findstack_dcmd(call: Call) -> int | None:
             continue
         if structured:
             thread = t
-            call.emit("stack", lambda: stack_record(call, thread),
-                      lambda c, r: findstack(c, thread, verbose=verbose))
-        else:
-            findstack(call, t, verbose=verbose)
-    return status
-
-
-def _findstack_eval(call: Call, dump: Dump, command: str) -> int | None:
-    """``ADDR::findstack "<.$c"``: the stack pointer and resume lines, then
-    COMMAND run with dot at the thread's saved sp, indented 2."""
-    s = call.session
-    addrs = call.get_pipe() if call.piped else [call.addr]
-    for addr in addrs:
-        t = dump.thread_by_addr.get(addr)
-        if t is None:
-            call.warn(f"failed to read kthread_t at {addr:x}: no mapping for address")
-            continue
-        sp = t.sp or 0
-        call.printf("%s\n", stack_pointer_line(call, t, sp))
-        if t.resume is not None:
-            call.printf("[ %0?lr %a() ]\n", sp, t.resume)
-        with lower_indent(call, 2):
-            s.dot = sp
-            result = s.run_string(command + "\n", "(string)")
-        if result.parse_error:
+            def render(c: Call, r: dict[str, Any], t: Thread = thread) -> None:
+                findstack(c, t, verbose=verbose, command=command)
+            call.emit("stack", lambda: stack_record(call, thread), render)
+        elif not findstack(call, t, verbose=verbose, command=command):
             return DCMD_ABORT
-    return None
+    return status
 
 
 # ---------------------------------------------------------------------------

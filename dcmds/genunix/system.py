@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from kdb.errors import CmdError
 from kdb.target.kernel import STACK_SIZE
-from kdb.target.model import Cpu, Dump
+from kdb.target.model import Cpu, Dump, Thread
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
@@ -123,7 +123,22 @@ def walk_cpu(walk: Walk):
     return (c.addr for c in kdump(walk).cpus)
 
 
-def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
+def _cpu_threads(dump: Dump) -> tuple[dict[int, list[Thread]], dict[int, list[Thread]]]:
+    """Each CPU's runnable threads and live interrupt threads, in one pass
+    over the threads."""
+    runnable: dict[int, list[Thread]] = {}
+    intr: dict[int, list[Thread]] = {}
+    for x in dump.threads:
+        if x.cpu is None:
+            continue
+        if x.state == "run":
+            runnable.setdefault(x.cpu, []).append(x)
+        if x.pil and x.state != "free":
+            intr.setdefault(x.cpu, []).append(x)
+    return runnable, intr
+
+
+def _cpu_record(dump: Dump, c: Cpu, runnable: list[Thread], intr: list[Thread]) -> dict[str, Any]:
     t = dump.thread_by_addr.get(c.thread) if c.thread else None
     if t is None:
         proc = "-"
@@ -133,16 +148,13 @@ def _cpu_record(dump: Dump, c: Cpu) -> dict[str, Any]:
         proc = t.proc.comm
     # the dispatcher queue, highest priority first (cpuinfo_walk_cpu reads
     # disp_q from disp_npri - 1 down); NRUN is its length (disp_nrunnable)
-    runq = sorted((x for x in dump.threads if x.state == "run" and x.cpu == c.id
-                   and x.addr != c.idle_thread), key=lambda x: -x.pri)
+    runq = sorted((x for x in runnable if x.addr != c.idle_thread), key=lambda x: -x.pri)
     return {"id": c.id, "addr": c.addr, "flags": c.flags, "nrun": len(runq), "bspl": c.bspl,
             "pri": c.pri, "runrun": c.runrun, "kprunrun": c.kprunrun,
             "switch": c.switch_ticks, "thread": c.thread or 0, "proc": proc,
             "state": list(c.state),
             "runq": [{"pri": x.pri, "thread": x.addr, "proc": x.proc.comm} for x in runq],
-            "intr": [{"pil": x.pil, "thread": x.addr}
-                     for x in sorted((x for x in dump.threads if x.pil and x.cpu == c.id
-                                      and x.state != "free"), key=lambda x: -x.pil)]}
+            "intr": [{"pil": x.pil, "thread": x.addr} for x in sorted(intr, key=lambda x: -x.pil)]}
 
 
 @module.dcmd("cpuinfo", "?", "print CPU information",
@@ -164,6 +176,7 @@ def cpuinfo(call: Call) -> int | None:
     else:
         cpus = dump.cpus
     head = [call.hdrspec or o["v"]]     # cid_print_head; -v prints it before every CPU
+    runnable, intr = _cpu_threads(dump)
 
     def render(cl: Call, r: dict[str, Any]) -> None:
         if head[0]:
@@ -177,7 +190,7 @@ def cpuinfo(call: Call) -> int | None:
             cl.printf("\n")
 
     for c in cpus:
-        call.emit("cpu", _cpu_record(dump, c), render)
+        call.emit("cpu", _cpu_record(dump, c, runnable.get(c.id, []), intr.get(c.id, [])), render)
     return None
 
 
@@ -402,9 +415,19 @@ def readstr_trunc(text: str, nbytes: int) -> str:
 #: under _LP64). opensolaris: zone.c "Copyright 2008 Sun", no options;
 #: illumos: zone.c "Copyright (c) 2012, Joyent" and later, with STATUS and
 #: -r (reference counts), -v (with -r: per-subsystem counts).
+class ZoneLayout(NamedTuple):
+    header: str
+    row: str
+    columns: tuple[str, ...]     # header names, and the row's fields in lower case
+    namelen: int
+    pathlen: int
+
+
 ZONE_LAYOUT = {
-    "opensolaris": ("%<u>%?s %6s %-20s %-s%</u>\n", ("ADDR", "ID", "NAME", "PATH"), 20, 32),
-    "illumos": ("%<u>%?s %4s %-13s %-19s %-s%</u>\n", ("ADDR", "ID", "STATUS", "NAME", "PATH"), 20, 25),
+    "opensolaris": ZoneLayout("%<u>%?s %6s %-20s %-s%</u>\n", "%0?p %6d %-20s %s\n",
+                              ("ADDR", "ID", "NAME", "PATH"), 20, 32),
+    "illumos": ZoneLayout("%<u>%?s %4s %-13s %-19s %-s%</u>\n", "%0?p %4d %-13s %-19s %s\n",
+                          ("ADDR", "ID", "STATUS", "NAME", "PATH"), 20, 25),
 }
 
 
@@ -421,13 +444,13 @@ def zone(call: Call) -> int | None:
         return DCMD_USAGE          # 2008: "if (argc != 0) return (DCMD_USAGE)"
     if call.args or (o["v"] and not o["r"]):
         return DCMD_USAGE          # "-v can only be specified with -r"
-    header, columns, namelen, pathlen = ZONE_LAYOUT[era]
+    layout = ZONE_LAYOUT[era]
     zones = at_address_or_all(call, dump.zone_by_addr, dump.zones, "zone_t")
     if call.hdrspec:
         if o["r"]:
             call.printf("%<u>%?s %6s %10s %10s %-19s%</u>\n", "ADDR", "ID", "REFS", "CREFS", "NAME")
         else:
-            call.printf(header, *columns)
+            call.printf(layout.header, *layout.columns)
     nprocs: dict[int, int] = {}
     for p in dump.procs:
         nprocs[p.zone.id] = nprocs.get(p.zone.id, 0) + 1
@@ -437,17 +460,15 @@ def zone(call: Call) -> int | None:
                "nprocs": nprocs.get(z.id, 0), "refs": z.refs, "cred_refs": z.cred_refs}
 
         def render(c: Call, r: dict[str, Any]) -> None:
-            name = readstr_trunc(r["name"], namelen) if r["name"] else "??"
+            name = readstr_trunc(r["name"], layout.namelen) if r["name"] else "??"
             if o["r"]:
                 # the subsystem counts of -v: none is held in a dump, and
                 # zoneprt skips the subsystems with no references
                 c.printf("%0?p %6d %10u %10u %-19s\n", r["addr"], r["id"], r["refs"], r["cred_refs"], name)
                 return
-            path = readstr_trunc(r["path"], pathlen) if r["path"] else "??"
-            if era == "opensolaris":
-                c.printf("%0?p %6d %-20s %s\n", r["addr"], r["id"], name, path)
-            else:
-                c.printf("%0?p %4d %-13s %-19s %s\n", r["addr"], r["id"], r["status"], name, path)
+            path = readstr_trunc(r["path"], layout.pathlen) if r["path"] else "??"
+            fields = {**r, "name": name, "path": path}
+            c.printf(layout.row, *(fields[col.lower()] for col in layout.columns))
 
         call.emit("zone", rec, render)
     return None

@@ -74,7 +74,7 @@ def regs(call: Call) -> int | None:
     r = dict(dump.panic.registers)
     thread = f"0x{dump.panic.thread:x}" if dump.panic.thread else ""
     call.emit("registers", {"thread": thread, "registers": {k: f"0x{v:x}" for k, v in r.items()}},
-              lambda c, rec: print_amd64(c, r, dump.system.era))
+              lambda c, rec: print_amd64(c, r, c.session.target.era))
     return None
 
 

@@ -89,48 +89,18 @@ def kernel_types(ts: TypeSystem) -> None:
         ts.declare(decl, synthetic=False)
 
 
-def encode(t: CType, value: Any, ptr_size: int = 8) -> bytes:
-    """Encode a value of type ``t``: ints, pointers, strings for char arrays, dicts for structs."""
-    r = t.resolve()
-    size = r.size
-    if r.kind in ("int", "enum", "pointer"):
-        v = int(value or 0) & ((1 << (8 * size)) - 1) if size else 0
-        return v.to_bytes(size, "little")
-    if r.kind == "float":
-        return struct.pack("<d" if size == 8 else "<f", float(value or 0.0))
-    if r.kind == "array":
-        elem = r.target.resolve() if r.target else None
-        if isinstance(value, str) and elem is not None and elem.size == 1:
-            raw = value.encode("utf-8", "replace")[: r.size - 1]
-            return raw + bytes(r.size - len(raw))
-        out = bytearray(r.size)
-        if isinstance(value, (list, tuple)) and elem is not None:
-            for i, v in enumerate(value[: r.count or 0]):
-                out[i * elem.size:(i + 1) * elem.size] = encode(elem, v, ptr_size)
-        return bytes(out)
-    if r.kind in ("struct", "union"):
-        out = bytearray(size)
-        values = value or {}
-        for m in r.members:
-            if m.name is None or m.name not in values:
-                continue
-            v = values[m.name]
-            if m.bit_size is not None:
-                unit = m.type.resolve().size
-                word = int.from_bytes(out[m.offset:m.offset + unit], "little")
-                word |= (int(v) & ((1 << m.bit_size) - 1)) << m.bit_offset
-                out[m.offset:m.offset + unit] = word.to_bytes(unit, "little")
-                continue
-            data = encode(m.type, v, ptr_size)
-            out[m.offset:m.offset + len(data)] = data
-        return bytes(out)
-    return bytes(size)
+def encode(t: CType, value: Any, memo: dict[int, Callable[[Any], bytes]] | None = None) -> bytes:
+    """Encode a value of type ``t``: ints, pointers, floats, strings for char
+    arrays, lists for arrays, dicts for structs. MEMO keeps the types' plans
+    (:func:`compile_encoder`) across calls that encode many values."""
+    return compile_encoder(t, memo)(value)
 
 
 def compile_encoder(t: CType, memo: dict[int, Callable[[Any], bytes]] | None = None) -> Callable[[Any], bytes]:
-    """``encode`` for one type, planned once: what an image producer calls
+    """The encoder of one type, planned once: what an image producer calls
     for each of a million threads (each member's offset, size and mask are
-    worked out here, not on every encoding). Same bytes as :func:`encode`."""
+    worked out here, not on every encoding). MEMO shares the plans of the
+    types met, by identity."""
     memo = {} if memo is None else memo
     got = memo.get(id(t))
     if got is not None:
@@ -138,11 +108,30 @@ def compile_encoder(t: CType, memo: dict[int, Callable[[Any], bytes]] | None = N
     r = t.resolve()
     size = r.size
     enc: Callable[[Any], bytes]
-    if r.kind in ("int", "enum", "pointer") and size:
+    if r.kind in ("int", "enum", "pointer"):
         mask = (1 << (8 * size)) - 1
 
         def enc(v: Any) -> bytes:
             return (int(v or 0) & mask).to_bytes(size, "little")
+    elif r.kind == "float":
+        fmt = "<d" if size == 8 else "<f"
+
+        def enc(v: Any) -> bytes:
+            return struct.pack(fmt, float(v or 0.0))
+    elif r.kind == "array":
+        elem = r.target.resolve() if r.target else None
+        sub = compile_encoder(elem, memo) if elem is not None else None
+        count = r.count or 0
+
+        def enc(value: Any) -> bytes:
+            if isinstance(value, str) and elem is not None and elem.size == 1:
+                raw = value.encode("utf-8", "replace")[: size - 1]
+                return raw + bytes(size - len(raw))
+            out = bytearray(size)
+            if isinstance(value, (list, tuple)) and elem is not None and sub is not None:
+                for i, v in enumerate(value[:count]):
+                    out[i * elem.size:(i + 1) * elem.size] = sub(v)
+            return bytes(out)
     elif r.kind in ("struct", "union"):
         plan: dict[str, tuple[int, int | None, int, int, Callable[[Any], bytes] | None]] = {}
         for m in r.members:
@@ -177,7 +166,7 @@ def compile_encoder(t: CType, memo: dict[int, Callable[[Any], bytes]] | None = N
             return bytes(out)
     else:
         def enc(v: Any) -> bytes:
-            return encode(t, v)
+            return bytes(size)
     memo[id(t)] = enc
     return enc
 

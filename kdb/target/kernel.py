@@ -134,6 +134,7 @@ class KernelTarget(Target):
                 later, earlier = max(a, b), min(a, b)
                 if later not in clash_at:
                     clash_at[later] = earlier
+        plans: dict[int, Any] = {}                  # encoders, one per type
         for i, (addr, end, t, value) in enumerate(laid):
             clash = _overlap(memory, starts, reach, addr, end)
             if clash is None and i in clash_at:
@@ -141,7 +142,7 @@ class KernelTarget(Target):
             if clash is not None:
                 raise DumpError(f"$.objects[{i}].addr", f"{t.name} at 0x{addr:x} overlaps {clash}",
                                 self.dump.path)
-            self.space.add_bytes(addr, encode(t, value))
+            self.space.add_bytes(addr, encode(t, value, plans))
         if strings.data:
             self.space.add_bytes(strings.BASE, bytes(strings.data))
 
