@@ -384,3 +384,28 @@ def test_an_address_is_hex_digits_only(tmp_path, addr):
     with pytest.raises(DumpError) as e:
         open_dump(str(f))
     assert e.value.path == "$.procs[0].addr"
+
+
+@pytest.mark.parametrize("zone,path", [
+    ({"refs": -1}, "$.zones[0].refs"), ({"refs": "many"}, "$.zones[0].refs"),
+    ({"cred_refs": 1 << 40}, "$.zones[0].cred_refs"), ({"cred_refs": 1.5}, "$.zones[0].cred_refs"),
+])
+def test_zone_reference_counts_are_checked(tmp_path, zone, path):
+    from kdb.target.kernel import open_dump
+    d = _minimal()
+    d["zones"] = [{"id": 0, "name": "global", **zone}]
+    f = tmp_path / "z.json"
+    f.write_text(json.dumps(d))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert e.value.path == path
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, [True]])
+def test_the_domain_flag_is_a_boolean(tmp_path, value):
+    from kdb.target.kernel import open_dump
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(_minimal(domain=value)))
+    with pytest.raises(DumpError) as e:
+        open_dump(str(f))
+    assert e.value.path == "$.system.domain"

@@ -40,6 +40,8 @@ def _kdb(*args):
     ["-K", "-e", "::status", "{f}"], ["-e", "::ps; ::status; ::panicinfo; ::msgbuf", "{f}"],
     ["-e", "::ps -f ! cat", "{f}"], ["-e", "::walk proc | ::print proc_t p_user.u_comm", "{f}"],
     ["--format", "jsonl", "-e", "::ps", "{f}"], ["-e", "::nosuch" + EVIL, "{f}"],
+    ["-e", '::walk proc | ::printf "%s %s\\n" proc_t p_user.u_comm p_user.u_psargs', "{f}"],
+    ["-e", "::walk proc | ::printf \"" + EVIL + "%d\\n\" proc_t p_pidp->pid_id", "{f}"],
 ])
 def test_no_control_byte_reaches_the_output(tmp_path, args):
     f = _dump(tmp_path)
@@ -60,3 +62,15 @@ def test_memory_bytes_80_to_9f_print_escaped(tmp_path):
     r = _kdb("-e", "9000/s; 9000,6/c", f)
     assert not BAD_BYTES.search(r.stdout), r.stdout
     assert b"\\x9b" in r.stdout
+
+
+def test_a_xen_domain_status_escapes_too(tmp_path):
+    """system.domain (a Xen domain image) changes ::status's first line and
+    drops the panic lines: its node name still reaches the terminal escaped."""
+    f = _dump(tmp_path)
+    d = json.loads(open(f, encoding="utf-8").read())
+    d["system"].update(dump="crash", domain=True, image_uuid=EVIL)
+    (tmp_path / "evil.json").write_text(json.dumps(d), encoding="utf-8")
+    r = _kdb("-e", "::status", f)
+    assert r.returncode == 0 and r.stdout.startswith(b"debugging domain crash dump"), r.stderr
+    assert not BAD_BYTES.search(r.stdout) and b"\\x1b" in r.stdout, r.stdout

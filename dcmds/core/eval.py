@@ -122,8 +122,10 @@ def walk(call: Call) -> int | None:
     if var is not None and not isinstance(var, str):
         return DCMD_USAGE
     addrs = walk_addresses(s, name, call.addr if call.addrspec else None)
-    # mdb_cmds.c, walk_common's callback: mdb_printf("%#lr\n", addr) in
-    # illumos-gate since #3465 (2013); the 2008 mdb printed "%lr\n", no 0x
+    # mdb_cmds.c walk_step: mdb_printf("%#lr\n", addr) (read in the file of
+    # 2013, "Copyright 2013 Josef 'Jeff' Sipek"); the 2008 mdb printed
+    # "%lr\n", no 0x, per the team's mdb reference (illumos #3465 changed
+    # it; the index holds no earlier mdb_cmds.c to read)
     showbase = s.target.era != "opensolaris"
     fmt = "%#lr\n" if showbase else "%lr\n"
     if call.pipe_out:
