@@ -201,7 +201,9 @@ sched = {"addr": "0xfffffffffbc28c30", "pid": 0, "comm": "sched", "psargs": "sch
          "state": "run", "start": BOOT, "threads": [sched_threads[0]] + sched_threads[1:]}
 procs.append(sched)
 
-pageout_t = {"addr": "0xffffff0007b4ac40", "state": "sleep", "pri": 97, "flags": 0x8,
+# pageout and fsflush are processes made by newproc(), each thread with its
+# klwp_t; pageout's scanner is a thread_create()d thread without one
+pageout_t = {"addr": "0xffffff0007b4ac40", "state": "sleep", "pri": 97, "flags": 0x8, "lwp": "0xffffff0934fe1b40", "tid": 1,
              "sp": "0xffffff0007b4aa80", "start": "pageout", "cpu": 0,
              "wchan": "0xfffffffffbc7a1c0", "sobj": {"type": "cv", "addr": "0xfffffffffbc7a1c0"},
              "stack": ["swtch+0x221", "cv_wait+0x61", "pageout+0x16a", "thread_start+8"]}
@@ -211,7 +213,7 @@ pageout_t2 = {"addr": "0xffffff0007b44c40", "state": "sleep", "pri": 98, "flags"
               "stack": ["swtch+0x221", "cv_wait+0x61", "pageout_scanner+0x188", "thread_start+8"]}
 procs.append({"addr": "0xffffff0934fe0020", "pid": 2, "ppid": 0, "pgid": 0, "sid": 0, "comm": "pageout",
               "flags": 0x42000001, "start": BOOT, "threads": [pageout_t, pageout_t2]})
-fsflush_t = {"addr": "0xffffff0007b50c40", "state": "sleep", "pri": 60, "flags": 0x8,
+fsflush_t = {"addr": "0xffffff0007b50c40", "state": "sleep", "pri": 60, "flags": 0x8, "lwp": "0xffffff0934fdd480", "tid": 1,
              "sp": "0xffffff0007b50a80", "start": "fsflush", "cpu": 2,
              "wchan": "0xfffffffffbc7a214", "sobj": {"type": "cv", "addr": "0xfffffffffbc7a214"},
              "stack": ["swtch+0x221", "cv_wait+0x61", "fsflush+0x21b", "thread_start+8"]}
@@ -434,7 +436,8 @@ ibd usb_ac usb_as hid hubd scsa2usb usbser_edge usb_mid usbsacm usbsprl ugen ehc
 lx_systrace lx_ptm lx_audio lx_netlink nvidia drm i915 radeon pcic stp4020 pcser pcram pem
 pcata fcip fcsm fcoe emlxs oce nxge ixgbe igb e1000 bnx bnxe myri10ge tavor hermon daplt
 nv_sata ahci si3124 marvell88sx mega_sas cpqary3 aac arcmsr smcp iwh iwk ipw wpi ath ral
-rum ural urtw zyd uath arn atu pcwl pcan afe mxfe dmfe rtls sfe yge elxl2 ixgb vr efe""".split()
+rum ural urtw zyd uath arn atu pcwl pcan afe mxfe dmfe rtls sfe yge elxl2 ixgb vr efe
+scsi_vhci""".split()
 majors = []
 num = 0
 for name in DRIVERS:
@@ -483,7 +486,7 @@ disks = [dev("sd", "sd", i, "attached" if i not in (2, 5) else "offline",
              props={"target": i, "lun": 0, "inquiry-vendor-id": "SEAGATE",
                     "inquiry-product-id": "ST373207LC"}) for i in range(8)]
 root = dev("i86pc", "rootnex", 0, children=[
-    dev("scsi_vhci", None, 0, "attached"),
+    dev("scsi_vhci", "scsi_vhci", 0, "attached"),
     dev("isa", "isa", 0, children=[dev("asy", "asy", 0), dev("lp", "lp", 0, "initialized")]),
     dev("pci", "npe", 0, children=[
         dev("pci1022,7450", "pcieb", 0, children=[

@@ -184,7 +184,35 @@ def panic() -> None:
             "", "mydrvstat: #pf Page fault", "Bad kernel fault at addr=0x0",
             "pid=4417, pc=0xfffffffff7e0003a, sp=0xffffff000f8b7b40, eflags=0x10246",
             "syncing file systems...", " done", "dumping to /dev/zvol/dsk/zones/dump, offset 65536, content: kernel"]),
-        "majors": [{"major": 301, "name": "mydrv"}],
+        # name_to_major numbers as an illumos install gives them; mydrv.conf
+        # sets the driver's global properties (a boolean one has no value)
+        "majors": [{"major": 1, "name": "rootnex"}, {"major": 2, "name": "pseudo"},
+                   {"major": 180, "name": "npe"}, {"major": 204, "name": "pcieb"},
+                   {"major": 301, "name": "mydrv", "props": [
+                       {"name": "mydrv-log-ioctls", "value": True},
+                       {"name": "max-sessions", "value": 64}]}],
+        "devinfo": {"addr": "0xffffff01d1e4bd08", "name": "i86pc", "driver": "rootnex", "major": 1,
+                    "instance": 0, "state": "attached", "children": [
+            {"addr": "0xffffff01d1e4b7b8", "name": "pci", "driver": "npe", "major": 180,
+             "instance": 0, "state": "attached", "unit_address": "0,0",
+             "hw_props": {"device_type": "pci", "bus-range": [0, 255], "model": "PCI Express"},
+             "children": [
+                 {"addr": "0xffffff01d1e4a3c0", "name": "pci8086,340a", "driver": "pcieb", "major": 204,
+                  "instance": 1, "state": "attached", "unit_address": "1", "refcnt": 0,
+                  "hw_props": {"vendor-id": 0x8086, "device-id": 0x340a,
+                               "compatible": ["pciex8086,340a.8086.0.22", "pciex8086,340a",
+                                              "pciexclass,060400", "pci8086,340a"],
+                               "reg": [0x800, 0, 0, 0, 0]},
+                  "children": []}]},
+            {"addr": "0xffffff01d1e4b268", "name": "pseudo", "driver": "pseudo", "major": 2,
+             "instance": 0, "state": "attached", "children": [
+                 {"addr": "0xffffff01d6f27a10", "name": "mydrv", "driver": "mydrv", "major": 301,
+                  "instance": 0, "state": "attached", "unit_address": "0", "refcnt": 1,
+                  "sys_props": {"ddi-no-autodetach": 1},
+                  "props": {"ring-size": 256, "buffer-bytes": 8589934592, "label": "mydrv\tA"},
+                  "children": []},
+                 {"addr": "0xffffff01d6f27560", "name": "mydrv", "driver": "mydrv", "major": 301,
+                  "instance": 1, "state": "offline", "unit_address": "1", "children": []}]}]},
     })
 
 

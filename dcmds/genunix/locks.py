@@ -35,20 +35,16 @@ RW_WAITER_OFFSET = RW_LONG + 6
 
 
 def _chan_type(threads: list[Thread]) -> str:
-    kinds = {t.sobj_type for t in threads}
-    if kinds == {"cv"}:
-        return "cond"
-    if kinds == {"sema"}:
-        return "sema"
-    return "??"
+    """sobj.c wchaninfo_twalk: the sobj type of the first sleeper."""
+    kind = threads[0].sobj_type if threads else None
+    return {"cv": "cond", "sema": "sema"}.get(kind or "", "??")
 
 
 @module.walker("wchan", "given a wchan, list of blocked threads")
 def walk_wchan(walk: Walk):
     table = sleepers(kdump(walk))
     if walk.addr is None:
-        return iter(sorted(a for a, ts in table.items()
-                           if {t.sobj_type for t in ts} <= {"cv", "sema"}))
+        return iter(table)
     return (t.addr for t in table.get(walk.addr, []))
 
 
@@ -60,13 +56,13 @@ def wchaninfo(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
     table = sleepers(dump)
-    chans = [call.addr] if call.addrspec else sorted(
-        a for a, ts in table.items() if {t.sobj_type for t in ts} <= {"cv", "sema"})
-    if call.hdrspec:        # not pipe-aware (sobj.c wchaninfo)
-        if o["v"]:
-            call.printf("%<u>%-?s %4s %8s   %-?s %s%</u>\n", "ADDR", "TYPE", "NWAITERS", "THREAD", "PROC")
-        else:
-            call.printf("%<u>%-?s %4s %8s%</u>\n", "ADDR", "TYPE", "NWAITERS")
+    chans = [call.addr] if call.addrspec else list(table)
+    # sobj.c wchaninfo: the header on every call (not underlined), into a
+    # pipe too (not pipe-aware)
+    if o["v"]:
+        call.printf("%-?s %-4s %8s   %-?s %s\n", "ADDR", "TYPE", "NWAITERS", "THREAD", "PROC")
+    else:
+        call.printf("%-?s %-4s %8s\n", "ADDR", "TYPE", "NWAITERS")
     for a in chans:
         ts = table.get(a, [])
         rec = {"addr": a, "type": _chan_type(ts) if ts else "??", "nwaiters": len(ts),
@@ -74,13 +70,15 @@ def wchaninfo(call: Call) -> int | None:
 
         def render(c: Call, r: dict[str, Any]) -> None:
             c.printf("%0?p %4s %8d", r["addr"], r["type"], r["nwaiters"])
-            if o["v"] and r["waiters"]:
+            if not o["v"]:
+                c.printf("\n")
+            elif r["waiters"]:
                 first, *more = r["waiters"]
                 c.printf(":  %0?p %s\n", first["thread"], first["proc"])
                 for w in more:
                     c.printf("%33s%0?p %s\n", "", w["thread"], w["proc"])
-            else:
-                c.printf("\n")
+            # -v on a channel nobody sleeps on ends no line: sobj.c
+            # wchaninfo_walk leaves the newline to the waiters it prints
 
         call.emit("wchan", rec, render)
     return None

@@ -166,6 +166,27 @@ def ps(call: Call) -> int | None:
     return None
 
 
+#: regerror(3C)'s texts (illumos libc, from FreeBSD's regex) for the
+#: POSIX error a pattern Python's re refuses would raise, matched on re's
+#: message; anything else is REG_BADPAT
+_REGERRORS = (("unterminated character set", "brackets ([ ]) not balanced"),
+              ("missing )", "parentheses not balanced"),
+              ("unbalanced parenthesis", "parentheses not balanced"),
+              ("nothing to repeat", "repetition-operator operand invalid"),
+              ("multiple repeat", "repetition-operator operand invalid"),
+              ("bad escape (end of pattern)", "trailing backslash (\\)"),
+              ("bad character range", "invalid character range"),
+              ("min repeat greater than max repeat", "invalid repetition count(s)"),
+              ("invalid group reference", "invalid backreference number"),
+              ("unknown group", "invalid backreference number"))
+
+
+def regerror(e: re.error) -> str:
+    """What regerror() says for the pattern re refused."""
+    msg = str(e.msg) if hasattr(e, "msg") else str(e)
+    return next((text for key, text in _REGERRORS if msg.startswith(key)), "invalid regular expression")
+
+
 @module.dcmd("pgrep", "pattern", "pattern match against all processes",
              help="Print the processes whose command name (u_comm) matches the regular\n"
                   "expression, in ::ps format (into a pipe: their addresses).",
@@ -184,8 +205,8 @@ def pgrep(call: Call) -> int | None:
     else:
         try:
             rx = re.compile(pattern)
-        except re.error as e:
-            raise CmdError(f"failed to compile regex '{pattern}': {e}") from None
+        except re.error as e:       # genunix.c pgrep: mdb_warn("%s\n", regerror text)
+            raise CmdError(regerror(e)) from None
         match = (lambda s: rx.fullmatch(s) is not None) if o["x"] else (lambda s: rx.search(s) is not None)
     found = [p for p in dump.proc_walk_order() if match(p.comm)]
     if o["n"] or o["o"]:

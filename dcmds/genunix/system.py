@@ -72,49 +72,70 @@ def panicinfo(call: Call) -> int | None:
 
 @module.dcmd("msgbuf", "?", "print most recent console messages",
              help="Print the kernel message buffer, oldest first.",
-             options=[Opt("t", bool, "with the age of each message when the dump was taken"),
-                      Opt("T", bool, "with the time of each message"),
-                      Opt("v", bool, "with the address of each message's log_ctl_t (implies -T)")])
+             options=[Opt("t", bool, "with the age of each message when the dump was taken (illumos)"),
+                      Opt("T", bool, "with the time of each message (illumos)"),
+                      Opt("v", bool, "with the time and the address of each message's log_ctl_t")])
 def msgbuf(call: Call) -> int | None:
+    """log.c ``msgbuf``: mdb walks log_recentq's ``b_next`` chain and runs
+    itself on each message, so the header comes with the first message
+    (none for an empty buffer) and each message prints as stored (it ends
+    in a newline; a leading CR is skipped), read into a 1024-byte buffer.
+
+    The 2004 file (OpenSolaris era) knows ``-v`` only: header ``%20s %?s
+    %-40s`` (TIMESTAMP, LOGCTL, MESSAGE) or ``%-70s`` (MESSAGE), rows
+    ``%Y %?p `` before the text. The illumos layout (``-t``, ``-T``, ``-v``
+    with LOGCTL, TIMESTAMP, DELTA and MESSAGE padded to 80) is as the
+    team's mdb reference (docs/eras.md) gives it; no newer log.c was at
+    hand."""
     dump = kdump(call)
     o = call.opts
+    old = call.session.target.era == "opensolaris"
+    if old and (o["t"] or o["T"]):
+        return DCMD_USAGE
     if o["v"]:
         o["T"] = True
     now = _epoch(dump.system.time)
-    width = 80 - (21 if o["T"] else 0) - (21 if o["t"] else 0) - (17 if o["v"] else 0)
-    if call.hdrspec:        # not pipe-aware (log.c msgbuf)
-        if o["v"]:
-            call.printf("%<u>%-?s ", "LOGCTL")
-        if o["T"]:
-            call.printf("%<u>%-20s ", "TIMESTAMP")
-        if o["t"]:
-            call.printf("%<u>%-20s ", "DELTA")
-        call.printf("%<u>%-*s%</u>\n", width, "MESSAGE")
     for i, m in enumerate(dump.msgbuf):
+        if i == 0 and call.hdrspec:       # not pipe-aware: the header goes into a pipe too
+            _msgbuf_header(call, o, old)
         rec = {"logctl": 0xFFFFFF0931E00000 + 0x100 * i, "time": m.time, "text": m.text}
 
         def render(c: Call, r: dict[str, Any]) -> None:
-            if o["v"]:
-                c.printf("%?p ", r["logctl"])
-            if o["T"]:
-                c.printf("%-20s ", _timestamp(r["time"]))
-            if o["t"]:
-                c.printf("%-20s ", fmt_age(now - _epoch(r["time"])) if r["time"] else "-")
-            text = r["text"][1:] if r["text"].startswith("\r") else r["text"]
-            c.write(safe_text(text))
-            if not text.endswith("\n"):
-                c.write("\n")
+            if old:
+                if o["v"]:
+                    c.printf("%Y %?p ", _epoch(r["time"]), r["logctl"])
+            else:
+                if o["v"]:
+                    c.printf("%?p ", r["logctl"])
+                if o["T"]:
+                    c.printf("%Y ", _epoch(r["time"]))
+                if o["t"]:
+                    c.printf("%-20s ", fmt_age(now - _epoch(r["time"])) if r["time"] else "-")
+            text = r["text"].encode("utf-8", "replace")[:1023].decode("utf-8", "replace")
+            text = text[1:] if text.startswith("\r") else text
+            # the kernel stores each message newline-terminated; a dump's
+            # string without one stands for the same message
+            c.write(safe_text(text if text.endswith("\n") else text + "\n"))
 
         call.emit("message", rec, render)
     return None
 
 
-def _timestamp(ts: str | None) -> str:
-    t = _when(ts)
-    if t is None:
-        return "-"
-    from kdb.output.printf import MONTHS
-    return f"{t.year:04d} {MONTHS[t.month - 1]} {t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+def _msgbuf_header(call: Call, o: dict[str, Any], old: bool) -> None:
+    if old:
+        if o["v"]:
+            call.printf("%<u>%20s %?s %-40s%</u>\n", "TIMESTAMP", "LOGCTL", "MESSAGE")
+        else:
+            call.printf("%<u>%-70s%</u>\n", "MESSAGE")
+        return
+    width = 80 - (21 if o["T"] else 0) - (21 if o["t"] else 0) - (17 if o["v"] else 0)
+    if o["v"]:
+        call.printf("%<u>%-?s ", "LOGCTL")
+    if o["T"]:
+        call.printf("%<u>%-20s ", "TIMESTAMP")
+    if o["t"]:
+        call.printf("%<u>%-20s ", "DELTA")
+    call.printf("%<u>%-*s%</u>\n", width, "MESSAGE")
 
 
 # ---------------------------------------------------------------------------

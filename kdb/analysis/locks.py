@@ -18,14 +18,31 @@ from kdb.target.dump.blocking import TURNSTILE_TYPES
 from kdb.target.model import Dump, Sobj, Thread
 
 
+#: sys/sleepq.h: the sleep queue hash (NSLEEPQ buckets, SQHASHINDEX)
+NSLEEPQ = 2048
+
+
+def sqhash(wchan: int) -> int:
+    """SQHASHINDEX: the sleep queue bucket a wait channel hashes to."""
+    return ((wchan >> 2) ^ (wchan >> 13) ^ (wchan >> 24)) & (NSLEEPQ - 1)
+
+
 def sleepers(dump: Dump) -> dict[int, list[Thread]]:
-    """Wait channel -> threads sleeping on it on a sleep queue, in thread
-    order: what mdb's ``wchan`` walker finds (sobj.c walks the sleepq hash).
-    Threads blocked on a mutex or rwlock wait on a turnstile instead: their
-    t_wchan names the lock, but no sleep queue holds them."""
-    out: dict[int, list[Thread]] = {}
+    """Wait channel -> threads sleeping on it on a sleep queue, in the order
+    mdb's ``wchan`` walker finds them (sobj.c ``wchan_walk_step``): bucket
+    by bucket of the sleepq hash, each bucket's chain in sleepq_insert's
+    order (higher priority first, first come first among equals), each
+    channel where its first sleeper is. Threads blocked on a mutex or
+    rwlock wait on a turnstile instead: their t_wchan names the lock, but
+    no sleep queue holds them."""
+    buckets: dict[int, list[Thread]] = {}
     for t in dump.threads:
         if t.wchan is not None and t.state == "sleep" and t.sobj_type not in TURNSTILE_TYPES:
+            buckets.setdefault(sqhash(t.wchan), []).append(t)
+    out: dict[int, list[Thread]] = {}
+    for b in sorted(buckets):
+        for t in sorted(buckets[b], key=lambda t: -t.pri):
+            assert t.wchan is not None
             out.setdefault(t.wchan, []).append(t)
     return out
 

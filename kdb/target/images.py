@@ -15,6 +15,7 @@ import struct
 from typing import Any, Callable
 
 from kdb.target.ctype import CType, TypeSystem
+from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
 
@@ -226,9 +227,17 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             strings.addr(mj.name)
             for p in mj.props:
                 strings.addr(p.name)
-                blob = _prop_bytes(p.value)
+                blob = prop_blob(p.value)
                 if blob:
                     strings.blob(blob)
+        nodes = [n for r in dump.devinfo for n in _preorder(r)]
+        for n in nodes:
+            for which in ("system", "driver", "hardware"):
+                for name, value in n.prop_list(which).items():
+                    strings.addr(name)
+                    blob = prop_blob(value)
+                    if blob:
+                        strings.blob(blob)
         for m in sorted(dump.modules, key=lambda m: m.id):
             strings.addr(m.name), strings.addr(f"kernel/misc/amd64/{m.name}")
         proc_t = ts.lookup("proc_t")
@@ -314,6 +323,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
         add_sobjs(sp, ts, dump)
         add_driver_images(sp, ts, dump, strings)
+        add_devnode_props(sp, ts, dump, strings)
         # the strings the images point to (filled as images are made)
         sp.add(Strings.BASE, 1 << 24, lambda off, n: bytes(strings.data[off:off + n]).ljust(n, b"\0"))
 
@@ -376,12 +386,8 @@ def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Str
             i = off // size
             while len(out) < n + off % size and i < count:
                 p = mj.props[bisect.bisect_right(ends, i)]
-                blob = _prop_bytes(p.value)
-                rec = encode(prop_t, {
-                    "prop_next": mj.prop_base + (i + 1) * size if i + 1 < count else 0,
-                    "prop_name": strings.addr(p.name), "prop_flags": 0x2, "prop_len": len(blob),
-                    "prop_val": strings.blob(blob) if blob else 0,
-                    "prop_dev": 0xFFFFFFFFFFFFFFFF})
+                rec = _prop_image(prop_t, strings, p.name, p.value,
+                                  mj.prop_base + (i + 1) * size if i + 1 < count else 0)
                 out += rec
                 i += 1
             start = off % size
@@ -396,17 +402,31 @@ def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Str
             "mod_installed": 1, "mod_loadcnt": 1, "mod_text": m.text, "mod_text_size": m.text_size}))
 
 
-def _prop_bytes(value: Any) -> bytes:
-    """A property value as the kernel stores it: ints 4 bytes each, strings NUL-ended."""
-    if isinstance(value, bool) or value is None:
-        return b""
-    if isinstance(value, int):
-        return (value & 0xFFFFFFFF).to_bytes(4, "little")
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace") + b"\0"
-    if isinstance(value, list):
-        return b"".join(_prop_bytes(v) for v in value)
-    return b""
+def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int) -> bytes:
+    """One ``struct ddi_prop``: its name, type flags, value and next link
+    (kdb.target.ddiprops decides the type and the bytes)."""
+    blob = prop_blob(value)
+    return encode(prop_t, {"prop_next": nxt, "prop_name": strings.addr(name),
+                           "prop_flags": prop_type(value), "prop_len": len(blob),
+                           "prop_val": strings.blob(blob) if blob else 0,
+                           "prop_dev": DDI_DEV_T_NONE})
+
+
+def add_devnode_props(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Strings") -> None:
+    """Each device node's system, driver and hardware property lists, one
+    ``struct ddi_prop`` after another at the addresses the loader gave them."""
+    prop_t = ts.lookup("ddi_prop_t")
+    size = prop_t.size
+    for n in (n for r in dump.devinfo for n in _preorder(r)):
+        for base, which in zip(n.prop_lists, ("system", "driver", "hardware")):
+            items = list(n.prop_list(which).items())
+            if not base:
+                continue
+            out = bytearray()
+            for k, (name, value) in enumerate(items):
+                out += _prop_image(prop_t, strings, name, value,
+                                   base + (k + 1) * size if k + 1 < len(items) else 0)
+            sp.add_bytes(base, bytes(out))
 
 
 def _preorder(n: Any):

@@ -10,7 +10,7 @@ Stacks stay in their raw JSON form until a command needs them
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Union
 
 import attrs
 import msgspec
@@ -329,6 +329,24 @@ class Major:
     def prop_count(self) -> int:
         return sum(p.repeat for p in self.props)
 
+    def entries(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of every entry of the list, repeats expanded."""
+        for p in self.props:
+            for _ in range(p.repeat):
+                yield p.name, p.value
+
+
+#: the dump's device node states and the ``ddi_node_state_t`` each stands
+#: for (sys/ddi_impldefs.h: DS_PROTO 0, DS_LINKED, DS_BOUND, DS_INITIALIZED,
+#: DS_PROBED, DS_ATTACHED, DS_READY 6). ``attached`` is a node whose driver
+#: attached and finished (DS_READY): the transitional DS_ATTACHED is not a
+#: state a dump records. ``online`` is DS_READY too; ``offline`` is a node
+#: taken offline, detached to DS_INITIALIZED with DEVI_DEVICE_OFFLINE set.
+DEV_STATES = {"proto": 0, "linked": 1, "bound": 2, "initialized": 3, "probed": 4,
+              "attached": 6, "ready": 6, "online": 6, "offline": 3}
+DS_INITIALIZED = 3
+DS_ATTACHED = 5
+
 
 @attrs.define(slots=True, eq=False)
 class DevNode:
@@ -340,10 +358,31 @@ class DevNode:
     instance: int
     major: int | None
     state: str | None
-    props: dict[str, Any]
+    props: dict[str, Any]            # driver properties (devi_drv_prop_ptr)
     children: list["DevNode"]
+    hw_props: dict[str, Any] = attrs.Factory(dict)    # devi_hw_prop_ptr
+    sys_props: dict[str, Any] = attrs.Factory(dict)   # devi_sys_prop_ptr
+    unit_address: str | None = None   # devi_addr: ``::devinfo -s`` prints NAME@UNIT
+    refcnt: int = 0                   # devi_ref: opens of the device
     parent: "DevNode | None" = attrs.field(default=None, metadata=DERIVED)
     depth: int = attrs.field(default=0, metadata=DERIVED)
+    #: addresses of the first ``struct ddi_prop`` of the system, driver and
+    #: hardware property lists (0 for an empty list)
+    prop_lists: tuple[int, int, int] = attrs.field(default=(0, 0, 0), metadata=DERIVED)
+
+    @property
+    def node_state(self) -> int:
+        """The node's ``ddi_node_state_t`` (DS_PROTO 0 ... DS_READY 6)."""
+        return DEV_STATES[self.state or "bound"]
+
+    @property
+    def offline(self) -> bool:
+        """DEVI_DEVICE_OFFLINE in devi_state."""
+        return self.state == "offline"
+
+    def prop_list(self, which: str) -> dict[str, Any]:
+        """The ``system``, ``driver`` or ``hardware`` property list."""
+        return {"system": self.sys_props, "driver": self.props, "hardware": self.hw_props}[which]
 
 
 @attrs.define(slots=True, frozen=True)

@@ -9,12 +9,14 @@ import base64
 import binascii
 from typing import Any
 
-from kdb.target.model import (ZONE_STATUSES, Cpu, DevNode,
+from kdb.target.ddiprops import VALUE_RULE, valid_value
+from kdb.target.model import (DEV_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
 from kdb.target.symbols import SymbolTable, parse_location
 
-from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, PROP_REGION, _show,
+from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_PROP_REGION, PROP_REGION,
+                                    SIZEOF_DDI_PROP, _show,
                                     address, boolean, enum, integer, location, lst, obj,
                                     opt_address, opt_text, text, timestamp)
 from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, MEMORY_KEYS,
@@ -311,17 +313,28 @@ class Builder(ProcessChecks):
                 rep = integer(pd.get("repeat", 1), f"{pp}.repeat", 1, 1 << 24)
                 total += rep
                 value = pd.get("value")
-                if type(value) is dict or (type(value) is list and any(
-                        type(x) in (dict, list) for x in value)):
-                    raise DumpError(f"{pp}.value", "expected an integer, a string, a flat array or null")
+                if not valid_value(value):
+                    raise DumpError(f"{pp}.value", VALUE_RULE)
                 props.append(Prop(text(pd["name"], f"{pp}.name"), value, rep))
             if total > (1 << 24):
                 raise DumpError(f"{p}.props", f"{total} entries is more than 2^24")
             out.append(Major(num, name, props, PROP_REGION + (num << 28), DEVNAMES_BASE + 0x40 * num))
         return out
 
+    def dev_props(self, v: Any, path: str) -> dict[str, Any]:
+        """A device node's property list: names to values, in order."""
+        if v is None:
+            return {}
+        if type(v) is not dict:
+            raise DumpError(path, "expected an object of property names and values")
+        for name, value in v.items():
+            if not valid_value(value):
+                raise DumpError(f"{path}.{name}", VALUE_RULE)
+        return dict(v)
+
     def devinfo(self, v: Any, majors: set[int]) -> tuple[list[DevNode], dict[int, DevNode]]:
         index: dict[int, DevNode] = {}
+        cursor = [NODE_PROP_REGION]          # the next node property list's address
         if v is None:
             return [], index
         if type(v) is dict:
@@ -336,10 +349,21 @@ class Builder(ProcessChecks):
                 integer(major, f"{path}.major", 0)
                 if major not in majors:
                     raise DumpError(f"{path}.major", f"{major} is not a major of this dump")
-            props = obj(d.get("props", {}), f"{path}.props", frozenset(d.get("props", {}) if type(d.get("props", {})) is dict else ()))
+            lists = [self.dev_props(d.get(k), f"{path}.{k}") for k in ("sys_props", "props", "hw_props")]
+            state = opt_text(d.get("state"), f"{path}.state")
+            if state is not None and state not in DEV_STATES:
+                raise DumpError(f"{path}.state", f"{state!r} is not a device node state: use "
+                                + ", ".join(DEV_STATES))
+            bases = []
+            for props in lists:
+                bases.append(cursor[0] if props else 0)
+                cursor[0] += SIZEOF_DDI_PROP * len(props)
             n = DevNode(addr, text(d["name"], f"{path}.name"), opt_text(d.get("driver"), f"{path}.driver"),
                         integer(d.get("instance", -1), f"{path}.instance", -1), major,
-                        opt_text(d.get("state"), f"{path}.state"), dict(props), [], parent, depth)
+                        state, lists[1], [], lists[2], lists[0],
+                        opt_text(d.get("unit_address"), f"{path}.unit_address"),
+                        integer(d.get("refcnt", 0), f"{path}.refcnt", 0, 0x7FFFFFFF), parent, depth,
+                        (bases[0], bases[1], bases[2]))
             index[addr] = n
             for k, c in enumerate(lst(d.get("children", []), f"{path}.children")):
                 n.children.append(node(c, f"{path}.children[{k}]", n, depth + 1))

@@ -22,7 +22,9 @@ from kdb.target.symbols import parse_location
 
 MAX_SAFE = (1 << 53) - 1
 MODCTL_BASE = 0xFFFFFF0901F00000
-PROP_REGION = 0xFFFFFF0950000000
+PROP_REGION = 0xFFFFFF0950000000         # drivers' global property lists
+NODE_PROP_REGION = 0xFFFFFF0940000000    # device nodes' property lists
+SIZEOF_DDI_PROP = 0x30                   # struct ddi_prop (kdb.target.images)
 DEVNAMES_BASE = 0xFFFFFFFFFBC5A000
 _THREAD_STATE_SET = frozenset(THREAD_STATES)
 
