@@ -98,7 +98,7 @@ def print_frames(call: Call, frames: Iterable[Frame], *, with_fp: bool, nargs: i
             args = f.args if nargs is None else f.args[:nargs]
             text = f"{sym}({', '.join(map(num, args))})" if args else f"{sym}()"
             if with_fp:
-                fp = "%016x" % f.fp if radix == 16 else numtostr(f.fp, radix).rjust(16, "0")
+                fp = _padp(f.fp, radix, call.session.ptr_width)
                 text = f"{fp} {text}"
             write_line(text)
         return
@@ -160,7 +160,7 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
         if sym is None:
             pc = t.proc.resolver(rraw)
             sym = cache[key] = s.addr2str(pc) or numtostr(pc, radix, showbase=True)
-        lines.append(f"[ {_pad16(sp, radix)} {sym}() ]")
+        lines.append(f"[ {_padp(sp, radix, s.ptr_width)} {sym}() ]")
     if with_fp:
         n = None if verbose else 0
     else:
@@ -170,9 +170,10 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
     return True
 
 
-def _pad16(v: int, radix: int) -> str:
-    """``%0?lr``: the value in the current radix, zero-filled to 16 columns."""
-    return "%016x" % v if radix == 16 else numtostr(v, radix).rjust(16, "0")
+def _padp(v: int, radix: int, width: int) -> str:
+    """``%0?lr``: the value in the current radix, zero-filled to the
+    pointer width (16 columns on a 64-bit kernel, 8 on a 32-bit one)."""
+    return "%0*x" % (width, v) if radix == 16 else numtostr(v, radix).rjust(width, "0")
 
 
 def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN001
@@ -203,7 +204,7 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
             # every frame bare: Thread.frame_pointers() is this range, made
             # without a Python step per frame
             fps = range(sp + 0x40, sp + 0x40 * (len(raw) + 1), 0x40)
-            return list(map((prefix + "%016x %s").__mod__, zip(fps, texts)))
+            return list(map((prefix + "%%0%dx %%s" % s.ptr_width).__mod__, zip(fps, texts)))
     out: list[str] = []
     append = out.append
     for f, fp in zip(raw, t.frame_pointers()):
@@ -222,7 +223,7 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
             sym = a2s(pc) or numtostr(pc, radix, showbase=True)
             text = f"{sym}({', '.join(map(num, args))})"
         if with_fp:
-            append(prefix + ("%016x " % fp if hexfp else _pad16(fp, radix) + " ") + text)
+            append(prefix + _padp(fp, radix, s.ptr_width) + " " + text)
         else:
             append(prefix + text)
     return out

@@ -6,6 +6,7 @@ from kdb.output.printf import bitmask_text, mprintf
 
 class Env:
     radix = 16
+    ptr_width = 16
 
     def __init__(self, syms=None):
         self.syms = syms or {}

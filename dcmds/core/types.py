@@ -181,12 +181,22 @@ def offsetof(call: Call) -> int | None:
     path = str(rest[0])
     m = _member_path(t, path)
     if m is None:
-        raise CmdError(f"failed to find member {path} of {name}: no such member of structure or union")
-    call.printf("offsetof (%s, %s) = %#lr", name, path, m.offset)
-    if m.bit_size is not None:
-        call.printf(".%lr", m.bit_offset)
+        raise CmdError(f"failed to find member {path} of type {name}: no such member of structure or union")
+    # mdb_print.c cmd_offsetof: the offset in bits, printed as bytes and,
+    # for a bit-field not on a byte boundary, ".bits"
+    bits = m.offset * 8 + (m.bit_offset or 0 if m.bit_size is not None else 0)
+    if call.pipe_out:
+        if bits % 8:
+            raise CmdError(f"member {path} of type {name} is not byte-aligned")
+        call.printf("%#lr", bits // 8)
+        return None
+    call.printf("offsetof (%s, %s) = %#lr", name, path, bits // 8)
+    if bits % 8:
+        call.printf(".%lr", bits % 8)
     size = m.type.resolve().size if m.bit_size is None else (m.bit_size + 7) // 8
-    call.printf(", sizeof (...->%s) = %#lr\n", path, size)
+    if size > 0:
+        call.printf(", sizeof (...->%s) = %#lr", path, size)
+    call.printf("\n")
     return None
 
 

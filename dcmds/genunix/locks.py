@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kdb.errors import CmdError
+from kdb.errors import CmdError, ReadError
 from kdb.analysis.locks import lock_waiters, sleepers
 from kdb.target.dump.blocking import TS_WRITER_Q, rwlock_queues
 from kdb.target.model import Thread
@@ -25,13 +25,20 @@ module.record("rwlock", {"addr": ADDR, "writer": [ADDR, None], "readers": INT, "
 
 # rwlock word bits (illumos rwlock_impl.h)
 RW_HAS_WAITERS, RW_WRITE_WANTED, RW_WRITE_LOCKED = 0x1, 0x2, 0x4
-# sobj.c, _LP64: the columns of ::rwlock
-RW_ADDR_WIDTH = 16
-RW_OWNR_WIDTH = 16
-RW_LONG = RW_ADDR_WIDTH + 1 + RW_OWNR_WIDTH
+RW_DOUBLE_LOCK = 0xC      # RW_WRITE_LOCK(0) | RW_READ_LOCK: a destroyed lock
 RW_LBL_WIDTH = 12
-RW_LBL_OFFSET = RW_ADDR_WIDTH + RW_OWNR_WIDTH - 3 - RW_LBL_WIDTH
-RW_WAITER_OFFSET = RW_LONG + 6
+
+
+class RwWidths:
+    """sobj.c's ::rwlock columns: RW_ADDR_WIDTH and RW_OWNR_WIDTH are 16
+    and 16 under _LP64, 8 and 11 on a 32-bit kernel; the rest derive."""
+
+    def __init__(self, ptr_width: int) -> None:
+        self.addr = ptr_width
+        self.owner = 16 if ptr_width == 16 else 11
+        self.long = self.addr + 1 + self.owner                        # RW_LONG
+        self.lbl_offset = self.addr + self.owner - 3 - RW_LBL_WIDTH   # RW_LBL_OFFSET
+        self.waiter_offset = self.long + 6                            # RW_WAITER_OFFSET
 
 
 def _chan_type(threads: list[Thread]) -> str:
@@ -76,7 +83,8 @@ def wchaninfo(call: Call) -> int | None:
                 first, *more = r["waiters"]
                 c.printf(":  %0?p %s\n", first["thread"], first["proc"])
                 for w in more:
-                    c.printf("%33s%0?p %s\n", "", w["thread"], w["proc"])
+                    # sobj.c: sizeof (uintptr_t) * 2 + 17 columns in
+                    c.printf("%*s%0?p %s\n", c.session.ptr_width + 17, "", w["thread"], w["proc"])
             # -v on a channel nobody sleeps on ends no line: sobj.c
             # wchaninfo_walk leaves the newline to the waiters it prints
 
@@ -134,19 +142,29 @@ def rwlock(call: Call) -> int | None:
     dump = kdump(call)
     if call.args or not call.addrspec:
         return DCMD_USAGE
+    w = RwWidths(call.session.ptr_width)
     so = dump.sobj_by_addr.get(call.addr)
     if so is None or so.type != "rwlock":
-        raise CmdError(f"{call.addr:x}: not a readers/writer lock of this dump")
-    # sobj.c rwlock: the blocked walk visits the threads in the thread
-    # walk's order and rwlock_walk prepends each: the waiters print last
-    # found first
-    waiters = lock_waiters(dump, call.addr, "rwlock")
-    queued = list(zip(waiters, rwlock_queues(so, waiters)))[::-1]
-    bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
-        (RW_HAS_WAITERS if waiters else 0)
-    rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,
-           "waiters": [{"thread": t.addr, "kind": "W" if q == TS_WRITER_Q else "R"} for t, q in queued]}
-    call.printf("%?s %*s %5s %?s\n", "ADDR", RW_OWNR_WIDTH, "OWNER/COUNT", "FLAGS", "WAITERS")
+        # sobj.c reads whatever word is there; no thread is blocked on it
+        try:
+            wwwh = int.from_bytes(call.session.target.read(call.addr, 8), "little")
+        except ReadError:
+            raise CmdError(f"failed to read rwlock at 0x{call.addr:x}") from None
+        locked = wwwh & RW_WRITE_LOCKED and (wwwh & RW_DOUBLE_LOCK) != RW_DOUBLE_LOCK
+        rec: dict[str, Any] = {"addr": call.addr, "writer": (wwwh & ~0x7) if locked else None,
+               "readers": 0 if wwwh & RW_WRITE_LOCKED else wwwh >> 3, "bits": wwwh & 0xF,
+               "waiters": []}
+    else:
+        # sobj.c rwlock: the blocked walk visits the threads in the thread
+        # walk's order and rwlock_walk prepends each: the waiters print last
+        # found first
+        waiters = lock_waiters(dump, call.addr, "rwlock")
+        queued = list(zip(waiters, rwlock_queues(so, waiters)))[::-1]
+        bits = (RW_WRITE_LOCKED if so.writer else 0) | (RW_WRITE_WANTED if so.write_wanted else 0) | \
+            (RW_HAS_WAITERS if waiters else 0)
+        rec = {"addr": so.addr, "writer": so.writer, "readers": so.readers, "bits": bits,
+               "waiters": [{"thread": t.addr, "kind": "W" if q == TS_WRITER_Q else "R"} for t, q in queued]}
+    call.printf("%?s %*s %5s %?s\n", "ADDR", w.owner, "OWNER/COUNT", "FLAGS", "WAITERS")
 
     def render(c: Call, r: dict[str, Any]) -> None:
         # sobj.c rwlock, line for line (RW_NEWLINE: the next waiter, if
@@ -156,34 +174,43 @@ def rwlock(call: Call) -> int | None:
 
         def newline() -> None:
             if ws:
-                w = ws.pop(0)
-                c.printf(" %?p (%s)", w["thread"], w["kind"])
+                wt = ws.pop(0)
+                c.printf(" %?p (%s)", wt["thread"], wt["kind"])
             c.printf("\n")
 
         def bit(n: int, offon: str) -> str:
             return offon[1] if b & (1 << n) else offon[0]
 
+        destroyed = (b & RW_DOUBLE_LOCK) == RW_DOUBLE_LOCK
         c.printf("%?p ", r["addr"])
-        if r["writer"]:
-            c.printf("%*p", RW_OWNR_WIDTH, r["writer"])
+        if destroyed:
+            c.printf("%*s", w.owner, "1")
+        elif r["writer"] is not None and b & RW_WRITE_LOCKED:
+            c.printf("%*p", w.owner, r["writer"])
         else:
-            c.printf("%*s", RW_OWNR_WIDTH, f"READERS={r['readers']}" if r["readers"] else "-")
+            c.printf("%*s", w.owner, f"READERS={r['readers']}" if r["readers"] else "-")
         c.printf("  B%c%c%c", bit(2, "01"), bit(1, "01"), bit(0, "01"))
         newline()
-        c.printf("%*s%c   %c%c%c", RW_LONG - 1, "", " ", bit(2, " |"), bit(1, " |"), bit(0, " |"))
+        c.printf("%*s%c   %c%c%c", w.long - 1, "", " |"[destroyed], bit(2, " |"), bit(1, " |"),
+                 bit(0, " |"))
         newline()
-        if b & RW_WRITE_LOCKED:
-            c.printf("%*s%*s ------+%c%c", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "WRITE_LOCKED",
-                     bit(1, " |"), bit(0, " |"))
-            newline()
-        if b & RW_WRITE_WANTED:
-            c.printf("%*s%*s -------+%c", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "WRITE_WANTED", bit(0, " |"))
-            newline()
-        if b & RW_HAS_WAITERS:
-            c.printf("%*s%*s --------+", RW_LBL_OFFSET, "", RW_LBL_WIDTH, "HAS_WAITERS")
-            newline()
+        if destroyed:
+            # goto no_zero: the DESTROYED label ends no line of its own
+            c.printf("%*s%*s --+---+", w.lbl_offset, "", RW_LBL_WIDTH, "DESTROYED")
+        else:
+            if b & RW_WRITE_LOCKED:
+                c.printf("%*s%*s ------+%c%c", w.lbl_offset, "", RW_LBL_WIDTH, "WRITE_LOCKED",
+                         bit(1, " |"), bit(0, " |"))
+                newline()
+            if b & RW_WRITE_WANTED:
+                c.printf("%*s%*s -------+%c", w.lbl_offset, "", RW_LBL_WIDTH, "WRITE_WANTED",
+                         bit(0, " |"))
+                newline()
+            if b & RW_HAS_WAITERS:
+                c.printf("%*s%*s --------+", w.lbl_offset, "", RW_LBL_WIDTH, "HAS_WAITERS")
+                newline()
         while ws:
-            c.printf("%*s", RW_WAITER_OFFSET, "")
+            c.printf("%*s", w.waiter_offset, "")
             newline()
 
     call.emit("rwlock", rec, render)

@@ -243,14 +243,12 @@ def pid2proc(call: Call) -> int | None:
 # ::thread
 # ---------------------------------------------------------------------------
 def thread_record(call: Call, t: Thread) -> dict[str, Any]:
-    cpu = kdump(call).cpu_by_id.get(t.cpu) if t.cpu is not None else None
     return {"addr": t.addr, "state": t.state, "flags": t.flags, "pflags": t.pflags,
             "sflags": t.sflags, "pri": t.pri, "epri": t.epri, "pil": t.pil,
             "proc": t.proc.addr, "lwp": t.lwp or 0, "cred": CRED_BASE + 0x60 * t.proc.uid,
             "wchan": t.wchan or 0, "sobj": t.sobj_type, "sobj_addr": t.sobj_addr,
             "ts": t.ts, "sobj_ops": kdump(call).sobj_ops(t.sobj_type),
-            "cpu": t.cpu, "bound": -1,
-            "switch": cpu.switch_ticks if cpu is not None and cpu.thread == t.addr else None,
+            "cpu": t.cpu, "bound": -1, "disp_time": 0,
             "tid": t.tid, "comm": t.proc.comm, "name": t.name}
 
 
@@ -297,14 +295,14 @@ def _thread_row(call: Call, r: dict[str, Any], sets: list[str], merge: bool) -> 
         elif s == "s":
             call.printf(" %?p %016llx %016llx", 0, 0, 0)
         elif s == "d":
+            # thread.c: t_disp_time, t_bind_cpu, t_preempt; today's mdb adds
+            # SWITCH, lbolt - t_disp_time. A dump records no t_disp_time
+            # (the image's is 0), so SWITCH is "-" padded to 6.
             if call.session.target.era == "opensolaris":
-                call.printf(" %?lx %5d %2d", 0, r["bound"], 0)
+                call.printf(" %?lx %5d %2d", r["disp_time"], r["bound"], 0)
                 continue
-            call.printf(" %?lx %5d %2d ", 0, r["bound"], 0)
-            if r["switch"] is not None:
-                call.printf("t-%-4d", r["switch"])
-            else:
-                call.printf("-")
+            call.printf(" %?lx %5d %2d ", r["disp_time"], r["bound"], 0)
+            call.printf("%-6s", "-")
     call.printf("\n")
 
 
@@ -321,14 +319,18 @@ def thread(call: Call) -> int | None:
     dump = kdump(call)
     o = call.opts
     # thread.c thread(): the sets print in the order p, i, b, s, d
-    sets = [s for s in "pibsd" if o[s]] or ["i"]
+    sets = [s for s in "pibsd" if o[s]]
+    merge = o["m"]
+    if not sets:
+        # the default set: 'i' under _LP64, 'i' and 'd' merged on a 32-bit kernel
+        sets, merge = (["i"], merge) if call.session.ptr_width == 16 else (["i", "d"], True)
     threads = [thread_at(dump, call.addr)] if call.addrspec else dump.threads
     if call.hdrspec:
-        _thread_header(call, sets, o["m"])
+        _thread_header(call, sets, merge)
     for t in threads:
         if o["f"] and t.state == "free":
             continue
-        call.emit("thread", thread_record(call, t), lambda c, r: _thread_row(c, r, sets, o["m"]))
+        call.emit("thread", thread_record(call, t), lambda c, r: _thread_row(c, r, sets, merge))
     return None
 
 

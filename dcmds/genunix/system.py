@@ -7,7 +7,6 @@ import datetime
 from typing import Any, NamedTuple
 
 from kdb.errors import CmdError
-from kdb.target.kernel import STACK_SIZE
 from kdb.target.model import Cpu, Dump, Thread
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
@@ -197,15 +196,16 @@ def cpuinfo(call: Call) -> int | None:
     else:
         cpus = dump.cpus
     head = [call.hdrspec or o["v"]]     # cid_print_head; -v prints it before every CPU
+    w = cpuinfo_widths(dump.system.isa)
     runnable, intr = _cpu_threads(dump)
 
     def render(cl: Call, r: dict[str, Any]) -> None:
         if head[0]:
-            cl.printf("%<u>%3s %-*s %3s %4s %4s %3s %4s %5s %-6s %-*s %s%</u>\n", "ID", CPUINFO_CPUWIDTH,
-                      "ADDR", "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", CPUINFO_TWIDTH,
+            cl.printf("%<u>%3s %-*s %3s %4s %4s %3s %4s %5s %-6s %-*s %s%</u>\n", "ID", w.cpu,
+                      "ADDR", "FLG", "NRUN", "BSPL", "PRI", "RNRN", "KRNRN", "SWITCH", w.thread,
                       "THREAD", "PROC")
             head[0] = False
-        _cpu_row(cl, r, o["v"])
+        _cpu_row(cl, r, o["v"], w)
         if o["v"]:
             head[0] = True
             cl.printf("\n")
@@ -215,21 +215,41 @@ def cpuinfo(call: Call) -> int | None:
     return None
 
 
-# genunix.c: the widths of cpuinfo's columns on amd64 (_LP64, __amd64)
 CPUINFO_IDWIDTH = 3
 CPUINFO_FLAGWIDTH = 9
-CPUINFO_CPUWIDTH = 16
-CPUINFO_TWIDTH = 16
-CPUINFO_THRDELT = CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH + 9
-CPUINFO_FLAGDELT = CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH + 4
 CPUINFO_ITHRDELT = 4
 
 
-def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
+class CpuinfoWidths(NamedTuple):
+    """genunix.c's cpuinfo column widths, which its #ifdefs pick by the
+    kernel's ISA: 16 on amd64 (_LP64 and __amd64), 11 on other 64-bit
+    kernels (sparcv9), 8 on 32-bit ones; the ADDR and THREAD columns,
+    and the offsets derived from them."""
+
+    cpu: int
+
+    @property
+    def thread(self) -> int:
+        return self.cpu                 # CPUINFO_TWIDTH == CPUINFO_CPUWIDTH on every ISA
+
+    @property
+    def thrdelt(self) -> int:
+        return CPUINFO_IDWIDTH + self.cpu + 9
+
+    @property
+    def flagdelt(self) -> int:
+        return CPUINFO_IDWIDTH + self.cpu + 4
+
+
+def cpuinfo_widths(isa: str) -> CpuinfoWidths:
+    return CpuinfoWidths({"amd64": 16, "sparcv9": 11}.get(isa, 8))
+
+
+def _cpu_row(call: Call, r: dict[str, Any], verbose: bool, w: CpuinfoWidths) -> None:
     """One CPU, line for line as cpuinfo_walk_cpu prints it: the row; with
     -v the flags' names down the left (each line CPUINFO_THRDELT wide)
     beside the interrupt threads, then the run queue, then any flags left."""
-    call.printf("%3d %0*p %3x %4d %4d ", r["id"], CPUINFO_CPUWIDTH, r["addr"], r["flags"], r["nrun"],
+    call.printf("%3d %0*p %3x %4d %4d ", r["id"], w.cpu, r["addr"], r["flags"], r["nrun"],
                 r["bspl"])
     if r["pri"] is not None:
         call.printf("%3d ", r["pri"])
@@ -240,21 +260,21 @@ def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
         call.printf("t-%-4d ", r["switch"])
     else:
         call.printf("%-6s ", "-")
-    call.printf("%0*p %s\n", CPUINFO_TWIDTH, r["thread"], r["proc"])
+    call.printf("%0*p %s\n", w.thread, r["thread"], r["proc"])
     if not verbose:
         return
     flaglines: list[str] = []
     for name, bit in CPU_FLAGS:
         if r["flags"] & bit:
             if not flaglines:
-                flaglines.append(" " * CPUINFO_FLAGDELT + "|" + " " * (CPUINFO_THRDELT - 1 - CPUINFO_FLAGDELT))
-            s = (" " * (CPUINFO_IDWIDTH + CPUINFO_CPUWIDTH - CPUINFO_FLAGWIDTH) + name.rjust(CPUINFO_FLAGWIDTH)
+                flaglines.append(" " * w.flagdelt + "|" + " " * (w.thrdelt - 1 - w.flagdelt))
+            s = (" " * (CPUINFO_IDWIDTH + w.cpu - CPUINFO_FLAGWIDTH) + name.rjust(CPUINFO_FLAGWIDTH)
                  + " " + ("<--+" if len(flaglines) == 1 else ""))
-            flaglines.append(s[:CPUINFO_THRDELT].ljust(CPUINFO_THRDELT))
+            flaglines.append(s[:w.thrdelt].ljust(w.thrdelt))
     pending = iter(flaglines)
 
     def indent() -> None:               # CPUINFO_INDENT
-        call.printf("%*s", CPUINFO_THRDELT, next(pending, ""))
+        call.printf("%*s", w.thrdelt, next(pending, ""))
 
     rq = r["runq"]
     bar = "|" if rq else " "            # print_thr
@@ -265,15 +285,15 @@ def _cpu_row(call: Call, r: dict[str, Any], verbose: bool) -> None:
             indent()
             call.printf("%s%*s+--> %3s %s\n", bar, CPUINFO_ITHRDELT, "", "PIL", "THREAD")
         indent()
-        call.printf("%s%*s     %3d %0*p\n", bar, CPUINFO_ITHRDELT, "", it["pil"], CPUINFO_TWIDTH, it["thread"])
+        call.printf("%s%*s     %3d %0*p\n", bar, CPUINFO_ITHRDELT, "", it["pil"], w.thread, it["thread"])
     if rq:
         indent()
         call.printf("|\n")
         indent()
-        call.printf("+-->  %3s %-*s %s\n", "PRI", CPUINFO_TWIDTH, "THREAD", "PROC")
+        call.printf("+-->  %3s %-*s %s\n", "PRI", w.thread, "THREAD", "PROC")
         for q in rq:
             indent()
-            call.printf("      %3d %0*p %s\n", q["pri"], CPUINFO_TWIDTH, q["thread"], q["proc"])
+            call.printf("      %3d %0*p %s\n", q["pri"], w.thread, q["thread"], q["proc"])
     for line in pending:
         call.printf("%s\n", line)
 
@@ -409,9 +429,9 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
             out.append(_object(era, addr, t.addr) + "allocated as a thread structure")
             if t.proc.pid != 0:
                 cached.append(_object(era, addr, t.addr) + "allocated from thread_cache")
-        elif t.sp is not None:
-            top = max((f.fp for f in t.frames), default=t.sp) + 0x100
-            if t.sp - STACK_SIZE <= addr < top:
+        else:
+            bounds = t.stack_bounds()
+            if bounds is not None and bounds[0] <= addr < bounds[1]:
                 out.append(f"{addr:x} is in thread {t.addr:x}'s stack{_stack_active(t, addr)}")
     for p in dump.procs:
         if p.addr <= addr < p.addr + SIZEOF_PROC:

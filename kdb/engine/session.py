@@ -108,6 +108,11 @@ class Session:
     # ------------------------------------------------------------------
     # environment for printf and the parser
     # ------------------------------------------------------------------
+    @property
+    def ptr_width(self) -> int:
+        """``%?``: the target's pointer width in hex digits."""
+        return self.target.ptr_width
+
     def addr2str(self, addr: int) -> str | None:
         """``%a``: ``sym+off`` in the current radix (memoized: dumps do not change)."""
         key = (addr, self.radix)

@@ -2,7 +2,8 @@
 
 This is not C printf. Differences that matter for byte-exact output:
 
-* ``%?`` means a width of 16 (two hex digits per byte of a 64-bit pointer);
+* ``%?`` means the width of a pointer in hex digits: 16 on a 64-bit kernel,
+  8 on a 32-bit one (``FormatEnv.ptr_width``);
 * ``%r``/``%R`` print in the current radix, ``%a`` prints ``symbol+off``,
   ``%p`` prints bare lower-case hex, ``%Y`` a date, ``%b`` a bitmask;
 * ``#`` adds a base prefix: for ``x`` only when the value is non-zero, for
@@ -33,6 +34,9 @@ class FormatEnv(Protocol):
 
     radix: int
 
+    @property
+    def ptr_width(self) -> int: ...
+
     def addr2str(self, addr: int) -> str | None: ...
 
     def var_value(self, name: str) -> int: ...
@@ -42,6 +46,10 @@ _SPEC = re.compile(
     r"%(?:<(/?)([A-Za-z_][A-Za-z0-9_]*)>"
     r"|([-0#+ ]*)(\*|\?|\d+)?(hh|h|ll|l)?([a-zA-Z%]))"
 )
+
+#: ``%?`` in a compiled format: the pointer width, which the session knows
+#: (16 hex digits on a 64-bit kernel, 8 on a 32-bit one)
+PTR_WIDTH = -2
 
 _SIZES = {None: 32, "h": 16, "hh": 8, "l": 64, "ll": 64}
 
@@ -67,7 +75,8 @@ def compile_format(fmt: str) -> tuple[Any, ...]:
     """Split a format string into literal text and pre-parsed conversions.
 
     A conversion is ``(conv, left, zero, alt, plus, width, bits)`` where
-    width is an int, or -1 for ``*`` (taken from the arguments).
+    width is an int, -1 for ``*`` (taken from the arguments) or PTR_WIDTH
+    for ``?``.
     """
     parts: list[Any] = []
     pos = 0
@@ -78,7 +87,7 @@ def compile_format(fmt: str) -> tuple[Any, ...]:
             parts.append(("attr", m.group(1) == "/", m.group(2)))
         else:
             flags, width, size, conv = m.group(3), m.group(4), m.group(5), m.group(6)
-            w = -1 if width == "*" else 16 if width == "?" else int(width) if width else 0
+            w = -1 if width == "*" else PTR_WIDTH if width == "?" else int(width) if width else 0
             parts.append((conv, "-" in flags, "0" in flags, "#" in flags, "+" in flags, w,
                           _SIZES[size]))
         pos = m.end()
@@ -217,8 +226,11 @@ def mprintf(out: OutputBuffer, env: FormatEnv, fmt: str, *args: Any) -> None:
             continue
         _, left, zero, alt, plus, width, bits = part
         if width < 0:
-            width = int(args[ai])
-            ai += 1
+            if width == PTR_WIDTH:
+                width = env.ptr_width
+            else:
+                width = int(args[ai])
+                ai += 1
         fn = _CONV.get(conv)
         if fn is not None:
             if ai >= len(args):

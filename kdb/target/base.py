@@ -56,6 +56,12 @@ class Target:
         release decides (``SystemInfo.era``), today's without a dump."""
         return self.dump.system.era if self.dump is not None else "illumos"
 
+    @property
+    def ptr_width(self) -> int:
+        """``%?``'s width: the dump's pointer size in hex digits (16
+        without a dump)."""
+        return self.dump.system.ptr_width if self.dump is not None else 16
+
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:
         """Read ``size`` bytes of virtual memory at ``addr``."""

@@ -43,11 +43,12 @@ KERNEL_TYPES = [
     "struct _kthread *p_agenttp; int p_lwpcnt; int p_lwprcnt; int p_lwpdaemon; int p_lwpwait; "
     "int p_zombcnt; struct task *p_task; projid_t p_projid; struct zone *p_zone; zoneid_t p_zoneid; "
     "struct pid p_pid_struct; user_t p_user; } proc_t",
+    "typedef struct _label_t { long val[8]; } label_t",
     "typedef struct _kthread { struct _kthread *t_link; caddr_t t_stk; void (*t_startpc)(void); "
     "struct cpu *t_bound_cpu; short t_affinitycnt; short t_bind_cpu; unsigned short t_flag; "
     "unsigned short t_proc_flag; unsigned short t_schedflag; volatile char t_preempt; "
     "volatile char t_preempt_lk; unsigned int t_state; pri_t t_pri; pri_t t_epri; pri_t t_cpri; "
-    "char t_writer; unsigned char t_bindflag; uintptr_t t_pcb_sp; uintptr_t t_pcb_pc; "
+    "char t_writer; unsigned char t_bindflag; label_t t_pcb; caddr_t t_stkbase; clock_t t_disp_time; "
     "caddr_t t_wchan0; caddr_t t_wchan; struct _sobj_ops *t_sobj_ops; id_t t_cid; "
     "void *t_cldata; struct ctxop *t_ctx; uintptr_t t_lofault; struct _label_t *t_onfault; "
     "struct on_trap_data *t_ontrap; caddr_t t_swap; struct _kthread *t_forw; "
@@ -278,10 +279,14 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
             on_list = k < len(ts_)      # p0's threads but t0 are on no thread list
             cpu = dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
+            bounds = t.stack_bounds()
             return {
                 "t_startpc": t.start or 0, "t_flag": t.flags, "t_proc_flag": t.pflags,
                 "t_schedflag": t.sflags, "t_state": TS_BITS[t.state], "t_pri": t.pri, "t_epri": t.epri,
-                "t_pcb_sp": t.sp or 0, "t_pcb_pc": t.resume or 0, "t_wchan": t.wchan or 0,
+                # label_t: val[0] the pc, val[1] the sp resume() saved
+                # (amd64 setjmp: LABEL_PC, LABEL_SP); no t_disp_time is recorded
+                "t_pcb": {"val": [t.resume or 0, t.sp or 0]}, "t_stk": bounds[1] if bounds else 0,
+                "t_stkbase": bounds[0] if bounds else 0, "t_disp_time": 0, "t_wchan": t.wchan or 0,
                 "t_sobj_ops": dump.sobj_ops(t.sobj_type), "t_ts": t.ts,
                 "t_forw": ts_[(k + 1) % len(ts_)].addr if on_list else 0,
                 "t_back": ts_[k - 1].addr if on_list else 0,

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SIZEOF_PROC = 0x1A48
 SIZEOF_THREAD = 0x6A0
 SIZEOF_CPU = 0xD00
-STACK_SIZE = 0x5000
+from kdb.target.model import STACK_SIZE  # noqa: E402,F401  (re-exported)
 
 
 def bundled_dumps() -> dict[str, Path]:

@@ -201,6 +201,16 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
                 for f, fp in zip(raw, self.frame_pointers()))
         return self.frames_cache
 
+    def stack_bounds(self) -> tuple[int, int] | None:
+        """``(t_stkbase, t_stk)``: the thread's kernel stack, STACK_SIZE
+        bytes ending a little (0x100, 16-byte aligned) above its outermost
+        frame; lower when the frames reach below. None without a saved sp."""
+        sp = self.sp
+        if sp is None:
+            return None
+        top = (max([sp, *self.frame_pointers()]) + 0x100 + 0xF) & ~0xF
+        return min(sp, top - STACK_SIZE), top
+
     def frame_pointers(self) -> list[int]:
         """Each frame's frame pointer, innermost first, without resolving a pc.
 
@@ -336,6 +346,9 @@ class Major:
                 yield p.name, p.value
 
 
+#: a kernel thread's stack size (amd64 DEFAULTSTKSZ, 5 pages)
+STACK_SIZE = 0x5000
+
 #: the dump's device node states and the ``ddi_node_state_t`` each stands
 #: for (sys/ddi_impldefs.h: DS_PROTO 0, DS_LINKED, DS_BOUND, DS_INITIALIZED,
 #: DS_PROBED, DS_ATTACHED, DS_READY 6). ``attached`` is a node whose driver
@@ -425,6 +438,12 @@ class SystemInfo:
     hz: int = 100
     content: str = "kernel pages only"
     domain: bool = False        # a Xen domain image (no dump header)
+
+    @property
+    def ptr_width(self) -> int:
+        """Hex digits of a pointer: 8 on a 32-bit kernel (mdb runs as the
+        kernel's data model, so its ``%?`` is 8 wide), else 16."""
+        return 8 if self.isa == "i386" else 16
 
     @property
     def era(self) -> str:
