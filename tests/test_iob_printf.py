@@ -101,3 +101,27 @@ def test_verbatim_text_split_at_edge():
     out.write("abcdefghijklmno")
     out.nlflush()
     assert "".join(chunks) == "abcdefghij\nklmno\n"
+
+
+def test_upstream_autowrap_output() -> None:
+    """illumos-gate's usr/src/test/util-tests/tests/mdb/options/
+    tst.autowrap.mdb.out, byte for byte: a long string and 0, then 0s
+    left-aligned in fields of 79, 80 and 81 columns and a 0, first with
+    autowrap off, then on. (The test's input is held out; these formats
+    are the ones that print its output.) Right-aligned padding fills and
+    wraps mid-fill (mdb_iob_fill), left-aligned padding that reaches the
+    edge is a newline (mdb_iob_ws), an item that would pass the edge
+    starts a new line unless the line is empty (IOB_WRAPNOW)."""
+    s = ("Pack my box with five dozen liquor jugs. How razorback-jumping frogs can level six "
+         "piqued gymnasts! Amazingly few discotheques provide jukeboxes.")
+    chunks: list[str] = []
+    for wrap in (False, True):
+        out = OutputBuffer(chunks.append)
+        out.autowrap_opt = wrap
+        mprintf(out, Env(), "%s%d\n", s, 0)
+        for width in (79, 80, 81):
+            mprintf(out, Env(), "%-*d%d\n", width, 0, 0)
+        out.nlflush()
+    expected = (s + "0\n" + "0" + " " * 78 + "0\n" + "0" + " " * 79 + "0\n" + "0" + " " * 80 + "0\n"
+                + s[:80] + "\n" + s[80:] + "0\n" + "0" + " " * 78 + "0\n" + "0\n0\n0\n0\n")
+    assert "".join(chunks) == expected
