@@ -86,8 +86,9 @@ for mid, (name, base, desc, funcs) in enumerate(MODULES):
                         "data_size": (text_size // 3) & ~0xFFF or 0x1000, "rev": 1,
                         "desc": desc, "symbols": syms})
 # a few objects, for ::nm and ::whatis
-for name, obj_name, size in (("unix", "panic_thread", 8), ("genunix", "ddi_prop_debug_flag", 4),
-                             ("genunix", "devnamesp", 8), ("unix", "cpus", 0x1000)):
+# (the kernel's well-known variables, panic_thread, devnamesp, cpus..., are
+# kdb's: kdb.target.globals places them where mdb reads them)
+for name, obj_name, size in (("genunix", "ddi_prop_debug_flag", 4),):
     mod = next(m for m in MODULE_JSON if m["name"] == name)
     last = mod["symbols"][-1]
     a = int(last["addr"], 16) + 0x10000 + len(mod["symbols"]) * 0x40
@@ -570,6 +571,12 @@ dump = {
     "majors": majors,
     "devinfo": [root],
     "msgbuf": msgbuf,
+    # "mem = 16776748K" at boot: 4194187 pages of 4K; most of it still free
+    # this early in the boot
+    "globals": {"physmem": 16776748 // 4, "freemem": 3865390, "availrmem": 4101215},
+    # ddi_prop_debug_flag, an int the ddi property code tests
+    "objects": [{"addr": next(s["addr"] for m in MODULE_JSON for s in m["symbols"]
+                              if s["name"] == "ddi_prop_debug_flag"), "type": "int", "value": 0}],
 }
 
 out = Path(__file__).with_name("jurassic.json")

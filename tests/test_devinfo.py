@@ -139,3 +139,34 @@ def test_hostile_names_and_values_reach_the_terminal_sanitised(tmp_path: Path) -
     out, _, _ = run_inprocess(["-e", "::prtconf -v", str(path)], None)
     # a name is read into 128 bytes, as mdb's prop_name buffer
     assert "name='" + "n" * 127 + "'" in out and "n" * 128 not in out
+
+
+def test_every_kernel_variable_is_documented() -> None:
+    from kdb.target.globals import VARS
+    text = (ROOT / "docs" / "kernel-variables.md").read_text()
+    assert all(f"`{v.name}`" in text for v in VARS)
+
+
+@pytest.mark.parametrize("globals_,path", [
+    ({"hz": 1000}, "$.globals.hz"),
+    ({"physmem": -1}, "$.globals.physmem"),
+    ({"physmem": "lots"}, "$.globals.physmem"),
+    ({"max_ncpus": 2}, "$.globals.max_ncpus"),
+    ([1], "$.globals"),
+])
+def test_bad_globals_are_refused_with_their_path(globals_: object, path: str) -> None:
+    d = _panic()
+    d["globals"] = globals_
+    with pytest.raises(DumpError) as e:
+        build_dump(d, "hostile.json")
+    assert e.value.path == path, e.value.path
+
+
+def test_globals_set_what_the_dump_knows(tmp_path: Path) -> None:
+    d = _panic()
+    d["globals"] = {"physmem": 0x3fff8b, "max_ncpus": 8, "x_note": "fine"}
+    path = tmp_path / "g.json"
+    path.write_text(json.dumps(d))
+    out, err, code = run_inprocess(["-e", "physmem/J; max_ncpus/D; cpu/8K", str(path)], None)
+    assert code == 0, err
+    assert "3fff8b" in out and "max_ncpus:      8" in out

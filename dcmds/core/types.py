@@ -257,10 +257,7 @@ class Printer:
                     pass
             return text
         if r.kind == "enum":
-            for name, value in r.enumerators:
-                if value == signed(v, 32):
-                    return name
-            return str(signed(v, 32))
+            return self.enum(r, signed(v, 32))
         if r.kind == "float":
             f = struct.unpack("<d" if r.size == 8 else "<f", raw)[0]
             return f"{f:+.7e}"
@@ -269,10 +266,24 @@ class Printer:
         if self.o["d"]:
             n = signed(v, 8 * r.size) if r.signed else v
             return numtostr(n, 10, showbase=True)
-        if r.signed and v >> (8 * r.size - 1) and not self.o["x"]:
-            n = signed(v, 8 * r.size)
-            return f"-{-n:#x}"
+        # print_int_val: "%#x"/"%#llx" of the bytes as read, signed or not
         return f"{v:#x}" if v else "0"
+
+    def enum(self, r: CType, value: int) -> str:
+        """print_enum (illumos mdb_print.c): the value, ``%#d`` (``%#x`` for an
+        enum of single bits, or with -x), then `` (NAME)``, ``???`` when no
+        enumerator has it; the OpenSolaris era's mdb printed the name alone
+        (the value when none matched), as the team's mdb reference gives it."""
+        name = next((n for n, val in r.enumerators if val == value), None)
+        if self.s.target.era == "opensolaris":
+            return name if name is not None else str(value)
+        bits = [val for _, val in r.enumerators]
+        p2 = bool(bits) and all(b == 0 or b & (b - 1) == 0 for b in bits) and any(bits)
+        if p2 or self.o["x"]:
+            num = f"{value & 0xFFFFFFFF:#x}" if value else "0"
+        else:
+            num = numtostr(value, 10, showbase=True)
+        return f"{num} ({name if name is not None else '???'})"
 
     def array(self, t: CType, addr: int) -> str:
         r = t.resolve()
@@ -353,14 +364,30 @@ def print_(call: Call) -> int | None:
     # mdb's -C -h -i -L -p -T are not implemented: they are refused, not ignored
     o, rest = call.opts, call.args
     addr = call.addr
+    # mdb_print.c cmd_print: the type may be omitted when the address is a
+    # symbol whose type is known; a first word that names no type is then
+    # the first member
+    if rest and isinstance(rest[0], str) and rest[0][:1] in ("+", "-"):
+        return DCMD_USAGE
     if rest:
-        tname, members = _type_words(rest)
-        t = s.types.lookup(tname)
+        try:
+            tname, members = _type_words(rest)
+            t = s.types.lookup(tname)
+        except CmdError:
+            inferred = _symbol_type(call, addr) if call.addrspec else None
+            if inferred is None:
+                raise
+            t, members = inferred, list(rest)
     else:
-        found = s.target.lookup_by_addr(addr) if call.addrspec else None
-        raise CmdError("no type given and no symbolic debug information for the address"
-                       if found is None else f"failed to look up type of {found[0]}: "
-                       "no symbolic debug information available for module")
+        if not call.addrspec:
+            return DCMD_USAGE
+        found = s.target.lookup_by_addr(addr)
+        if found is None or found[1] != addr:
+            raise CmdError(f"no symbol information for {s.addr2str(addr) or f'{addr:x}'}")
+        inferred = _symbol_type(call, addr)
+        if inferred is None:
+            raise CmdError(f"no type data available for {found[0]} [{_symbol_index(call, found[0])}]")
+        t, members = inferred, []
     p = Printer(call, o)
     if not call.addrspec and o["a"]:
         call.printf("0 %s {\n", t.name)
@@ -394,6 +421,22 @@ def print_(call: Call) -> int | None:
         raise CmdError(f"failed to read {t.name} at {e.addr:x}: {e.reason}") from None
     s.dot = addr + t.size
     return None
+
+
+def _symbol_type(call: Call, addr: int) -> CType | None:
+    """The type of the symbol exactly at ``addr``, if the target knows it."""
+    s = call.session
+    found = s.target.lookup_by_addr(addr)
+    if found is None or found[1] != addr:
+        return None
+    name = s.target.symbol_type(found[0])
+    return s.types.lookup(name) if name is not None else None
+
+
+def _symbol_index(call: Call, name: str) -> int:
+    """The symbol's index in the symbol table (mdb_syminfo_t sym_id)."""
+    names = call.session.target.symbol_names()
+    return names.index(name) if name in names else 0
 
 
 def _index(text: str) -> int:

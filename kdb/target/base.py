@@ -90,6 +90,11 @@ class Target:
         """Every symbol name, for completion."""
         return []
 
+    def symbol_type(self, name: str) -> str | None:
+        """The C type of the data symbol ``name`` (mdb's CTF lookup by
+        symbol), or None."""
+        return None
+
 
 class MemoryReader:
     """Adapts a target to the reader interface of :mod:`kdb.output.formats`."""

@@ -169,9 +169,15 @@ class TypeSystem:
             except ValueError:
                 raise CmdError(f"failed to look up type {text.strip()}: invalid array length") from None
             text = text[:i].strip()
+        inner = 0                   # "cpu_t *[4]": an array of pointers
+        while text.endswith("*"):
+            inner += 1
+            text = text[:-1].strip()
         base = self.types.get(self._canonical(text))
         if base is None:
             return None
+        for _ in range(inner):
+            base = self.pointer_to(base)
         for d in reversed(dims):
             base = self.array_of(base, None if d < 0 else d)
         for _ in range(stars):

@@ -63,6 +63,19 @@ KERNEL_TYPES = [
     "int prop_flags; int prop_len; caddr_t prop_val; void *prop_private; } ddi_prop_t",
     "struct devnames { char *dn_name; int dn_flags; int dn_instance; struct dev_info *dn_head; "
     "struct ddi_prop *dn_global_prop_ptr; kmutex_t dn_lock; void *dn_pl; }",
+    "typedef struct ddi_prop_list { ddi_prop_t *prop_list; int prop_ref; "
+    "struct ddi_prop_list *prop_next; } ddi_prop_list_t",
+    "typedef enum { DS_PROTO = 0, DS_LINKED, DS_BOUND, DS_INITIALIZED, DS_PROBED, DS_ATTACHED, "
+    "DS_READY } ddi_node_state_t",
+    # sys/ddi_impldefs.h, the members the dcmds and devinfo.c read, in order
+    "struct dev_info { struct dev_info *devi_parent; struct dev_info *devi_child; "
+    "struct dev_info *devi_sibling; char *devi_binding_name; char *devi_addr; int devi_nodeid; "
+    "int devi_instance; void *devi_ops; void *devi_parent_data; void *devi_driver_data; "
+    "ddi_prop_t *devi_drv_prop_ptr; ddi_prop_t *devi_sys_prop_ptr; void *devi_minor; "
+    "struct dev_info *devi_next; kmutex_t devi_lock; char *devi_node_name; "
+    "char *devi_compat_names; major_t devi_major; ddi_node_state_t devi_node_state; "
+    "unsigned int devi_state; ddi_prop_t *devi_hw_prop_ptr; ddi_prop_list_t *devi_global_prop_list; "
+    "int devi_ref; int devi_circular; void *devi_busy_thread; unsigned int devi_flags; }",
     "struct modctl { struct modctl *mod_next; struct modctl *mod_prev; int mod_id; void *mod_mp; "
     "char *mod_filename; char *mod_modname; char mod_busy; char mod_want; char mod_loaded; "
     "char mod_installed; int mod_loadcnt; void *mod_text; size_t mod_text_size; }",
@@ -202,8 +215,10 @@ class Strings:
         return a
 
 
-def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
-    """Map every process, thread, zone and CPU as its kernel structure."""
+def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
+                      extra: "tuple[Callable[[AddressSpace, TypeSystem, Any, Strings], None], ...]" = ()) -> None:
+    """Map every process, thread, zone and CPU as its kernel structure;
+    EXTRA builders add more images with the same strings, in order."""
     strings = Strings()
     encoders: dict[int, Callable[[Any], bytes]] = {}
 
@@ -328,7 +343,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any) -> None:
             sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
         add_sobjs(sp, ts, dump)
         add_driver_images(sp, ts, dump, strings)
-        add_devnode_props(sp, ts, dump, strings)
+        for more in extra:          # the device tree, the kernel variables
+            more(sp, ts, dump, strings)
         # the strings the images point to (filled as images are made)
         sp.add(Strings.BASE, 1 << 24, lambda off, n: bytes(strings.data[off:off + n]).ljust(n, b"\0"))
 
@@ -415,23 +431,6 @@ def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int
                            "prop_flags": prop_type(value), "prop_len": len(blob),
                            "prop_val": strings.blob(blob) if blob else 0,
                            "prop_dev": DDI_DEV_T_NONE})
-
-
-def add_devnode_props(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Strings") -> None:
-    """Each device node's system, driver and hardware property lists, one
-    ``struct ddi_prop`` after another at the addresses the loader gave them."""
-    prop_t = ts.lookup("ddi_prop_t")
-    size = prop_t.size
-    for n in (n for r in dump.devinfo for n in _preorder(r)):
-        for base, which in zip(n.prop_lists, ("system", "driver", "hardware")):
-            items = list(n.prop_list(which).items())
-            if not base:
-                continue
-            out = bytearray()
-            for k, (name, value) in enumerate(items):
-                out += _prop_image(prop_t, strings, name, value,
-                                   base + (k + 1) * size if k + 1 < len(items) else 0)
-            sp.add_bytes(base, bytes(out))
 
 
 def _preorder(n: Any):

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from kdb.target.ctype import CType, TypeSystem
 from kdb.errors import CmdError, KdbError
+from kdb.target.devtree_images import add_devinfo_images
+from kdb.target.globals import GLOBAL_TYPES, add_global_images, place_globals
 from kdb.target.images import Strings, add_entity_images, encode, kernel_types
 from kdb.limits import Limits
 from kdb.target.dump import DumpError, load_dump
@@ -87,6 +89,8 @@ class KernelTarget(Target):
         self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
         self.types = TypeSystem("lp64")
         kernel_types(self.types)
+        for decl in GLOBAL_TYPES:
+            self.types.declare(decl, synthetic=False)
         for i, decl in enumerate(dump.types):
             try:
                 self.types.declare(decl, synthetic=False)
@@ -96,7 +100,8 @@ class KernelTarget(Target):
         for base, data in dump.memory:
             self.space.add_bytes(base, data)
         self._place_objects()
-        add_entity_images(self.space, self.types, dump)
+        place_globals(dump, lambda ctype: self.types.lookup(ctype).size)
+        add_entity_images(self.space, self.types, dump, (add_devinfo_images, add_global_images))
 
     def _place_objects(self) -> None:
         """Lay the dump's typed objects into memory, checking types and members.
@@ -159,6 +164,9 @@ class KernelTarget(Target):
 
     def symbol_names(self) -> list[str]:
         return self.dump.symbols.names()
+
+    def symbol_type(self, name: str) -> str | None:
+        return self.dump.symbol_types.get(name)
 
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:

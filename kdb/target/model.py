@@ -488,6 +488,12 @@ class Dump:
     major_by_name: dict[str, Major] = attrs.Factory(dict)
     devnode_by_addr: dict[int, DevNode] = attrs.Factory(dict)
     symbols: "Any" = None     # kdb.target.symbols.SymbolTable
+    #: values the dump sets for kernel variables (``globals``; kdb.target.globals)
+    globals: dict[str, int] = attrs.Factory(dict)
+    #: the C type of each kernel variable's symbol (``::print`` at it with no type)
+    symbol_types: dict[str, str] = attrs.Factory(dict)
+    #: the variables' images: name -> (address, C type), once placed
+    global_images: "dict[str, tuple[int, str]] | None" = None
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
     def proc_children(self) -> dict[int, list[Proc]]:

@@ -10,6 +10,7 @@ import binascii
 from typing import Any
 
 from kdb.target.ddiprops import VALUE_RULE, valid_value
+from kdb.target.globals import SETTABLE
 from kdb.target.model import (DEV_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
@@ -126,7 +127,25 @@ class Builder(ProcessChecks):
         dump.major_by_name = {m.name: m for m in majors}
         dump.devnode_by_addr = devnodes
         dump.symbols = table
+        dump.globals = self.globals(top.get("globals"), len(cpus))
         return dump
+
+    def globals(self, v: Any, ncpus: int) -> dict[str, int]:
+        """The kernel variables the dump sets (kdb.target.globals.SETTABLE)."""
+        if v is None:
+            return {}
+        d = obj(v, "$.globals", frozenset(v) if type(v) is dict else frozenset(), ())
+        out: dict[str, int] = {}
+        for name, value in d.items():
+            if name.startswith("x_"):
+                continue
+            if name not in SETTABLE:
+                raise DumpError(f"$.globals.{name}", "not a variable a dump sets: the others come from "
+                                "the dump's entities; use one of " + ", ".join(SETTABLE))
+            out[name] = integer(value, f"$.globals.{name}", 0, (1 << 64) - 1)
+        if out.get("max_ncpus", ncpus) < ncpus:
+            raise DumpError("$.globals.max_ncpus", f"{out['max_ncpus']} is fewer than the dump's {ncpus} CPUs")
+        return out
 
     # -----------------------------------------------------------------
     def system(self, v: Any) -> SystemInfo:

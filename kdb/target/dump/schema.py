@@ -26,7 +26,8 @@ def json_keys(cls: Any) -> frozenset[str]:
 
 
 TOP_KEYS = frozenset({"kdb_dump", "system", "panic", "kmdb", "modules", "cpus", "zones", "procs",
-                      "sobjs", "majors", "devinfo", "msgbuf", "types", "objects", "memory"})
+                      "sobjs", "majors", "devinfo", "msgbuf", "types", "objects", "memory",
+                      "globals"})
 SYSTEM_KEYS = json_keys(model.SystemInfo)
 PROC_KEYS = json_keys(model.Proc)
 THREAD_KEYS = json_keys(model.Thread)
