@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import re
-import struct
 from typing import Any
 
 from kdb.target.ctype import CType, Member
 from kdb.errors import CmdError, ReadError
-from kdb.output.formats import c_escape_byte
 from kdb.modapi import DCMD_ERR, DCMD_USAGE, Call, Module, Opt
-from kdb.numbers import numtostr, signed
+
+from . import ctfprint as cp
 
 module = Module("kdb", builtin=True)
 
@@ -217,210 +216,128 @@ def _member_path(t: CType, path: str) -> Member | None:
 # ---------------------------------------------------------------------------
 # ::print
 # ---------------------------------------------------------------------------
-class Printer:
-    """Renders a typed value the way mdb's ::print does."""
-
-    def __init__(self, call: Call, o: dict[str, Any]) -> None:
-        self.call = call
-        self.s = call.session
-        self.o = o
-        self.str_limit = o["c"] if o["c"] is not None else 1024
-        self.arr_limit = o["l"] if o["l"] is not None else 32
-        self.depth = o["s"] if o["s"] is not None else 1 << 30
-
-    def read(self, addr: int, size: int) -> bytes:
-        return self.s.target.read(addr, size)
-
-    def scalar(self, t: CType, addr: int, m: Member | None = None) -> str:
-        r = t.resolve()
-        if m is not None and m.bit_size is not None:
-            unit = r.size
-            word = int.from_bytes(self.read(addr, unit), "little")
-            v = (word >> m.bit_offset) & ((1 << m.bit_size) - 1)
-            if r.signed and v >> (m.bit_size - 1):
-                v -= 1 << m.bit_size
-                return numtostr(v, 10, showbase=True)
-            return f"{v:#x}" if v else "0"
-        raw = self.read(addr, r.size)
-        v = int.from_bytes(raw, "little")
-        if r.kind == "pointer":
-            if self.o["n"]:
-                return f"{v:#x}" if v else "0"
-            text = self.s.addr2str(v) or (f"{v:#x}" if v else "0")
-            tgt = r.target.resolve() if r.target else None
-            if v and tgt is not None and tgt.kind == "int" and tgt.size == 1:
-                try:
-                    s = self.s.target.read_string(v, self.str_limit)
-                    if all(0x20 <= b < 0x7F for b in s):
-                        text += f' "{s.decode("ascii")}"'
-                except ReadError:
-                    pass
-            return text
-        if r.kind == "enum":
-            return self.enum(r, signed(v, 32))
-        if r.kind == "float":
-            f = struct.unpack("<d" if r.size == 8 else "<f", raw)[0]
-            return f"{f:+.7e}"
-        if r.kind == "int" and r.size == 1 and t.resolve().name in ("char", "signed char"):
-            return "'" + c_escape_byte(v) + "'"
-        if self.o["d"]:
-            n = signed(v, 8 * r.size) if r.signed else v
-            return numtostr(n, 10, showbase=True)
-        # print_int_val: "%#x"/"%#llx" of the bytes as read, signed or not
-        return f"{v:#x}" if v else "0"
-
-    def enum(self, r: CType, value: int) -> str:
-        """print_enum (illumos mdb_print.c): the value, ``%#d`` (``%#x`` for an
-        enum of single bits, or with -x), then `` (NAME)``, ``???`` when no
-        enumerator has it; the OpenSolaris era's mdb printed the name alone
-        (the value when none matched), as the team's mdb reference gives it."""
-        name = next((n for n, val in r.enumerators if val == value), None)
-        if self.s.target.era == "opensolaris":
-            return name if name is not None else str(value)
-        bits = [val for _, val in r.enumerators]
-        p2 = bool(bits) and all(b == 0 or b & (b - 1) == 0 for b in bits) and any(bits)
-        if p2 or self.o["x"]:
-            num = f"{value & 0xFFFFFFFF:#x}" if value else "0"
-        else:
-            num = numtostr(value, 10, showbase=True)
-        return f"{num} ({name if name is not None else '???'})"
-
-    def array(self, t: CType, addr: int) -> str:
-        r = t.resolve()
-        elem = r.target.resolve() if r.target else None
-        count = r.count or 0
-        if elem is not None and elem.kind == "int" and elem.size == 1:
-            raw = self.read(addr, min(count, self.str_limit))
-            end = raw.find(b"\0")
-            text = raw if end < 0 else raw[:end]
-            if all(0x20 <= b < 0x7F for b in text):
-                return f'[ "{text.decode("ascii")}" ]'
-        n = min(count, self.arr_limit)
-        items = [self.scalar(r.target, addr + i * elem.size) for i in range(n)] \
-            if elem is not None and r.target is not None else []
-        more = ", ..." if count > n else ""
-        return "[ " + ", ".join(items) + more + " ]"
-
-    def type_prefix(self, t: CType, m: Member | None) -> str:
-        if not self.o["t"]:
-            return ""
-        name = t.name
-        if m is not None and m.bit_size is not None:
-            name = f"{t.resolve().name}:{m.bit_size}"
-        return name if name.endswith("*") else name + " "
-
-    def member_line(self, t: CType, addr: int, label: str, indent: int, m: Member | None) -> None:
-        call = self.call
-        pad = " " * indent
-        if self.o["t"] and m is not None and m.bit_size is not None:
-            label = f"{label} :{m.bit_size}"
-        prefix = f"{addr:x} " if self.o["a"] else ""
-        r = t.resolve()
-        tp = self.type_prefix(t, m)
-        if r.kind in ("struct", "union") and indent // 4 < self.depth:
-            call.printf("%s%s%s%s = {\n", pad, prefix, tp, label)
-            self.members(r, addr, indent + 4)
-            call.printf("%s}\n", pad)
-        elif r.kind == "array":
-            call.printf("%s%s%s%s = %s\n", pad, prefix, tp, label, self.array(t, addr))
-        else:
-            call.printf("%s%s%s%s = %s\n", pad, prefix, tp, label, self.scalar(t, addr, m))
-
-    def members(self, t: CType, addr: int, indent: int) -> None:
-        for m in t.resolve().members:
-            label = m.name if m.name is not None else "<anon>"
-            self.member_line(m.type, addr + m.offset, label, indent, m)
-
-    def layout(self, t: CType, indent: int, base: int) -> None:
-        """``-a`` without an address: offsets and types, no values."""
-        for m in t.resolve().members:
-            tp = self.type_prefix(m.type, m) if self.o["t"] else ""
-            label = m.name if m.name is not None else "<anon>"
-            if self.o["t"] and m.bit_size is not None:
-                label = f"{label} :{m.bit_size}"
-            self.call.printf("%s%x %s%s \n", " " * indent, base + m.offset, tp, label)
-            r = m.type.resolve()
-            if r.kind in ("struct", "union") and r.members:
-                self.layout(m.type, indent + 4, base + m.offset)
-
-
 _PATH = re.compile(r"(\.|->|\[)?([A-Za-z_]\w*|\d+\]?)")
 
 
 @module.dcmd("print", "?[type] [member ...]", "print the contents of a data structure",
              help="Print the structure at the address as the given type (or the type of\n"
                   "the symbol there), or only the named members: a, a.b, a[2], a->b.\n"
-                  "Without an address, -a shows the layout: offsets and types.",
-             options=[Opt("a", bool, "show each member's address"),
-                      Opt("d", bool, "decimal integers"),
-                      Opt("n", bool, "pointers as numbers, no symbols"),
-                      Opt("t", bool, "show each member's type"),
-                      Opt("x", bool, "hexadecimal integers"),
-                      Opt("c", int, "string limit (1024)", arg="lim"),
-                      Opt("l", int, "array limit (32)", arg="lim"),
-                      Opt("s", int, "nesting depth to expand", arg="depth")])
+                  "type may be omitted if the C type of addr can be inferred.\n"
+                  "Offsets must use the $[ expression ] syntax.",
+             options=[Opt("a", bool, "show address of object"),
+                      Opt("C", bool, "unlimit the length of character arrays"),
+                      Opt("c", int, "limit the length of character arrays", arg="lim"),
+                      Opt("d", bool, "output values in decimal"),
+                      Opt("h", bool, "print holes in structures"),
+                      Opt("i", bool, "interpret address as data of the given type"),
+                      Opt("L", bool, "unlimit the length of standard arrays"),
+                      Opt("l", int, "limit the length of standard arrays", arg="lim"),
+                      Opt("n", bool, "don't print pointers as symbol offsets"),
+                      Opt("p", bool, "interpret address as a physical memory address"),
+                      Opt("s", int, "limit the recursion depth", arg="depth"),
+                      Opt("T", bool, "show type and <<base type>> of object"),
+                      Opt("t", bool, "show type of object"),
+                      Opt("x", bool, "output values in hexadecimal")])
 def print_(call: Call) -> int | None:
+    """mdb_print.c cmd_print, on the engine in ctfprint.py."""
     s = call.session
-    # mdb's -C -h -i -L -p -T are not implemented: they are refused, not ignored
     o, rest = call.opts, call.args
     addr = call.addr
-    # mdb_print.c cmd_print: the type may be omitted when the address is a
-    # symbol whose type is known; a first word that names no type is then
-    # the first member
+    flags = cp.PA_SHOWVAL if call.addrspec else 0
+    for letter, bit in (("a", cp.PA_SHOWADDR), ("d", cp.PA_INTDEC), ("h", cp.PA_SHOWHOLES),
+                        ("n", cp.PA_NOSYMBOLIC), ("t", cp.PA_SHOWTYPE), ("x", cp.PA_INTHEX)):
+        if o[letter]:
+            flags |= bit
+    if o["T"]:
+        flags |= cp.PA_SHOWTYPE | cp.PA_SHOWBASETYPE
+    if flags & cp.PA_INTHEX:
+        flags &= ~cp.PA_INTDEC              # -x and -d are mutually exclusive
+    flags |= cp.PA_SHOWNAME
+    if o["p"] and o["i"]:
+        raise CmdError("-p and -i options are incompatible")
+    # the type may be omitted when the address is a symbol whose type is
+    # known; a first word that names no type is then the first member
     if rest and isinstance(rest[0], str) and rest[0][:1] in ("+", "-"):
         return DCMD_USAGE
-    if rest:
+    if rest and isinstance(rest[0], str):
         try:
             tname, members = _type_words(rest)
             t = s.types.lookup(tname)
         except CmdError:
-            inferred = _symbol_type(call, addr) if call.addrspec else None
+            inferred = _symbol_type(call, addr) if call.addrspec and not o["i"] else None
             if inferred is None:
                 raise
             t, members = inferred, list(rest)
+    elif not call.addrspec or o["i"]:
+        return DCMD_USAGE
     else:
-        if not call.addrspec:
-            return DCMD_USAGE
         found = s.target.lookup_by_addr(addr)
         if found is None or found[1] != addr:
-            raise CmdError(f"no symbol information for {s.addr2str(addr) or f'{addr:x}'}")
+            raise CmdError(f"no symbol information for {s.addr2str(addr) or f'{addr:#x}'}")
         inferred = _symbol_type(call, addr)
         if inferred is None:
             raise CmdError(f"no type data available for {found[0]} [{_symbol_index(call, found[0])}]")
-        t, members = inferred, []
-    p = Printer(call, o)
-    if not call.addrspec and o["a"]:
-        call.printf("0 %s {\n", t.name)
-        p.layout(t, 4, 0)
-        call.printf("}\n")
-        return None
+        t, members = inferred, list(rest)
+
+    def real_read(a: int, n: int) -> bytes:
+        if o["p"]:                      # kdb's dumps hold no physical memory
+            raise ReadError(a)
+        return s.target.read(a, n)
+
+    read = cp.immediate_reader(s.dot, t.size) if o["i"] else real_read
+    pa = cp.PrintArgs(read, real_read, s.addr2str, call.out.write, call.warn, s.target.era,
+                      0 if o["i"] or not call.addrspec else addr, flags,
+                      cp.NOLIMIT if o["L"] else (o["l"] if o["l"] is not None else 32),
+                      cp.NOLIMIT if o["C"] else (o["c"] if o["c"] is not None else 1024),
+                      maxdepth=o["s"] if o["s"] is not None else 1 << 30, immediate=bool(o["i"]))
     try:
         if members:
-            for path in members:
-                mt, maddr, m = _resolve_path(s, t, addr, str(path))
+            base_addr, base_read, base_imm = pa.addr, pa.read, pa.immediate
+            for m in members:
+                if isinstance(m, str):
+                    mt, off, last_deref, member = cp.parse_member(pa, m, t, call.warn)
+                    kind = mt.resolve().kind
+                    label = m
+                    if last_deref and kind in ("struct", "union"):
+                        label, pa.suffix = m[:m.rindex("[")], "->"
+                    else:
+                        pa.suffix = "." if kind in ("struct", "union") else ""
+                    pa.prefix = label
+                else:
+                    mt, off, member = _offset_member(t, int(m))
+                    pa.addr += int(m) - off // 8
+                    pa.prefix, pa.suffix = (member.name if member else ""), "."
+                off %= 8
                 if call.pipe_out:
-                    v = int.from_bytes(s.target.read(maddr, max(1, min(8, mt.resolve().size))), "little")
-                    call.printf("%#lr\n", v)
-                    continue
-                p.member_line(mt, maddr, str(path), 0, m)
+                    call.printf("%#lr\n", cp.pipe_value(pa, mt, off, member))
+                elif off:
+                    cp.elt_print("", mt, off, 0, member, pa)
+                else:
+                    cp.visit(mt, cp.elt_print, pa, member=member if member and member.bit_size else None)
+                    for d in range(pa.depth - 1, -1, -1):
+                        cp.close_sou(pa, d)
+                pa.depth, pa.addr, pa.read, pa.immediate = 0, base_addr, base_read, base_imm
+                pa.delim, pa.prefix = "\n", None
         elif call.pipe_out:
-            call.printf("%#lr\n", addr)
+            call.printf("%#lr\n", cp.pipe_value(pa, t, 0, None))
         else:
-            r = t.resolve()
-            s.target.read(addr, max(1, r.size))    # all of it readable, or nothing printed
-            prefix = f"{addr:x} " if o["a"] else ""
-            if r.kind in ("struct", "union"):
-                call.printf("%s%s{\n", prefix, (t.name + " ") if o["t"] else "")
-                p.members(t, addr, 4)
-                call.printf("}\n")
-            elif r.kind == "array":
-                call.printf("%s%s\n", prefix, p.array(t, addr))
-            else:
-                call.printf("%s%s%s\n", prefix, p.type_prefix(t, None), p.scalar(t, addr))
+            cp.visit(t, cp.elt_print, pa)
+            for d in range(pa.depth - 1, -1, -1):
+                cp.close_sou(pa, d)
     except ReadError as e:
         raise CmdError(f"failed to read {t.name} at {e.addr:x}: {e.reason}") from None
     s.dot = addr + t.size
     return None
+
+
+def _offset_member(t: CType, off: int) -> tuple[CType, int, Member | None]:
+    """mdb_ctf_offset_to_name: the member holding byte offset OFF, and the
+    bits from the member's start to OFF."""
+    for m in t.resolve().members:
+        size = max(m.type.resolve().size, 1)
+        if m.offset <= off < m.offset + size:
+            return m.type, (off - m.offset) * 8, m
+    raise CmdError(f"invalid offset {off:x}")
 
 
 def _symbol_type(call: Call, addr: int) -> CType | None:

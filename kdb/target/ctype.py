@@ -104,7 +104,13 @@ class CType:
 
 
 def pointer_name(target: CType) -> str:
+    """libctf's name of a pointer to TARGET: ``char *``, ``void **``, and
+    for functions ``int (*)()``, ``int (**)()``."""
     base = target.name
+    if target.kind == "func":
+        return base[:-2] + "(*)()"
+    if "(*" in base and base.endswith(")"):
+        return base.replace("(*", "(**", 1)
     return base + "*" if base.endswith("*") else base + " *"
 
 
@@ -214,7 +220,9 @@ class TypeSystem:
     def array_of(self, t: CType, count: int | None) -> CType:
         if count is not None and count < 0:
             raise CmdError("Array lengths cannot be negative")
-        name = f"{t.name} [{'' if count is None else count}]"
+        # libctf's type names: "char [17]", but "void *[4]" after a pointer
+        sep = "" if t.name.endswith("*") else " "
+        name = f"{t.name}{sep}[{'' if count is None else count}]"
         return CType("array", name, (count or 0) * t.size, t.align, target=t, count=count)
 
     # -- declarations ---------------------------------------------------------
@@ -489,6 +497,10 @@ class _DeclParser:
         if self.peek() == "(":            # a function pointer: (*name)(args)
             self.take()
             self.expect("*")
+            inner = 1
+            while self.peek() == "*" and inner < MAX_POINTER_DEPTH:
+                self.take()
+                inner += 1
             name = self.take()
             self.expect(")")
             depth = 0
@@ -500,7 +512,12 @@ class _DeclParser:
                     depth -= 1
                     if depth == 0:
                         break
-            return name, self.ts.pointer_to(CType("func", "void ()", 0, 1)), None
+            # libctf names it "RET (*)()", whatever the arguments
+            sep = "" if t.name.endswith("*") else " "
+            fp = self.ts.pointer_to(CType("func", f"{t.name}{sep}()", 0, 1, target=t))
+            for _ in range(inner - 1):
+                fp = self.ts.pointer_to(fp)
+            return name, fp, None
         if self.peek() is not None and valid_identifier(self.peek() or "") and self.peek() not in ("const",):
             name = self.take()
         dims: list[int | None] = []
