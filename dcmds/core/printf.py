@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .types import _resolve_path, _type_words
+from . import ctfprint as cp
+from .types import _type_words
 from kdb.errors import CmdError, ReadError
 from kdb.modapi import DCMD_ABORT, DCMD_ERR, DCMD_USAGE, Call, Module
 from kdb.target.ctype import CType, Member
@@ -231,12 +232,13 @@ def printf(call: Call) -> int | None:
                 return abort("expected integer or pointer format specifier for '.'")
             call.printf(piece, s.dot)
             continue
+        pa = cp.PrintArgs(s.target.read, s.target.read, s.addr2str, call.out.write, call.warn,
+                          s.target.era, call.addr)
         try:
-            mt, maddr, m = _resolve_path(s, t, call.addr, member)
+            mt, _, _, m = cp.parse_member(pa, member, t, call.warn)
         except CmdError as e:             # parse_member's complaint
             return abort(e.message)
-        except ReadError as e:
-            return abort(f"failed to read pointer at {e.addr:x}: {e.reason}")
+        maddr = pa.addr
         try:
             v = _value(call, kind, mt, maddr, m)
         except _Abort as e:

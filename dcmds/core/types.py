@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from kdb.target.ctype import CType, Member
@@ -216,9 +215,6 @@ def _member_path(t: CType, path: str) -> Member | None:
 # ---------------------------------------------------------------------------
 # ::print
 # ---------------------------------------------------------------------------
-_PATH = re.compile(r"(\.|->|\[)?([A-Za-z_]\w*|\d+\]?)")
-
-
 @module.dcmd("print", "?[type] [member ...]", "print the contents of a data structure",
              help="Print the structure at the address as the given type (or the type of\n"
                   "the symbol there), or only the named members: a, a.b, a[2], a->b.\n"
@@ -354,59 +350,6 @@ def _symbol_index(call: Call, name: str) -> int:
     """The symbol's index in the symbol table (mdb_syminfo_t sym_id)."""
     names = call.session.target.symbol_names()
     return names.index(name) if name in names else 0
-
-
-def _index(text: str) -> int:
-    """An array index in a member path: decimal, or 0x/0o/0b-prefixed."""
-    try:
-        return int(text, 0) if len(text) <= 40 else int("x")
-    except ValueError:
-        try:
-            return int(text, 10)
-        except ValueError:
-            raise CmdError(f"invalid array index '{text}'") from None
-
-
-def _resolve_path(s: Any, t: CType, addr: int, path: str) -> tuple[CType, int, Member | None]:
-    """Follow a member path (a.b, a[2], a->b) from a structure at ``addr``."""
-    cur, a, m = t, addr, None
-    pos = 0
-    first = True
-    while pos < len(path):
-        mm = _PATH.match(path, pos)
-        if not mm:
-            raise CmdError(f"invalid member path: {path}")
-        sep, word = mm.group(1), mm.group(2)
-        pos = mm.end()
-        if sep == "[":
-            idx = _index(word.rstrip("]"))
-            r = cur.resolve()
-            if r.kind == "pointer":
-                a = int.from_bytes(s.target.read(a, 8), "little")
-            elif r.kind != "array":
-                raise CmdError(f"{path}: not an array or pointer")
-            elem = r.target
-            assert elem is not None        # arrays and pointers have a target type
-            a += idx * elem.resolve().size
-            cur, m = elem, None
-            continue
-        if sep == "->":
-            r = cur.resolve()
-            if r.kind != "pointer":
-                raise CmdError(f"{path}: not a pointer")
-            a = int.from_bytes(s.target.read(a, 8), "little")
-            assert r.target is not None
-            cur = r.target
-        elif sep is None and not first:
-            raise CmdError(f"invalid member path: {path}")
-        found = cur.member(word)
-        if found is None:
-            raise CmdError(f"failed to find member {word} of {cur.name}: "
-                           "no such member of structure or union")
-        a += found.offset
-        cur, m = found.type, found
-        first = False
-    return cur, a, m
 
 
 @module.dcmd("list", "?type member [variable]", "walk list using member as link pointer",
