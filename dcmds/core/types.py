@@ -20,7 +20,9 @@ def _type_words(args: list[Any]) -> tuple[str, list[Any]]:
         raise CmdError("expected a type name")
     words = [str(args[0])]
     rest = list(args[1:])
-    if words[0] in ("struct", "union", "enum") and rest:
+    if words[0] in ("struct", "union", "enum"):
+        if not rest:        # mdb_print.c args_to_typename
+            raise CmdError(f"{words[0]} is not a valid type")
         words.append(str(rest.pop(0)))
     while rest and isinstance(rest[0], str) and set(rest[0]) <= {"*"}:
         words.append(rest.pop(0))
