@@ -115,6 +115,17 @@ def close_sou(pa: PrintArgs, newdepth: int) -> None:
     pa.out(" " * (d * pa.tab) + "}" + ("," if newdepth == 0 and pa.nest > 0 else "") + "\n")
 
 
+def _lead(pa: PrintArgs, depth: int, off: int) -> str:
+    """What starts an element's line: the indent, and with -a its address
+    (``ADDR.BIT`` for a bit-field off a byte boundary)."""
+    text = ""
+    if pa.flags & (PA_SHOWTYPE | PA_SHOWNAME | PA_SHOWADDR):
+        text += " " * ((depth + pa.nest) * pa.tab)
+    if pa.flags & PA_SHOWADDR:
+        text += f"{pa.addr + off // 8:x} " if off % 8 == 0 else f"{pa.addr + off // 8:x}.{off % 8:x} "
+    return text
+
+
 def print_hole(pa: PrintArgs, depth: int, off: int, endoff: int) -> None:
     bits = endoff - off
     size = bits // 8
@@ -126,11 +137,7 @@ def print_hole(pa: PrintArgs, depth: int, off: int, endoff: int) -> None:
         return
     bitfield = off % 8 != 0 or bits % 8 != 0 or size > 8 or (size & (size - 1)) != 0
     tname = "unsigned" if bitfield else f"uint{bits}_t"
-    text = ""
-    if pa.flags & (PA_SHOWTYPE | PA_SHOWNAME | PA_SHOWADDR):
-        text += " " * ((depth + pa.nest) * pa.tab)
-    if pa.flags & PA_SHOWADDR:
-        text += f"{pa.addr + off // 8:x} " if off % 8 == 0 else f"{pa.addr + off // 8:x}.{off % 8:x} "
+    text = _lead(pa, depth, off)
     if pa.flags & PA_SHOWTYPE:
         text += tname + " "
     if pa.flags & PA_SHOWNAME:
@@ -172,11 +179,7 @@ def elt_print(name: str, t: CType, off: int, depth: int, member: Member | None, 
         if composite:
             hole.union = base.kind == "union"
             pa.holes[depth + pa.nest + 1].offset = off
-    text = ""
-    if pa.flags & (PA_SHOWTYPE | PA_SHOWNAME | PA_SHOWADDR):
-        text += " " * ((depth + pa.nest) * pa.tab)
-    if pa.flags & PA_SHOWADDR:
-        text += f"{pa.addr + off // 8:x} " if off % 8 == 0 else f"{pa.addr + off // 8:x}.{off % 8:x} "
+    text = _lead(pa, depth, off)
     if pa.flags & PA_SHOWTYPE:
         text += tname
         # no space after a pointer type inside a structure ("label_t *t_onfault")

@@ -65,6 +65,8 @@ class Var:
     ctype: str
     at: Callable[[Dump], int | None] | None = None
     value: Callable[["Context"], Any] | None = None
+    #: a copy of the image at this address (``panic_cpu``: the panicking CPU)
+    copy_of: Callable[[Dump], int | None] | None = None
 
 
 @attrs.define
@@ -139,8 +141,11 @@ def _practive(d: Dump) -> int:
     return newest.addr
 
 
-def _panic_cpu_index(d: Dump) -> int | None:
-    return d.panic.cpu if d.panic is not None else None
+def _panic_cpu_addr(d: Dump) -> int | None:
+    if d.panic is None or d.panic.cpu is None:
+        return None
+    c = d.cpu_by_id.get(d.panic.cpu)
+    return c.addr if c is not None else None
 
 
 def _utsname(c: Context) -> dict[str, str]:
@@ -185,6 +190,8 @@ VARS: list[Var] = [
     # trap()'s saved registers (PANIC_REGS below), for mdb's kvm target
     Var("panic_reg", "genunix", "struct regs *",
         value=lambda c: c.addr(PANIC_REGS) if c.dump.panic is not None else 0),
+    # panic() copies the panicking CPU's cpu_t here
+    Var("panic_cpu", "unix", "cpu_t", copy_of=_panic_cpu_addr),
     Var("p0", "genunix", "proc_t", at=_p0),
     Var("t0", "unix", "kthread_t", at=_t0),
     Var("practive", "genunix", "proc_t *", value=lambda c: _practive(c.dump)),
@@ -281,8 +288,7 @@ def global_values(dump: Dump, images: dict[str, tuple[int, str]],
             out[name] = _panic_regs(ctx)
             continue
         make = VAR_BY_NAME[name].value
-        assert make is not None
-        out[name] = make(ctx)
+        out[name] = make(ctx) if make is not None else None
     return out
 
 
@@ -295,5 +301,13 @@ def add_global_images(sp: Any, ts: Any, dump: Dump, strings: Any) -> None:
     for name, (addr, ctype) in images.items():
         t = ts.lookup(ctype)
         if sp.region(addr) is not None or sp.region(addr + max(t.size, 1) - 1) is not None:
+            continue
+        var = VAR_BY_NAME.get(name)
+        if var is not None and var.copy_of is not None:
+            src = var.copy_of(dump)
+            if src is None:
+                sp.add_bytes(addr, bytes(t.size))
+            else:                   # read when read: the copied image is lazy too
+                sp.add(addr, t.size, lambda off, n, src=src: sp.read(src + off, n))
             continue
         sp.add_bytes(addr, encode(t, values[name]))
