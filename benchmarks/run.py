@@ -92,14 +92,22 @@ def measure(cmd: list[str] | str, runs: int) -> tuple[float, int | None]:
     return statistics.median(s[0] for s in samples), (max(rss) if rss else None)
 
 
+#: the kind of generated dump: "realistic" (frames with fp and arguments,
+#: many stack shapes, symbol tables; the default) or "compact" (bare
+#: "func+0x1f" frames, one shape per family: the dumps of earlier runs)
+FRAMES = ["realistic"]
+
+
 def make_dump(threads: int) -> Path:
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"gen-{threads}-s42.json"
+    realistic = FRAMES[0] == "realistic"
+    path = DATA / f"gen-{threads}-s42{'-realistic' if realistic else ''}.json"
     if not path.exists():
         procs = max(1, threads // 100)
         t0 = time.perf_counter()
         subprocess.run([PY, "-m", "kdb.tools.gen", "--procs", str(procs), "--threads", str(threads),
-                        "--seed", "42", "-o", str(path)], check=True, env=env())
+                        "--seed", "42", "-o", str(path)] + (["--realistic"] if realistic else []),
+                       check=True, env=env())
         print(f"  generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f}s", flush=True)
     return path
@@ -224,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--big", action="store_true", help="also 1,000,000 threads (load and ::stacks)")
     ap.add_argument("--tiny", action="store_true", help="a quick smoke run on 1,000 threads")
     ap.add_argument("--no-append", action="store_true", help="do not append to RESULTS.md")
+    ap.add_argument("--frames", choices=("realistic", "compact"), default="realistic",
+                    help="generated dumps: realistic frames (default) or the compact ones")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"), help="results file")
     a = ap.parse_args(argv)
+    FRAMES[0] = a.frames
     sizes = [1000] if a.tiny else [int(s) for s in a.sizes.split(",") if s]
     jq = shutil.which("jq")
     rows: list[Row] = []
@@ -285,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
               "baseline peak RSS"]
     lines = [f"## Run of {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
              f"commit {commit()}", "",
+             f"Dumps: {a.frames} frames (kdb-gen{' --realistic' if a.frames == 'realistic' else ''}). "
              f"Machine: {machine()}. Command: `python benchmarks/run.py "
              f"{' '.join(argv if argv is not None else sys.argv[1:])}`; {a.runs} runs per command "
              f"after a warm-up, medians; run took {elapsed:.0f} s.", "",

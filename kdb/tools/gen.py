@@ -19,6 +19,8 @@ import random
 import sys
 from typing import Any, TextIO
 
+from kdb.tools import realistic as realistic_mod
+
 SYSCALL = "sys_syscall32+0x1fc"
 FAMILIES: list[tuple[str, list[str], str | None, str, int]] = [
     # (name, frames innermost first, sobj type, state, weight)
@@ -48,8 +50,14 @@ FAMILIES: list[tuple[str, list[str], str | None, str, int]] = [
 
 
 def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
-             nodename: str | None = None, ncpu: int = 16) -> dict[str, Any]:
+             nodename: str | None = None, ncpu: int = 16, realistic: bool = False) -> dict[str, Any]:
+    """A dump; REALISTIC writes stacks as real captures give them
+    (kdb.tools.realistic): frame objects with fp and arguments, many shapes
+    per family with a zipf-like spread, and symbol tables covering them."""
     rng = random.Random(seed)
+    shape_rng = random.Random(seed + 1)
+    variants = {f[0]: realistic_mod.shapes(f[1], shape_rng) for f in FAMILIES} if realistic else {}
+    used: set[tuple[str, ...]] = set()
     weights = [f[4] for f in FAMILIES]
     proc_list: list[dict[str, Any]] = []
     sobjs: list[dict[str, Any]] = []
@@ -75,8 +83,11 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
                 fam = FAMILIES[0]
                 name, frames, sobj, state, _ = fam
             stack: list[Any] = list(frames)
+            if realistic:
+                stack = realistic_mod.pick_shape(variants[name], rng)
+                used.add(tuple(stack))
             # vary depth and offsets a little, as real stacks do
-            if rng.random() < 0.15 and len(stack) > 3:
+            elif rng.random() < 0.15 and len(stack) > 3:
                 k = rng.randrange(2, len(stack) - 1)
                 func, _, off = stack[k].partition("+")
                 stack[k] = f"{func}+0x{int(off, 16) + 4 * rng.randrange(1, 12):x}" if off else stack[k]
@@ -96,7 +107,9 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
             elif sobj == "rwlock":
                 r = rng.choice(rwlocks)
                 thr["sobj"] = {"type": "rwlock", "addr": f"0x{r:x}"}
-            if rng.random() < 0.05:
+            if realistic:
+                thr["stack"] = realistic_mod.frames(stack, sp, rng)
+            elif rng.random() < 0.05:
                 # some threads carry explicit frame pointers and arguments
                 thr["stack"] = [{"pc": f, "fp": f"0x{sp + 0x40 * (k + 1):x}",
                                  "args": [f"0x{rng.getrandbits(48) | 0xFFFF000000000000:x}"]}
@@ -162,6 +175,10 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
             if c["id"] == dump["panic"]["cpu"]:
                 c["thread"] = victim["addr"]
         dump["system"]["dump"] = "crash"
+        used.add(tuple(f if isinstance(f, str) else f["pc"] for f in victim["stack"]))
+    if realistic:
+        dump["modules"] = realistic_mod.symbol_modules([list(u) for u in sorted(used)], shape_rng)
+        dump["x_generator"] += " --realistic"
     return dump
 
 
@@ -181,11 +198,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--version", help="the release's version string (snv_89 renders as the 2008 mdb; "
                    "default joyent_20260101T000000Z, today's illumos)")
     p.add_argument("--domain", action="store_true", help="a Xen domain image (no dump header)")
+    p.add_argument("--realistic", action="store_true",
+                   help="stacks as real captures give them: frame pointers and arguments, many "
+                        "shapes, symbol tables (benchmarks use this)")
     p.add_argument("-o", "--output", help="output file (default stdout)")
     a = p.parse_args(argv)
     if a.procs < 1 or a.threads < 0 or a.cpus < 1:
         p.error("--procs and --cpus must be at least 1, --threads at least 0")
-    dump = generate(a.procs, a.threads, a.seed, panic=a.panic, nodename=a.nodename, ncpu=a.cpus)
+    dump = generate(a.procs, a.threads, a.seed, panic=a.panic, nodename=a.nodename, ncpu=a.cpus,
+                    realistic=a.realistic)
     if a.version:
         dump["system"]["version"] = a.version
     if a.domain:
