@@ -6,6 +6,7 @@ the fast path decoded (:class:`ProcessChecks`).
 from __future__ import annotations
 
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from kdb.target.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, Proc, RawFrame, Thread,
@@ -16,6 +17,11 @@ from kdb.target.dump.checks import (DumpError, _THREAD_STATE_SET, _addr, _addres
                                     _int, _jtype, _show, address, enum, integer, location, lst,
                                     obj, opt_text, text, timestamp)
 from kdb.target.dump.schema import FRAME_KEYS, PROC_KEYS, SOBJ_REF_KEYS, THREAD_KEYS
+
+
+_PC = attrgetter("pc")
+_FP = attrgetter("fp")
+_ARGS = attrgetter("args")
 
 
 class ProcessChecks:
@@ -162,18 +168,20 @@ class ProcessChecks:
         resumes = {t.resume_raw for t in threads}
         loose_ints = [v for v in starts | resumes if v.__class__ is int]
         want = self.loc_wanted
-        frames: set[str | RawFrame] = set(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
-        objs = [f for f in frames if not isinstance(f, str)]
+        # frames: compact strings and objects apart, each column gathered in
+        # C (a set of frame objects would hash a million objects by identity)
+        every = list(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
+        frames: set[str] = {f for f in every if f.__class__ is str}
+        objs = [f for f in every if f.__class__ is not str]
         if objs:
-            frames.difference_update(objs)
-            for f in objs:
-                if f.pc.__class__ is str:
-                    frames.add(f.pc)
-                else:
-                    loose.append(f.pc)
-                if f.fp is not None:
-                    loose.append(f.fp)
-                loose.extend(f.args)
+            pcs = set(map(_PC, objs))
+            numeric = [pc for pc in pcs if pc.__class__ is not str]
+            if numeric:
+                pcs.difference_update(numeric)
+                loose += numeric
+            frames |= pcs
+            loose += [fp for fp in map(_FP, objs) if fp is not None]
+            loose += chain.from_iterable(map(_ARGS, objs))
         if _addresses(loose, convert=False) is None or _addresses(loose_ints) is None:
             self._find_bad_address(procs)
         want.update(f for f in frames if isinstance(f, str))
