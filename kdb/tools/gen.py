@@ -8,7 +8,10 @@ families seen on real illumos systems (taskq workers, door servers, pollers,
 NFS service threads, lock waiters...) with varied depths and offsets, written
 as compact frames (``"func+0x1f"``); a share of them carry explicit frame
 pointers and arguments. Mutexes and readers/writer locks have owners and
-waiters, so wait-for analysis has something to find.
+waiters, so wait-for analysis has something to find. Every dump also has
+drivers, a device tree with properties and the kernel variables only an
+author knows (``devices``); ``--realistic`` writes stacks as real captures
+give them (kdb.tools.realistic).
 """
 
 from __future__ import annotations
@@ -156,6 +159,7 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
         "msgbuf": [{"time": "2026-01-01T00:00:00Z", "text": "SunOS Release 5.11 Version joyent_20260101T000000Z 64-bit\n"},
                    {"time": "2026-01-01T00:00:01Z", "text": "Copyright (c) 2010-2026, Joyent Inc. All rights reserved.\n"}],
     }
+    dump.update(devices(threads, ncpu))
     if panic and all_threads:
         victim = next((t for t in all_threads if t["state"] == "onproc"), all_threads[-1])
         victim["state"] = "onproc"
@@ -180,6 +184,48 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
         dump["modules"] = realistic_mod.symbol_modules([list(u) for u in sorted(used)], shape_rng)
         dump["x_generator"] += " --realistic"
     return dump
+
+
+def devices(threads: int, ncpu: int) -> dict[str, Any]:
+    """Drivers, a device tree and the kernel variables only an author knows
+    (``majors``, ``devinfo``, ``globals``): a PCI bus with one disk per
+    thousand threads (up to 64, every seventh offline) and a NIC, with
+    driver, hardware and system properties. Drawn from the sizes alone,
+    so the rest of the dump is what it was for the same seed."""
+    ndisks = max(1, min(64, threads // 1000))
+    addr = [0xFFFFFF0C00000000]
+
+    def node(name: str, driver: str | None, major: int | None, inst: int, **more: Any) -> dict[str, Any]:
+        addr[0] += 0x2D8 * 3
+        n: dict[str, Any] = {"addr": f"0x{addr[0]:x}", "name": name, "instance": inst,
+                             "state": more.pop("state", "attached"), "children": more.pop("children", [])}
+        if driver is not None:
+            n["driver"], n["major"] = driver, major
+        n.update(more)
+        return n
+
+    disks = [node("sd", "sd", 33, i, state="offline" if i % 7 == 3 else "attached", unit_address=f"{i},0",
+                  props={"target": i, "lun": 0, "inquiry-vendor-id": "ACME", "inquiry-product-id": "DISK"})
+             for i in range(ndisks)]
+    root = node("i86pc", "rootnex", 1, 0, children=[
+        node("pci", "npe", 180, 0, unit_address="0,0",
+             hw_props={"device_type": "pci", "bus-range": [0, 255], "model": "PCI Express"},
+             children=[node("pci1000,3060", "mpt_sas", 181, 0, unit_address="1", children=disks),
+                       node("pci8086,10d3", "e1000g", 235, 0, unit_address="2", refcnt=1,
+                            sys_props={"ddi-no-autodetach": 1})]),
+        node("pseudo", "pseudo", 2, 0)])
+    physmem = ncpu * 0x100000          # 4 GiB of 4K pages per CPU
+    return {
+        "majors": [{"major": 1, "name": "rootnex"}, {"major": 2, "name": "pseudo"},
+                   {"major": 33, "name": "sd", "props": [
+                       {"name": "sd-config-list", "value": ["ACME    DISK", "acme-data"]},
+                       {"name": "sd_retry_on_reservation_conflict", "value": 1}]},
+                   {"major": 180, "name": "npe"}, {"major": 181, "name": "mpt_sas"},
+                   {"major": 235, "name": "e1000g", "props": [{"name": "MaxFrameSize", "value": [0, 0, 0, 0]},
+                                                            {"name": "flow-control", "value": True}]}],
+        "devinfo": root,
+        "globals": {"physmem": physmem, "freemem": physmem // 3, "availrmem": physmem // 2},
+    }
 
 
 def write(dump: dict[str, Any], out: TextIO) -> None:
