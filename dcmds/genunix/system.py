@@ -313,8 +313,8 @@ def _cpu_row(call: Call, r: dict[str, Any], verbose: bool, w: CpuinfoWidths) -> 
                       Opt("u", bool, "undefined symbols only (a dump has none)"),
                       Opt("v", bool, "sort by value (the default)"),
                       Opt("x", bool, "values and sizes in hexadecimal"),
-                      Opt("f", str, "the fields to print (accepted as mdb does; kdb prints them all)",
-                          arg="format"),
+                      Opt("f", str, "the columns: ndx, obj, val, sz, type, bind, oth, shndx, ctfid, "
+                          "ctype, name", arg="format"),
                       Opt("t", str, "only symbols of these types (func,objt)", arg="types")])
 def nm(call: Call) -> int | None:
     dump = kdump(call)
@@ -334,29 +334,86 @@ def nm(call: Call) -> int | None:
         syms = [s for s in syms if ("func" if s.kind == "func" else "objt") in kinds]
     if o["n"]:
         syms.sort(key=lambda s: (s.name, s.addr))
+    if sum(bool(o[k]) for k in "dox") > 1:
+        call.warn("-d/-o/-x options are mutually exclusive")     # mdb_nm.c: then DCMD_USAGE
+        return DCMD_USAGE
     radix = 10 if o["d"] else 8 if o["o"] else 16 if o["x"] else call.session.radix
     if o["p"]:
         for s in syms:
             call.printf("%#llr::nmadd %s -s %#llr %s\n", s.addr, "-f" if s.kind == "func" else "-o",
                         s.size, s.name)
         return None
+    fields = _nm_fields(o["f"])
+    lp64 = call.session.ptr_width == 16
+    # mdb_nm.c cmd_nm: value and size formats by radix and data model
     if radix == 10:
-        vfmt, head = "%-20llu|%-20llu", ("Value", 20)
+        pfmt, ofmt, hwidth = ("%-20llu", "%-5u", 20) if lp64 else ("%-10llu", "%-5u", 10)
     elif radix == 8:
-        vfmt, head = "%-22llo|%-22llo", ("Value", 22)
+        pfmt, ofmt, hwidth = ("%-22llo", "%-5o", 22) if lp64 else ("%-11llo", "%-5o", 11)
     else:
-        vfmt, head = "0x%016llx|0x%016llx", ("Value", 18)
+        pfmt, ofmt, hwidth = ("0x%016llx", "0x%-3x", 18) if lp64 else ("0x%08llx", "0x%-3x", 10)
     if not o["h"] and not call.pipe_out:
-        call.printf("%<u>%-*s %-*s %-5s %-5s %-5s %-8s %s%</u>\n", head[1], "Value", head[1], "Size",
-                    "Type", "Bind", "Other", "Shndx", "Name")
-    for s in syms:
+        heads = {"ndx": "Index", "obj": "%-15s" % "Object", "val": "%-*s" % (hwidth, "Value"),
+                 "sz": "%-*s" % (hwidth, "Size"), "type": "%-5s" % "Type", "bind": "%-5s" % "Bind",
+                 "oth": "%-5s" % "Other", "shndx": "%-8s" % "Shndx", "ctfid": "%-9s" % "CTF ID",
+                 "ctype": "%-50s" % "C Type", "name": "Name"}
+        call.printf("%<u>%s%</u>\n", " ".join(heads[f] for f in NM_FIELDS if f in fields))
+    for k, s in enumerate(syms):
         if call.pipe_out:
             call.printf("%#lr\n", s.addr)
             continue
-        call.printf(vfmt, s.addr, s.size)
-        call.printf("|%-5s|%-5s|0x%-3x|%-8s|%s\n", "FUNC" if s.kind == "func" else "OBJT", "GLOB", 0,
-                    "1" if s.kind == "func" else "3", s.name)
+        # mdb_table_print: the selected columns in their fixed order, joined by |
+        parts = []
+        for f in NM_FIELDS:
+            if f not in fields:
+                continue
+            if f == "ndx":
+                parts.append("%5u" % k)
+            elif f == "obj":
+                parts.append("%-15s" % s.module)
+            elif f in ("val", "sz"):
+                parts.append(_fmt_c(pfmt, s.addr if f == "val" else s.size))
+            elif f == "type":
+                parts.append("%-5s" % ("FUNC" if s.kind == "func" else "OBJT"))
+            elif f == "bind":
+                parts.append("%-5s" % "GLOB")
+            elif f == "oth":
+                parts.append(_fmt_c(ofmt, 0))
+            elif f == "shndx":
+                parts.append("%-8s" % ("1" if s.kind == "func" else "3"))
+            elif f == "ctfid":
+                parts.append("%9s" % "")
+            elif f == "ctype":
+                ctype = call.session.target.symbol_type(s.name) if s.kind != "func" else None
+                parts.append("%-50s" % (ctype or "<unknown type>"))
+            else:
+                parts.append(s.name)
+        call.printf("%s\n", "|".join(parts))
     return None
+
+
+#: mdb_nm.c's columns in the order mdb_table_print prints them, and the
+#: default set (-f picks others: ndx, obj, val, sz, type, bind, oth, shndx,
+#: ctfid, ctype, name)
+NM_FIELDS = ("ndx", "obj", "val", "sz", "type", "bind", "oth", "shndx", "ctfid", "ctype", "name")
+NM_DEFAULT = frozenset({"val", "sz", "type", "bind", "oth", "shndx", "name"})
+
+
+def _nm_fields(spec: str | None) -> frozenset[str]:
+    if spec is None:
+        return NM_DEFAULT
+    words = [w.strip() for w in spec.split(",") if w.strip()]
+    bad = [w for w in words if w not in NM_FIELDS]
+    if bad:
+        raise CmdError(f"invalid option -f {spec}: unknown suboption {bad[0]}")
+    return frozenset(words)
+
+
+def _fmt_c(fmt: str, v: int) -> str:
+    """One of cmd_nm's C formats (%-20llu, %-22llo, 0x%016llx, %-5u, 0x%-3x...)."""
+    prefix = "0x" if fmt.startswith("0x") else ""
+    spec = fmt[len(prefix) + 1:].replace("ll", "")
+    return prefix + ("%" + spec) % v
 
 
 # ---------------------------------------------------------------------------
