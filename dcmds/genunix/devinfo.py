@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from kdb.errors import CmdError
+from kdb.target.devtree_images import devi_next_chains
+from kdb.target.globals import devcnt
 from kdb.target.model import DS_ATTACHED, DS_INITIALIZED, DevNode, Dump
 from kdb.modapi import ADDR, DCMD_USAGE, INT, OBJECT, STR, Call, Module, Opt, Walk
 
@@ -100,9 +102,8 @@ def walk_devinfo_children(walk: Walk):
 
 
 def bound_nodes(dump: Dump, major: int) -> list[DevNode]:
-    """The devi_next chain of a driver (devnames[major].dn_head onward): its
-    nodes in tree order."""
-    return [x for x, _ in children_walk(dump, None) if x.major == major] if dump.devinfo else []
+    """The devi_next chain of a driver (devnames[major].dn_head onward)."""
+    return devi_next_chains(dump).get(major, [])
 
 
 @module.walker("devi_next", "walk devinfo list")
@@ -284,12 +285,6 @@ def devinfo(call: Call) -> int | None:
     return None
 
 
-def devcnt(dump: Dump) -> int:
-    """The kernel's ``devcnt``: the devnames array holds one slot per major
-    up to the highest the dump has."""
-    return max((m.major for m in dump.majors), default=-1) + 1
-
-
 @module.dcmd("devbindings", "[device-name | major-num]",
              "print devinfo nodes bound to device-name or major-num",
              help="Print the device nodes bound to a driver, given by name or major\n"
@@ -317,7 +312,7 @@ def devbindings(call: Call) -> int | None:
             if m is None:
                 raise CmdError(f"failed to get major number for {arg}")
             major = m.major
-    count = devcnt(dump)
+    count = devcnt(dump)                # the kernel variable major_to_addr reads
     if major >= count:                  # devinfo.c major_to_addr
         raise CmdError(f"{major:x} is out of range [0x0-0x{max(count - 1, 0) & 0xFFFFFFFF:x}]")
     # the devi_next chain from devnames[major].dn_head, each node through

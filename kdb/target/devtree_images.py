@@ -36,18 +36,21 @@ def _tree(dump: Any) -> list[DevNode]:
     return out
 
 
+def devi_next_chains(dump: Any) -> dict[int, list[DevNode]]:
+    """Each driver's devi_next chain (devnames[major].dn_head onward): its
+    nodes in tree order. ``::devbindings`` walks it; the images link it."""
+    chains: dict[int, list[DevNode]] = {}
+    for n in _tree(dump):
+        if n.major is not None:
+            chains.setdefault(n.major, []).append(n)
+    return chains
+
+
 def add_devinfo_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Strings) -> None:
     prop_t, di_t, pl_t = ts.lookup("ddi_prop_t"), ts.lookup("struct dev_info"), ts.lookup("ddi_prop_list_t")
     size = prop_t.size
     nodes = _tree(dump)
-    # the devi_next chains: each driver's nodes in tree order
-    nxt: dict[int, int] = {}
-    last: dict[int, DevNode] = {}
-    for n in nodes:
-        if n.major is not None:
-            if n.major in last:
-                nxt[last[n.major].addr] = n.addr
-            last[n.major] = n
+    nxt = {a.addr: b.addr for chain in devi_next_chains(dump).values() for a, b in zip(chain, chain[1:])}
     for m in dump.majors:
         if m.prop_count:
             sp.add_bytes(prop_list_head(m.prop_base), encode(pl_t, {"prop_list": m.prop_base, "prop_ref": 1}))
