@@ -241,15 +241,20 @@ def _value(pa: PrintArgs, t: CType, base: CType, off: int, member: Member | None
     return ""
 
 
+def read_bits(read: Callable[[int, int], bytes], addr: int, bit: int, bits: int) -> int:
+    """BITS bits starting BIT bits into the byte at ADDR (little-endian, as
+    print_bitfield and printf_signed read a bit-field)."""
+    word = int.from_bytes(read(addr, (bit + bits + 7) // 8), "little") >> bit
+    return word & ((1 << bits) - 1)
+
+
 def _int_text(pa: PrintArgs, t: CType | None, off: int, bits: int, *, signed: bool,
               base: CType | None = None) -> str:
     """print_int_val / print_bitfield."""
     addr = pa.addr + off // 8
     size = bits // 8
     if size > 8 or bits % 8 or (size & (size - 1)) or off % 8:
-        nbytes = (bits + 7) // 8 + (1 if (off % 8 + bits) > 8 * ((bits + 7) // 8) else 0)
-        word = int.from_bytes(pa.read(addr, nbytes), "little") >> (off % 8)
-        value = word & ((1 << bits) - 1)
+        value = read_bits(pa.read, addr, off % 8, bits)
         if pa.flags & PA_INTHEX or not signed:
             return numtostr(value, 10, showbase=True) if pa.flags & PA_INTDEC else (f"{value:#x}" if value else "0")
         if value >> (bits - 1):
@@ -405,25 +410,19 @@ def parse_member(pa: PrintArgs, path: str, t: CType, warn: Callable[[str], None]
             index = _strtoull(path[pos:end])
             if rid.kind == "pointer":
                 _deref(pa)
-                cur = rid.target or cur
-                rid = cur.resolve()
-                if rid.size <= 0:
-                    raise CmdError("cannot dereference void type")
-                pa.addr += index * rid.size
-                off = 0
                 if index == 0 and non_array:
                     last_deref = True
             elif rid.kind == "array":
                 if rid.count is not None and index >= rid.count:
                     warn(f"index {index:x} is outside of array bounds [0 .. {rid.count - 1:x}]")
-                cur = rid.target or cur
-                rid = cur.resolve()
-                if rid.size <= 0:
-                    raise CmdError("cannot dereference void type")
-                pa.addr += index * rid.size
-                off = 0
             else:
                 raise CmdError("cannot index into non-array, non-pointer type")
+            cur = rid.target or cur             # the element, from either
+            rid = cur.resolve()
+            if rid.size <= 0:
+                raise CmdError("cannot dereference void type")
+            pa.addr += index * rid.size
+            off = 0
             pos = end + 1
             delim = delimiter()
             continue
@@ -476,10 +475,7 @@ def pipe_value(pa: PrintArgs, t: CType, off: int, member: Member | None) -> int:
     if base.kind == "pointer":
         return int.from_bytes(pa.read(addr, 8), "little")
     if base.kind in ("int", "enum"):
-        bits = _bits(t, member) if base.kind == "int" else 32
-        nbytes = (off % 8 + bits + 7) // 8
-        word = int.from_bytes(pa.read(addr, nbytes), "little") >> (off % 8)
-        return word & ((1 << bits) - 1)
+        return read_bits(pa.read, addr, off % 8, _bits(t, member) if base.kind == "int" else 32)
     return addr
 
 

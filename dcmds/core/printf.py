@@ -137,9 +137,7 @@ def _int_value(call: Call, t: CType, addr: int, m: Member | None, sign: bool) ->
     sign = sign and r.signed
     if m is not None and m.bit_size is not None:
         bits = m.bit_size
-        size = (m.bit_offset + bits + 7) // 8
-        word = int.from_bytes(call.session.target.read(addr, size), "little")
-        v = (word >> m.bit_offset) & ((1 << bits) - 1)
+        v = cp.read_bits(call.session.target.read, addr, m.bit_offset, bits)
     else:
         bits = 8 * r.size
         v = int.from_bytes(_read(call, addr, r.size), "little")

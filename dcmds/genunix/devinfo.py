@@ -14,7 +14,7 @@ from typing import Any, Iterator
 from kdb.errors import CmdError
 from kdb.target.devtree_images import devi_next_chains
 from kdb.target.globals import devcnt
-from kdb.target.model import DS_ATTACHED, DS_INITIALIZED, DevNode, Dump
+from kdb.target.model import DS_ATTACHED, DevNode, Dump
 from kdb.modapi import ADDR, DCMD_USAGE, INT, OBJECT, STR, Call, Module, Opt, Walk
 
 from .._kernel import entity_at, kdump
@@ -171,10 +171,8 @@ def _print_node(call: Call, dump: Dump, n: DevNode, depth: int, *, bold: bool, v
                 if base:
                     which = PROP_LISTS[title]
                     print_props(c, title, base, ((name, v) for name, v in n.prop_list(which).items()), indent)
-            # devcfg.c add_global_props: a node holds its driver's global
-            # list from DS_INITIALIZED on
-            m = dump.major_by_num.get(n.major) if n.major is not None else None
-            if m is not None and m.prop_count and n.node_state >= DS_INITIALIZED:
+            m = dump.global_props_of(n)
+            if m is not None:
                 print_props(c, "Global", m.prop_base, m.entries(), indent)
 
     call.emit("devinfo", _record(dump, n, depth), render)

@@ -15,7 +15,7 @@ from typing import Any
 from kdb.target.ctype import TypeSystem
 from kdb.target.images import Strings, _prop_image, encode
 from kdb.target.memory import AddressSpace
-from kdb.target.model import DS_INITIALIZED, DevNode
+from kdb.target.model import DevNode
 
 DDI_MAJOR_T_NONE = 0xFFFFFFFF          # (major_t)-1
 DEVI_DEVICE_OFFLINE = 0x1              # devi_state
@@ -26,21 +26,11 @@ def prop_list_head(prop_base: int) -> int:
     return prop_base - 0x20
 
 
-def _tree(dump: Any) -> list[DevNode]:
-    out: list[DevNode] = []
-    stack = list(reversed(dump.devinfo))
-    while stack:
-        n = stack.pop()
-        out.append(n)
-        stack.extend(reversed(n.children))
-    return out
-
-
 def devi_next_chains(dump: Any) -> dict[int, list[DevNode]]:
     """Each driver's devi_next chain (devnames[major].dn_head onward): its
     nodes in tree order. ``::devbindings`` walks it; the images link it."""
     chains: dict[int, list[DevNode]] = {}
-    for n in _tree(dump):
+    for n in dump.device_nodes():
         if n.major is not None:
             chains.setdefault(n.major, []).append(n)
     return chains
@@ -49,7 +39,7 @@ def devi_next_chains(dump: Any) -> dict[int, list[DevNode]]:
 def add_devinfo_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Strings) -> None:
     prop_t, di_t, pl_t = ts.lookup("ddi_prop_t"), ts.lookup("struct dev_info"), ts.lookup("ddi_prop_list_t")
     size = prop_t.size
-    nodes = _tree(dump)
+    nodes = dump.device_nodes()
     nxt = {a.addr: b.addr for chain in devi_next_chains(dump).values() for a, b in zip(chain, chain[1:])}
     for m in dump.majors:
         if m.prop_count:
@@ -59,8 +49,7 @@ def add_devinfo_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Str
         for a, b in zip(kids, kids[1:]):
             sibling[a.addr] = b.addr
     for n in nodes:
-        m = dump.major_by_num.get(n.major) if n.major is not None else None
-        held = m is not None and m.prop_count and n.node_state >= DS_INITIALIZED
+        held = dump.global_props_of(n)
         sp.add_bytes(n.addr, encode(di_t, {
             "devi_parent": n.parent.addr if n.parent is not None else 0,
             "devi_child": n.children[0].addr if n.children else 0,
@@ -70,7 +59,7 @@ def add_devinfo_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Str
             "devi_nodeid": -1, "devi_instance": n.instance,
             "devi_sys_prop_ptr": n.prop_lists[0], "devi_drv_prop_ptr": n.prop_lists[1],
             "devi_hw_prop_ptr": n.prop_lists[2],
-            "devi_global_prop_list": prop_list_head(m.prop_base) if held and m is not None else 0,
+            "devi_global_prop_list": prop_list_head(held.prop_base) if held is not None else 0,
             "devi_next": nxt.get(n.addr, 0),
             "devi_major": n.major if n.major is not None else DDI_MAJOR_T_NONE,
             "devi_node_state": n.node_state, "devi_state": DEVI_DEVICE_OFFLINE if n.offline else 0,

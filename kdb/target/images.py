@@ -246,7 +246,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 blob = prop_blob(p.value)
                 if blob:
                     strings.blob(blob)
-        nodes = [n for r in dump.devinfo for n in _preorder(r)]
+        nodes = dump.device_nodes()
         for n in nodes:
             for which in ("system", "driver", "hardware"):
                 for name, value in n.prop_list(which).items():
@@ -384,7 +384,7 @@ def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Str
     import bisect
     prop_t, dn_t, mod_t = ts.lookup("ddi_prop_t"), ts.lookup("struct devnames"), ts.lookup("struct modctl")
     heads: dict[int, int] = {}
-    for m in dump.devinfo and [n for r in dump.devinfo for n in _preorder(r)] or []:
+    for m in dump.device_nodes():
         if m.major is not None and m.major not in heads:
             heads[m.major] = m.addr
     for mj in dump.majors:
@@ -431,12 +431,6 @@ def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int
                            "prop_flags": prop_type(value), "prop_len": len(blob),
                            "prop_val": strings.blob(blob) if blob else 0,
                            "prop_dev": DDI_DEV_T_NONE})
-
-
-def _preorder(n: Any):
-    yield n
-    for c in n.children:
-        yield from _preorder(c)
 
 
 def _epoch(ts: str | None) -> int:

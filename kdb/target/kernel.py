@@ -33,7 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 SIZEOF_PROC = 0x1A48
 SIZEOF_THREAD = 0x6A0
 SIZEOF_CPU = 0xD00
-from kdb.target.model import STACK_SIZE  # noqa: E402,F401  (re-exported)
 
 
 def bundled_dumps() -> dict[str, Path]:

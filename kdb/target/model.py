@@ -496,6 +496,23 @@ class Dump:
     global_images: "dict[str, tuple[int, str]] | None" = None
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
+    def device_nodes(self) -> list[DevNode]:
+        """Every device node, depth first from the root in tree order (a
+        loop, not recursion: a tree may be as deep as the format allows)."""
+        out: list[DevNode] = []
+        stack = list(reversed(self.devinfo))
+        while stack:
+            n = stack.pop()
+            out.append(n)
+            stack.extend(reversed(n.children))
+        return out
+
+    def global_props_of(self, n: DevNode) -> "Major | None":
+        """The driver whose global property list N holds (devi_global_prop_list):
+        its major's, once the node is DS_INITIALIZED (devcfg.c add_global_props)."""
+        m = self.major_by_num.get(n.major) if n.major is not None else None
+        return m if m is not None and m.prop_count and n.node_state >= DS_INITIALIZED else None
+
     def proc_children(self) -> dict[int, list[Proc]]:
         """Each pid's child processes, newest first: fork puts a child at
         the head of its parent's p_child list. Newest is the later ``start``
