@@ -170,3 +170,24 @@ def test_globals_set_what_the_dump_knows(tmp_path: Path) -> None:
     out, err, code = run_inprocess(["-e", "physmem/J; max_ncpus/D; cpu/8K", str(path)], None)
     assert code == 0, err
     assert "3fff8b" in out and "max_ncpus:      8" in out
+
+
+def test_hostile_device_data_reaches_a_pipe_as_safe_bytes(tmp_path: Path) -> None:
+    """The same at the real boundary: the CLI's stdout bytes, through a pipe,
+    for the device tree, a kernel variable's strings and ::nm's C types."""
+    import subprocess
+    d = _panic()
+    d["system"]["nodename"] = "host\x1b]0;pwned\x07"
+    _mydrv(d)["props"] = {"\x1b[31mred": "\x1b]0;title\x07", "x": ["\x9b2J", "ok"]}
+    _mydrv(d)["hw_props"] = {"model": "\x1b[2J\x00tail"}
+    _mydrv(d)["unit_address"] = "\x1b[2J"
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(d))
+    cmds = "::prtconf -v; ffffff01d6f27a10::devinfo -s; utsname::print; ::nm -f ctype,name -t objt"
+    r = subprocess.run([sys.executable, "-m", "kdb", "-e", cmds, str(path)], capture_output=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    for stream in (r.stdout, r.stderr):
+        assert b"\x1b" not in stream and b"\x07" not in stream and b"\xc2\x9b" not in stream
+        assert b"\x9b" not in stream and b"\x00" not in stream
+    assert b"properties at" in r.stdout and b"nodename" in r.stdout
