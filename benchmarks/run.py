@@ -39,24 +39,30 @@ JQ_GROUP = ('[.procs[].threads[]? | [.stack[]? | if type == "string" then . else
 
 # case -> (maximum ratio to its baseline, or an absolute limit in seconds)
 TARGETS = {
-    "load": ("ratio", 1.0), "load-rss": ("ratio", 1.0), "stacks-vs-jq": ("ratio", 0.5),
+    "load": ("ratio", 1.0), "load-rss": ("ratio", 1.0), "reopen": ("ratio", 0.3),
+    "stacks-vs-jq": ("ratio", 0.5), "stacks-vs-open": ("ratio", 2.0),
     "pipeline": ("ratio", 2.0), "long walk": ("ratio", 2.0), "startup": ("ratio", 4.0),
     "completion": ("abs", 0.050),
 }
 
 
-def env() -> dict[str, str]:
-    """The environment of measured commands: bytecode caching on, as installed."""
+def env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of measured commands: bytecode caching on, as
+    installed; the dump cache off unless EXTRA turns it on (the first-open
+    and reopen cases)."""
     e = dict(os.environ)
     e.pop("PYTHONDONTWRITEBYTECODE", None)
     e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    e["KDB_CACHE"] = "off"
+    e.update(extra or {})
     return e
 
 
 GNU_TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
-def run_once(cmd: list[str] | str, stdout=subprocess.DEVNULL) -> tuple[float, int | None]:
+def run_once(cmd: list[str] | str, stdout=subprocess.DEVNULL,
+             extra: dict[str, str] | None = None) -> tuple[float, int | None]:
     """Wall time and peak RSS (KB) of one run of ``cmd``.
 
     The peak RSS comes from GNU time, which forks the command itself: a
@@ -70,7 +76,7 @@ def run_once(cmd: list[str] | str, stdout=subprocess.DEVNULL) -> tuple[float, in
         os.close(fd)
         argv = [GNU_TIME, "-f", "%M", "-o", rss_file] + argv
     t0 = time.perf_counter()
-    p = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, env=env())
+    p = subprocess.run(argv, stdout=stdout, stderr=subprocess.PIPE, env=env(extra))
     dt = time.perf_counter() - t0
     rss = None
     if rss_file:
@@ -88,6 +94,50 @@ def run_once(cmd: list[str] | str, stdout=subprocess.DEVNULL) -> tuple[float, in
 def measure(cmd: list[str] | str, runs: int) -> tuple[float, int | None]:
     run_once(cmd)  # warm-up: file cache, bytecode cache
     samples = [run_once(cmd) for _ in range(runs)]
+    rss = [r for _, r in samples if r is not None]
+    return statistics.median(s[0] for s in samples), (max(rss) if rss else None)
+
+
+def _cache_env(directory: str) -> dict[str, str]:
+    """The cache on, in DIRECTORY, for dumps of any size (--tiny's too)."""
+    return {"KDB_CACHE": "on", "KDB_CACHE_DIR": directory, "KDB_CACHE_MIN_BYTES": "0"}
+
+
+def _wait_for_cache(directory: str, timeout: float = 120.0) -> None:
+    """Wait for the background writer of a first open to finish, so that it
+    does not share the cores with the next measured run."""
+    deadline = time.monotonic() + timeout
+    while not list(Path(directory).glob("*.kdbc")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def measure_first_open(cmd: list[str], runs: int) -> tuple[float, int | None]:
+    """A never-seen dump, as a user first opens it: the cache on, and empty
+    (each run gets a new directory, and the cache the run writes in the
+    background is waited for before the next run)."""
+    samples = []
+    for i in range(runs + 1):           # the first is the warm-up
+        d = tempfile.mkdtemp(prefix="kdb-bench-cache-")
+        try:
+            sample = run_once(cmd, extra=_cache_env(d))
+            _wait_for_cache(d)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        if i:
+            samples.append(sample)
+    rss = [r for _, r in samples if r is not None]
+    return statistics.median(s[0] for s in samples), (max(rss) if rss else None)
+
+
+def measure_reopen(cmd: list[str], runs: int) -> tuple[float, int | None]:
+    """The same unchanged dump opened again: its cache written by a first open."""
+    d = tempfile.mkdtemp(prefix="kdb-bench-cache-")
+    try:
+        run_once(cmd, extra=_cache_env(d))
+        _wait_for_cache(d)
+        samples = [run_once(cmd, extra=_cache_env(d)) for _ in range(runs)]
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
     rss = [r for _, r in samples if r is not None]
     return statistics.median(s[0] for s in samples), (max(rss) if rss else None)
 
@@ -250,9 +300,11 @@ def main(argv: list[str] | None = None) -> int:
         dump = make_dump(n)
         d = str(dump)
         print(f"{n} threads:", flush=True)
-        kt, kr = measure(KDB + ["-e", "::status", d], a.runs)
+        kt, kr = measure_first_open(KDB + ["-e", "::status", d], a.runs)
         bt, br = measure(JSON_LOAD + [d], a.runs)
         add(Row(f"load {n}", "load", kt, "json.load (gc off)", bt, kr, br))
+        rt, rr = measure_reopen(KDB + ["-e", "::status", d], a.runs)
+        add(Row(f"reopen {n}", "reopen", rt, "json.load (gc off)", bt, rr, br))
         st, sr = measure(KDB + ["-e", "::stacks", d], a.runs)
         if jq:
             jt, jr = measure([jq, JQ_GROUP, d], a.runs)
@@ -268,11 +320,13 @@ def main(argv: list[str] | None = None) -> int:
         d = str(dump)
         print("1000000 threads:", flush=True)
         runs = max(1, min(a.runs, 3))
-        kt, kr = measure(KDB + ["-e", "::status", d], runs)
+        kt, kr = measure_first_open(KDB + ["-e", "::status", d], runs)
         bt, br = measure(JSON_LOAD + [d], runs)
         add(Row("load 1000000", "load", kt, "json.load (gc off)", bt, kr, br))
+        rt, rr = measure_reopen(KDB + ["-e", "::status", d], runs)
+        add(Row("reopen 1000000", "reopen", rt, "json.load (gc off)", bt, rr, br))
         st, sr = measure(KDB + ["-e", "::stacks", d], runs)
-        add(Row("::stacks 1000000", "", st, "json.load (gc off)", bt, sr, br))
+        add(Row("::stacks 1000000", "stacks-vs-open", st, "kdb's open (::status)", kt, sr, kr))
     print("jurassic:", flush=True)
     walk = f"{PY} -m kdb -e 'e4::walk ddi_prop ! wc -l' jurassic"
     loop = (f"{PY} -c 'for i in range(262144): print(hex(0xffffff1790000000 + 0x30 * i))'"

@@ -149,7 +149,7 @@ def findstack(call: Call, t: Thread, *, verbose: bool, with_fp: bool = True,
         out.write_block(lines)
         return True
     rraw = t.resume_raw
-    if rraw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None):
+    if rraw is None and t.state != "onproc" and (t.has_stack or t.sp_raw is not None):
         rraw = DEFAULT_RESUME
     if rraw is not None:
         cache = s.extensions.get("frame_text")

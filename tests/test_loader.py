@@ -349,3 +349,89 @@ def test_bundled_dumps_pass_kdb_check_strict(capsys):
     code, cap = _check(capsys, "--strict", "jurassic", "panic", "deadlock", "donutshop", "rwstarve",
                        "nfshang")
     assert code == 0 and "warning" not in cap.out, cap.out
+
+
+# -- the stack scan (kdb.target.dump.stacks): what it vouches for is valid ----------------
+
+_LOCS = ["swtch+0x221", "cv_wait+0x61", "unix`mutex_enter", "genunix`a.b$c-1f", "thread_start+8",
+         "0xfffffffffb800000", "0X1f", "bad loc", "0x", "0xzz", "caf\u00e9", "x+", "mod`", "1abc",
+         "a\nb", "a\"b", "a\\b", "fp", "sym+0x12345678901234567"]
+_ADDRS = ["0x1", "0xffffffffffffffff", "0x1ffffffffffffffff", "0X1f", "0x", "1234", "0xg", "0x-1",
+          "0x1 ", " 0x1", "0xfffffe0000000000"]
+_loc = st.sampled_from(_LOCS) | st.text(max_size=8)
+_addr = st.sampled_from(_ADDRS) | st.integers(-1, 2 ** 64) | st.none()
+
+
+@st.composite
+def _frame(draw):
+    if draw(st.booleans()):
+        return draw(_loc)
+    items = [("pc", draw(_loc | st.integers(0, 2 ** 60)))]
+    if draw(st.booleans()):
+        items.append(("fp", draw(_addr)))
+    if draw(st.booleans()):
+        items.append(("args", draw(st.lists(_addr, max_size=4))))
+    if draw(st.integers(0, 9)) == 0:
+        items.append(("extra", 1))
+    if draw(st.booleans()):
+        items = draw(st.permutations(items))
+    return dict(items)
+
+
+def _frame_ok(f) -> bool:
+    from kdb.target.dump.checks import location
+    from kdb.target.dump.procs import ProcessChecks
+    try:
+        if isinstance(f, str):
+            location(f, "$")
+        else:
+            ProcessChecks("t").frame(f, "$")
+    except DumpError:
+        return False
+    return True
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_frame(), max_size=6), st.booleans())
+def test_the_stack_scan_vouches_only_for_valid_stacks(stack, compact):
+    from kdb.target.dump.stacks import decode, vouch
+    text = json.dumps(stack, separators=(",", ":") if compact else None).encode()
+    got = vouch([text])
+    valid = all(_frame_ok(f) for f in stack)
+    if got is not None:
+        assert valid, stack
+        assert decode(text) is not None or stack == []
+        pcs = {f if isinstance(f, str) else f["pc"] for f in stack}
+        assert got == {p for p in pcs if isinstance(p, str) and not p[:2].lower() == "0x"}
+    canonical = compact and text.isascii() and b"\\" not in text and all(
+        isinstance(f, str) or (list(f) == [k for k in ("pc", "fp", "args") if k in f]
+                               and isinstance(f["pc"], str) and isinstance(f.get("fp", ""), str)
+                               and all(isinstance(a, str) for a in f.get("args", [])))
+        for f in stack)
+    if valid and canonical:
+        assert got is not None, stack        # the fast path takes what writers write
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_frame(), max_size=5), st.booleans())
+def test_a_dump_loads_the_same_by_either_path(stack, compact):
+    """A dump whose stack is valid loads to the same frames by the fast path
+    (the scan or typed decoding) as by the field-by-field checker; one whose
+    stack is not is refused by both, each naming a frame that breaks a rule
+    (with several, the bulk checks may name another one than the checker)."""
+    data = minimal()
+    data["procs"][0]["threads"][0]["stack"] = stack
+    raw = json.dumps(data, separators=(",", ":") if compact else None).encode()
+    try:
+        slow = build_dump(json.loads(raw))
+    except DumpError as e:
+        with pytest.raises(DumpError) as fast_err:
+            load_bytes(raw)
+        bad = tuple(f"$.procs[0].threads[0].stack[{k}]" for k, f in enumerate(stack) if not _frame_ok(f))
+        assert e.path.startswith(bad) and fast_err.value.path.startswith(bad), (e, fast_err.value)
+        if len(bad) == 1:
+            assert fast_err.value.path == e.path
+        return
+    fast = load_bytes(raw)
+    assert fast.threads[0].frames == slow.threads[0].frames
+    assert [(s.name, s.addr) for s in fast.symbols] == [(s.name, s.addr) for s in slow.symbols]

@@ -25,7 +25,7 @@ def _frames_for(call: Call) -> tuple[Thread | None, list[Frame]]:
     # %rbp), so a thread's saved sp gives its whole stack ("<.$C0" in
     # ::findstack) and a frame's fp the frames outside it
     for t in dump.threads:
-        if t.raw_stack and t.sp is not None and t.sp <= call.addr:
+        if t.has_stack and t.sp is not None and t.sp <= call.addr:
             if t.sp == call.addr:
                 return t, list(t.frames)
             frames = list(t.frames)

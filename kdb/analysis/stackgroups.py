@@ -42,10 +42,10 @@ def group_threads(dump: Dump, verbose: bool = False) -> list[StackGroup]:
     for n, t in enumerate(dump.threads):
         if verbose and n and n % 10000 == 0:
             sys.stderr.write(f"stacks: processed {n} threads\n")
-        raw = t.raw_stack or ()
-        # compact frames are their own key; object frames are keyed on their
-        # pc (a frame object hashes by identity: it would split every group)
-        rkey: tuple[Any, ...] = tuple(f if isinstance(f, str) else (f.pc,) for f in raw)
+        # keyed on the pcs as written, read from the stack's text without
+        # decoding its frames (a frame object would hash by identity and
+        # split every group; decoding 100,000 stacks' arguments took seconds)
+        rkey: tuple[Any, ...] = t.proc.unpack_stack.pcs(t)
         key = (t.addr == panic_thread, t.state, t.sobj_type, rkey, t.stack_error)
         bucket = raw_groups.get(key)
         if bucket is None:

@@ -23,8 +23,8 @@ from kdb.errors import EXIT_OK, EXIT_USAGE
 
 
 USAGE = """\
-usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS]
-           [--max-dump-bytes N] [--max-depth N] [--max-string N] [DUMP]
+usage: kdb [-K] [--no-shell] [--no-cache] [--vi] [--format text|json|jsonl]
+           [-e CMDS] [--max-dump-bytes N] [--max-depth N] [--max-string N] [DUMP]
        kdb check [--max-...] DUMP...
        kdb exercise --list | NAME [--grade FILE] | build SRC
        kdb triage [--jobs N | --executor dask://HOST:PORT] [--format json]
@@ -33,6 +33,8 @@ usage: kdb [-K] [--no-shell] [--vi] [--format text|json|jsonl] [-e CMDS]
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU
   --no-shell    refuse ! shell escapes (also KDB_NO_SHELL=1)
+  --no-cache    neither read nor write the dump cache (also KDB_CACHE=off);
+                dumps of 4M or more are cached in $XDG_CACHE_HOME/kdb
   --vi          vi editing keys at the prompt (also ::set -o vi)
   --format F    print dcmd results as text (default), json or jsonl
   --max-dump-bytes N, --max-depth N, --max-string N
@@ -53,6 +55,7 @@ class Options:
         self.commands: str | None = None
         self.kmdb = False
         self.no_shell = False
+        self.no_cache = False
         self.format = "text"
         self.dump: str | None = None
         self.vi = False
@@ -70,7 +73,7 @@ def parse_args(argv: list[str]) -> Options:
     from kdb.limits import GETOPT_LONG, OPTION_ATTRS, parse_size
     try:
         pairs, rest = getopt.gnu_getopt(argv, "e:KhV?",
-                                        ["kmdb", "no-shell", "format=", "help", "version", "vi",
+                                        ["kmdb", "no-shell", "no-cache", "format=", "help", "version", "vi",
                                          *GETOPT_LONG])
     except getopt.GetoptError as e:
         raise UsageError(str(e)) from None
@@ -82,6 +85,8 @@ def parse_args(argv: list[str]) -> Options:
             o.kmdb = True
         elif flag == "--no-shell":
             o.no_shell = True
+        elif flag == "--no-cache":
+            o.no_cache = True
         elif flag == "--vi":
             o.vi = True
         elif flag in OPTION_ATTRS:
@@ -169,13 +174,13 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _open_target(path: str | None, kmdb: bool, limits: dict[str, int]):  # -> Target
+def _open_target(path: str | None, kmdb: bool, limits: dict[str, int], cache: bool):  # -> Target
     from kdb.target.base import Target
     if path is None:
         return Target()
     from kdb.target.kernel import open_dump
     from kdb.limits import Limits
-    return open_dump(path, kmdb=kmdb, limits=Limits.from_env(**limits))
+    return open_dump(path, kmdb=kmdb, limits=Limits.from_env(**limits), cache=cache)
 
 
 def _main(argv: list[str]) -> int:
@@ -187,7 +192,7 @@ def _main(argv: list[str]) -> int:
     from kdb.errors import KdbError
     pname = "kmdb" if opts.kmdb else "kdb"
     try:
-        target = _open_target(opts.dump, opts.kmdb, opts.limits)
+        target = _open_target(opts.dump, opts.kmdb, opts.limits, not opts.no_cache)
     except KdbError as e:
         sys.stderr.write(f"kdb: {e}\n")
         return EXIT_USAGE

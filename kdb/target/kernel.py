@@ -22,6 +22,7 @@ from kdb.target.globals import GLOBAL_TYPES, add_global_images, place_globals
 from kdb.target.images import Strings, add_entity_images, encode, kernel_types
 from kdb.limits import Limits
 from kdb.target.dump import DumpError, load_dump
+from kdb.target.dump.cache import CachePolicy
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Dump, Thread
 from kdb.target.base import Target
@@ -258,11 +259,14 @@ def _object_value(t: CType, value: Any, path: str, strings: ObjectStrings, file:
 
 
 def open_dump(spec: str, *, kmdb: bool = False, limits: Limits | None = None,
-              freeze: bool = True) -> KernelTarget:
+              freeze: bool = True, cache: bool = False) -> KernelTarget:
     """Load a dump by path or bundled name, within LIMITS (default: from the
-    environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump."""
+    environment); :class:`DumpError` if it is invalid. FREEZE: see load_dump;
+    CACHE: read and write the dump cache (kdb.target.dump.cache) as the
+    environment says."""
     path = resolve_dump_path(spec)
-    return lay_out(load_dump(path, limits=limits, freeze=freeze), kmdb=kmdb, limits=limits)
+    policy = CachePolicy.from_env() if cache else None
+    return lay_out(load_dump(path, limits=limits, freeze=freeze, cache=policy), kmdb=kmdb, limits=limits)
 
 
 def lay_out(dump: Dump, *, kmdb: bool = False, limits: Limits | None = None) -> KernelTarget:

@@ -146,7 +146,7 @@ def add_stacks(space: AddressSpace, threads: list) -> None:
         stacks: list[tuple[int, int, Any]] = []
         for t in threads:
             sp = t.sp
-            if sp is None or not t.raw_stack:
+            if sp is None or not t.has_stack:
                 continue
             fps = t.frame_pointers()
             lo = min(sp, min(fps))

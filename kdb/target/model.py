@@ -22,12 +22,10 @@ ZONE_STATUSES = ("configured", "incomplete", "installed", "ready", "running",
                  "shutting_down", "down")
 
 # kthread_t t_state bits (illumos thread.h)
-TS_BITS = {"free": 0x00, "sleep": 0x01, "run": 0x02, "onproc": 0x04, "zomb": 0x08,
-           "stopped": 0x10, "wait": 0x20}
+TS_BITS = {"free": 0x00, "sleep": 0x01, "run": 0x02, "onproc": 0x04, "zomb": 0x08, "stopped": 0x10, "wait": 0x20}
 # proc_t p_stat values (illumos proc.h)
 SSTATES = {"sleep": 1, "run": 2, "zomb": 3, "stop": 4, "idle": 5, "onproc": 6, "wait": 7}
-PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onproc": "O",
-           "wait": "W"}
+PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onproc": "O", "wait": "W"}
 
 
 #: the ops vector of each sync object type (illumos sobj.c sobj_types[]):
@@ -77,16 +75,12 @@ class Frame:
     args: tuple[int, ...] = ()
 
 
-# --------------------------------------------------------------------------
-# Processes and threads are the bulk of a dump (a million threads at the
-# top end), so they are msgspec Structs decoded straight from the JSON in C:
-# compact, not tracked by the garbage collector, and validated for types,
-# enums, ranges and unknown keys while decoding. A raw JSON field whose
-# value needs interpreting (an address written as a string, a code location,
-# a default that depends on other fields) is kept under a ``*_raw`` name;
-# the loader fills the interpreted value in the field of the plain name
-# (encoded as ``@kdb:name``: a dump that sets such a key is overwritten).
-# --------------------------------------------------------------------------
+# Processes and threads are the bulk of a dump (a million threads at the top
+# end): msgspec Structs decoded from the JSON in C, untracked by the collector,
+# validated for types, enums, ranges and unknown keys while decoding; a stack
+# stays JSON text until asked for. A raw field that needs interpreting is kept
+# as ``*_raw``; the loader fills in the plain name (encoded ``@kdb:name``, a
+# key the loader refuses in a dump).
 DEFAULT_RESUME = "_resume_from_idle+0xf1"
 MAX_SAFE = (1 << 53) - 1
 # an address: an integer up to 2^53-1 (checked by the decoder), or "0x" and
@@ -110,12 +104,16 @@ def int_of(v: Any) -> Any:
     return int(v[2:], 16)
 
 
-class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False, eq=False):
+class RawFrame(msgspec.Struct, forbid_unknown_fields=True, gc=False, eq=False, omit_defaults=True):
     """A stack frame written as an object: ``{pc, fp, args}``."""
 
     pc: Loc
     fp: Union[Addr, None] = None
     args: list[Addr] = []
+
+
+#: a thread's ``stack`` when the dump gives none
+NO_STACK = msgspec.Raw(b"null")
 
 
 class SobjRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -125,7 +123,7 @@ class SobjRef(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     addr: Addr
 
 
-class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
+class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False, omit_defaults=True):
     """A kernel thread (``kthread_t``)."""
 
     addr_raw: Addr = msgspec.field(name="addr")
@@ -145,13 +143,27 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
     sobj: Union[SobjRef, None] = None
     sp_raw: Union[Addr, None] = msgspec.field(name="sp", default=None)
     resume_raw: Union[Loc, None] = msgspec.field(name="resume", default=None)
-    raw_stack: Union[list[Union[str, RawFrame]], None] = msgspec.field(name="stack", default=None)
+    #: the stack as the dump wrote it (JSON text, checked at load; see raw_stack)
+    stack_json: msgspec.Raw = msgspec.field(name="stack", default=NO_STACK)
     stack_error: Union[str, None] = None
     # filled in by the loader
     addr: int = msgspec.field(name="@kdb:addr", default=0)
     proc: Any = msgspec.field(name="@kdb:proc", default=None)
     frames_cache: Any = msgspec.field(name="@kdb:frames", default=None)
     ts: int = msgspec.field(name="@kdb:ts", default=0)          # its turnstile (blocking.py)
+    tsq: int = msgspec.field(name="@kdb:tsq", default=0)        # its turnstile queue (blocking.py)
+    has_stack: bool = msgspec.field(name="@kdb:has_stack", default=False)
+    stack_items: Any = msgspec.field(name="@kdb:stack", default=None)
+
+    @property
+    def raw_stack(self) -> "list[Union[str, RawFrame]] | tuple[()]":
+        """The frames as written (location strings or :class:`RawFrame`), innermost
+        first, blocking frames' arguments filled in (kdb.target.dump.blocking);
+        empty for none. Decoded from :attr:`stack_json` when first asked for."""
+        s = self.stack_items
+        if s is None:
+            s = self.stack_items = self.proc.unpack_stack(self) if self.has_stack else ()
+        return s
 
     @property
     def start(self) -> int | None:
@@ -164,7 +176,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
         """The pc shown in findstack's first line (defaults for threads off CPU)."""
         r = self.resume_raw
         if r is None:
-            if self.state == "onproc" or (not self.raw_stack and self.sp_raw is None):
+            if self.state == "onproc" or (not self.has_stack and self.sp_raw is None):
                 return None
             r = DEFAULT_RESUME
         return self.proc.resolver(r)
@@ -225,7 +237,7 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
         return out
 
 
-class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False):
+class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False, omit_defaults=True):
     """A process (``proc_t``)."""
 
     addr_raw: Addr = msgspec.field(name="addr")
@@ -253,6 +265,8 @@ class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, e
     psargs: str = msgspec.field(name="@kdb:psargs", default="")
     zone: Any = msgspec.field(name="@kdb:zone", default=None)
     resolver: Any = msgspec.field(name="@kdb:resolver", default=None)
+    #: decodes a thread's stack (``Thread.raw_stack``; kdb.target.dump.blocking)
+    unpack_stack: Any = msgspec.field(name="@kdb:unpack_stack", default=None)
 
     @property
     def tlist(self) -> list[Thread]:
@@ -570,10 +584,12 @@ class Dump:
         for t in self.threads:
             t.proc = None
             t.frames_cache = None
+            t.stack_items = None
         for p in self.procs:
             p.threads = []
             p.zone = None
             p.resolver = None
+            p.unpack_stack = None
         for n in self.devnode_by_addr.values():
             n.parent = None
         # and empty the dump itself: whatever still points at it (a target,

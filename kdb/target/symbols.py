@@ -20,7 +20,7 @@ SYNTH_BASE = 0xFFFFFFFFF8000000
 SYNTH_ALIGN = 0x10
 
 LOCATION = re.compile(
-    r"^(?:(?P<mod>[A-Za-z_][\w.-]*)`)?(?P<sym>[A-Za-z_.$][\w.$]*)(?:(?P<sign>[+-])(?P<off>0[xX][0-9a-fA-F]+|[0-9a-fA-F]+))?$"
+    r"^(?:(?P<mod>[A-Za-z_][\w.-]*)`)?(?P<sym>[A-Za-z_.$][\w.$]*)(?:(?P<sign>[+-])(?P<off>0[xX][0-9a-fA-F]+|[0-9a-fA-F]+))?\Z"
 )
 
 

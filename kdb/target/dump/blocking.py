@@ -21,7 +21,7 @@ its blocking frames were called with are one fact in the kernel:
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 from kdb.target.model import SOBJ_OPS, RawFrame, Sobj, SobjRef, Symbol, Thread, int_of
 from kdb.target.symbols import SymbolTable
@@ -72,8 +72,10 @@ def _function(loc: object) -> str | None:
     return loc.partition("+")[0].rpartition("`")[2]
 
 
-def derive(threads: Sequence[Thread], sobjs: Sequence[Sobj], table: SymbolTable) -> None:
-    """Fill in what each blocked thread's author left out (see the module)."""
+def derive(threads: Sequence[Thread], sobjs: Sequence[Sobj]) -> None:
+    """Fill in what each blocked thread's author left out (see the module):
+    its sync object or wait channel, its turnstile and queue. The arguments
+    of its frames are filled in when its stack is decoded (:class:`StackUnpacker`)."""
     by_addr = {s.addr: s for s in sobjs}
     # wchan <-> sobj
     for t in threads:
@@ -91,7 +93,6 @@ def derive(threads: Sequence[Thread], sobjs: Sequence[Sobj], table: SymbolTable)
         s = t.sobj
         if s is not None and s.type in TURNSTILE_TYPES and t.state == "sleep":
             blocked.setdefault(int_of(s.addr), []).append(t)
-    queue: dict[int, int] = {}
     for i, addr in enumerate(sorted(blocked)):
         ts = TURNSTILE_BASE + TURNSTILE_STRIDE * i
         waiters = blocked[addr]
@@ -100,32 +101,75 @@ def derive(threads: Sequence[Thread], sobjs: Sequence[Sobj], table: SymbolTable)
             [TS_WRITER_Q] * len(waiters)
         for t, q in zip(waiters, qs):
             t.ts = ts
-            queue[t.addr] = q
-    # the arguments of blocking frames that give none
-    ops_addr = {kind: (sym.addr if (sym := table.lookup(name)) is not None else 0)
-                for kind, name in SOBJ_OPS.items()}
-    for t in threads:
+            t.tsq = q
+
+
+class StackUnpacker:
+    """Decodes a thread's stack when it is first asked for (``Thread.raw_stack``)
+    and gives a blocking function's frame that gives no arguments the ones it
+    was called with, from the thread's sync object, turnstile and queue."""
+
+    __slots__ = ("ops_addr", "kinds", "decode", "decode_pcs")
+
+    def __init__(self, table: SymbolTable, decode: Callable[[Any], Any],
+                 decode_pcs: Callable[[Any], tuple[Any, ...]]) -> None:
+        # JSON from a dump, MessagePack from the cache
+        self.decode = decode
+        self.decode_pcs = decode_pcs
+        self.ops_addr = {kind: (sym.addr if (sym := table.lookup(name)) is not None else 0)
+                         for kind, name in SOBJ_OPS.items()}
+        #: each distinct pc's blocking kind (a million threads share a few hundred pcs)
+        self.kinds: dict[object, str | None] = {}
+
+    def pcs(self, t: Thread) -> tuple[Any, ...]:
+        """The pcs of T's stack as written (location strings or numbers),
+        without decoding its frames if they are not decoded yet: what
+        ``::stacks`` groups threads on."""
+        items = t.stack_items
+        if items is not None:
+            return tuple(f if isinstance(f, str) else f.pc for f in items)
+        return self.decode_pcs(t.stack_json) if t.has_stack else ()
+
+    def __call__(self, t: Thread) -> list[str | RawFrame]:
+        raw = self.decode(t.stack_json) or []
         s = t.sobj
-        raw = t.raw_stack
         if s is None or not raw:
-            continue
-        obj = int_of(s.addr)
+            return raw
+        kinds = self.kinds
+        obj: int | None = None
         for k, f in enumerate(raw[:_TOP_FRAMES]):
             if isinstance(f, str):
                 pc: int | str = f
-                given = False
-            else:
-                pc, given = f.pc, bool(f.args)
-            if given:
+            elif f.args:
                 continue
-            name = _function(pc)
+            else:
+                pc = f.pc
+            kind = kinds.get(pc, "")
+            if kind == "":
+                kind = kinds[pc] = _blocking_kind(pc)
+            if kind is None:
+                continue
+            if obj is None:
+                obj = int_of(s.addr)
             args: list[int | str] | None = None
-            if name in _FIRST_ARG:
+            if kind == "first":
                 args = [obj]
-            elif name == "rw_enter_sleep":
-                args = [obj, RW_READER if queue.get(t.addr) == TS_READER_Q else RW_WRITER]
-            elif name == "turnstile_block" and t.ts:
-                args = [t.ts, queue.get(t.addr, TS_WRITER_Q), obj, ops_addr.get(s.type, 0)]
+            elif kind == "rw_enter_sleep":
+                args = [obj, RW_READER if t.tsq == TS_READER_Q else RW_WRITER]
+            elif t.ts:                  # turnstile_block
+                args = [t.ts, t.tsq, obj, self.ops_addr.get(s.type, 0)]
             if args is not None:
-                fp = None if isinstance(f, str) else f.fp
-                raw[k] = RawFrame(pc=pc, fp=fp, args=args)
+                raw[k] = RawFrame(pc=pc, fp=None if isinstance(f, str) else f.fp, args=args)
+        return raw
+
+
+def _blocking_kind(pc: object) -> str | None:
+    """What a frame at PC gets as arguments when it gives none: ``first``
+    (the sync object), ``rw_enter_sleep`` or ``turnstile_block``; None for
+    the other functions."""
+    name = _function(pc)
+    if name in _FIRST_ARG:
+        return "first"
+    if name in ("rw_enter_sleep", "turnstile_block"):
+        return name
+    return None

@@ -24,8 +24,13 @@ from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, M
                                     MODULE_KEYS, MSG_KEYS, OBJECT_KEYS, PANIC_KEYS, PROP_KEYS,
                                     SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TOP_KEYS, ZONE_KEYS)
 from kdb.target.dump.blocking import derive as derive_blocking
-from kdb.target.dump.blocking import synthesize_sobj_ops
+from kdb.target.dump.blocking import StackUnpacker, synthesize_sobj_ops
 from kdb.target.dump.procs import ProcessChecks
+from kdb.target.dump.cache import decode_stack as decode_cached_stack
+from kdb.target.dump.cache import stack_pcs as cached_stack_pcs
+from kdb.target.dump.stacks import StackScan
+from kdb.target.dump.stacks import decode as decode_json_stack
+from kdb.target.dump.stacks import stack_pcs as json_stack_pcs
 
 
 class Builder(ProcessChecks):
@@ -33,19 +38,36 @@ class Builder(ProcessChecks):
     sections here, processes and threads in :class:`ProcessChecks`."""
 
     # -----------------------------------------------------------------
-    def build(self, data: Any, procs_in: list[Proc]) -> Dump:
-        """Build the dump from sections (plain JSON) and typed processes."""
+    def build(self, data: Any, procs_in: list[Proc], restored: list[str] | None = None) -> Dump:
+        """Build the dump from sections (plain JSON) and typed processes;
+        RESTORED: the code locations of processes from the cache
+        (kdb.target.dump.cache), which were checked when first loaded."""
         top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
         if top["kdb_dump"] != 1 or type(top["kdb_dump"]) is not int:
             raise DumpError("$.kdb_dump", f"{_show(top['kdb_dump'])} is not a supported format version (1)")
+        procs = procs_in
+        if restored is not None:
+            return self._build(top, procs, None, restored)
+        # the stacks are scanned (in another process where it can) while
+        # the other sections are checked
+        scan = StackScan([t.stack_json for p in procs for t in p.threads])
+        try:
+            return self._build(top, procs, scan, None)
+        finally:
+            scan.close()
+
+    def _build(self, top: dict[str, Any], procs: list[Proc], scan: StackScan | None,
+               restored: list[str] | None) -> Dump:
         system = self.system(top["system"])
         panic_raw = top.get("panic")
         zones = self.zones(top.get("zones"))
         zone_by_id = {z.id: z for z in zones}
         zone_by_name = {z.name: z for z in zones}
         modules = self.modules(top.get("modules"))
-        procs = procs_in
-        threads, thread_by_addr = self.procs_typed(procs, zone_by_id, zone_by_name)
+        if scan is None:
+            threads, thread_by_addr = self.restore_procs(procs, zone_by_id, zone_by_name)
+        else:
+            threads, thread_by_addr = self.procs_typed(procs, zone_by_id, zone_by_name)
         cpus = self.cpus(top.get("cpus"), thread_by_addr)
         cpu_ids = {c.id for c in cpus}
         if not {t.cpu for t in threads} <= cpu_ids | {None}:
@@ -64,6 +86,10 @@ class Builder(ProcessChecks):
         types = [text(t, f"$.types[{i}]") for i, t in enumerate(lst(top.get("types", []), "$.types"))]
         objects = self.objects(top.get("objects"))
         memory = self.memory(top.get("memory"))
+        if scan is None:
+            self.loc_wanted.update(restored or ())
+        else:
+            self.check_stacks(threads, scan)
 
         # symbols: declared, then synthesized for the locations no table declares
         table = SymbolTable(modules)
@@ -105,10 +131,14 @@ class Builder(ProcessChecks):
                 return address(loc, "$")
             return loc
 
+        synthesize_sobj_ops(table)
+        if scan is not None:        # a restored dump was derived when first loaded
+            derive_blocking(threads, sobjs)
+        unpack = StackUnpacker(table, decode_json_stack, json_stack_pcs) if scan is not None else \
+            StackUnpacker(table, decode_cached_stack, cached_stack_pcs)
         for proc in procs:
             proc.resolver = resolve
-        synthesize_sobj_ops(table)
-        derive_blocking(threads, sobjs, table)
+            proc.unpack_stack = unpack
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
 

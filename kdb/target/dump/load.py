@@ -18,7 +18,7 @@ import gc
 import json
 import os
 import stat
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 import attrs
 import msgspec
@@ -30,6 +30,10 @@ from kdb.target.model import Dump, Proc, Thread
 from kdb.target.dump.checks import DumpError, check_shape, int_text, lst, obj
 from kdb.target.dump.schema import (TOP_KEYS)
 from kdb.target.dump.build import Builder
+from kdb.target.dump.cache import CachePolicy, dump_key
+from kdb.target.dump.cache import read as cache_read
+from kdb.target.dump.cache import write as cache_write
+from kdb.target.dump.stacks import StacksRefused
 
 _PROCS_DECODER = msgspec.json.Decoder(list[Proc])
 _SECTIONS_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -113,7 +117,7 @@ def _not_json(name: str) -> Any:
 
 
 def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None = None,
-              freeze: bool = True) -> Dump:
+              freeze: bool = True, cache: CachePolicy | None = None) -> Dump:
     """Load and validate a dump file; raise :class:`DumpError` if it breaks a rule.
 
     LIMITS (default: from the environment) bound the file size, nesting and
@@ -125,16 +129,53 @@ def load_dump(path: str, *, limits: Limits | None = None, max_bytes: int | None 
     The fast path decodes processes and threads straight into typed structs
     (msgspec, in C); anything it refuses goes through the field-by-field
     checker, which names the JSON path and the rule.
+
+    CACHE (None: no cache) says where a dump of some size is cached once
+    loaded, and read back the next time the same unchanged file is opened
+    (kdb.target.dump.cache).
     """
     limits = limits or Limits.from_env()
     if max_bytes is not None:
         limits = attrs.evolve(limits, max_bytes=max_bytes)
-    return load_bytes(read_dump_bytes(path, limits.max_bytes), path, limits, freeze=freeze)
+    key = dump_key(path) if cache is not None and cache.directory is not None else None
+    if key is not None and cache is not None and cast(int, key[2]) >= cache.min_bytes \
+            and cast(int, key[2]) <= limits.max_bytes:
+        dump = _from_cache(cache, key, path, limits, freeze)
+        if dump is not None:
+            return dump
+    raw = read_dump_bytes(path, limits.max_bytes)
+    dump, loaded = _load_bytes(raw, path, limits, freeze=freeze)
+    if key is not None and cache is not None and loaded is not None and len(raw) >= cache.min_bytes:
+        cache_write(cache, key, dump, *loaded)
+    return dump
+
+
+def _from_cache(policy: CachePolicy, key: list[str | int], path: str, limits: Limits,
+                freeze: bool) -> Dump | None:
+    """The dump from its cache file, or None: whatever is wrong with a cache
+    file (damaged, stale, from another version) makes it a miss."""
+    body = cache_read(policy, key)
+    if body is None:
+        return None
+    try:
+        with _building(path, freeze):
+            data: dict[str, Any] = {k: msgspec.json.decode(v) for k, v in body.sections.items()}
+            data["procs"] = body.procs
+            return Builder(path).build(data, body.procs, restored=body.locations)
+    except Exception:       # the cache's trust boundary: a miss, never an error
+        return None
 
 
 def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, *,
                freeze: bool = True) -> Dump:
     """Load and validate a dump from its bytes RAW (named PATH in messages)."""
+    return _load_bytes(raw, path, limits, freeze=freeze)[0]
+
+
+def _load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, *,
+                freeze: bool = True) -> tuple[Dump, tuple[dict[str, bytes], set[str]] | None]:
+    """The dump and, from the fast path, what its cache keeps: the sections
+    but procs (their JSON text, notes dropped) and the code locations."""
     limits = limits or Limits()
     if len(raw) > limits.max_bytes:
         raise DumpError("$", f"more than the limit of {limits.max_bytes} bytes ({Limits.hint('max_bytes')})",
@@ -149,15 +190,27 @@ def load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, *
             # are looked at only if a cheap scan of the bytes says one may be long
             if long_string_possible(raw, limits.max_string):
                 raise _SlowPath()
+            # a key of the loader's own (``@kdb:addr``) is no key of the
+            # format: the checker refuses it by name
+            if b'"@kdb:' in raw:
+                raise _SlowPath()
             procs = _PROCS_DECODER.decode(sections["procs"])
             data = {k: msgspec.json.decode(v) for k, v in sections.items() if k != "procs"}
         except (msgspec.DecodeError, msgspec.ValidationError, _SlowPath, RecursionError, UnicodeDecodeError):
-            return build_dump(parse_json(raw, path), path, limits, freeze=freeze)
+            return build_dump(parse_json(raw, path), path, limits, freeze=freeze), None
         for k, v in data.items():       # the notes too, as the slow path would
             check_shape(v, limits, f"$.{k}")
         data = {k: v for k, v in data.items() if not k.startswith("x_")}
         data["procs"] = procs
-        return Builder(path).build(data, procs)
+        builder = Builder(path)
+        try:
+            dump = builder.build(data, procs)
+        except StacksRefused:
+            pass
+        else:
+            kept = {k: bytes(v) for k, v in sections.items() if k != "procs" and not k.startswith("x_")}
+            return dump, (kept, builder.loc_wanted)
+    return build_dump(parse_json(raw, path), path, limits, freeze=freeze), None
 
 
 class _SlowPath(Exception):
@@ -174,11 +227,20 @@ def build_dump(data: Any, path: str = "<dump>", limits: Limits | None = None, *,
         checker = Builder(path)
         zones = checker.zones(top.get("zones"))
         checker.check_procs(plist, {z.id: z for z in zones}, {z.name: z for z in zones})
+        norm = _normalise(plist)
+        # a typed thread keeps its stack as JSON text (checked above, so ASCII)
+        stacks = [t.pop("stack", None) for p in norm for t in p.get("threads", [])]
         try:
-            procs = msgspec.convert(_normalise(plist), list[Proc])
+            procs = msgspec.convert(norm, list[Proc])
         except msgspec.ValidationError as e:
             raise DumpError("$.procs", str(e)) from None
-        return Builder(path).build(top, procs)
+        for t, stack in zip((t for p in procs for t in p.threads), stacks):
+            if stack is not None:
+                t.stack_json = msgspec.Raw(msgspec.json.encode(stack))
+        try:
+            return Builder(path).build(top, procs)
+        except StacksRefused as e:
+            raise DumpError("$.procs", str(e)) from None
 
 
 def release_dump(dump: Dump | None = None, *, collect: bool = True) -> None:

@@ -9,7 +9,7 @@ from itertools import chain
 from operator import attrgetter
 from typing import Any
 
-from kdb.target.model import (DEFAULT_RESUME, PROC_STATES, SOBJ_TYPES, THREAD_STATES, Proc, RawFrame, Thread,
+from kdb.target.model import (DEFAULT_RESUME, NO_STACK, PROC_STATES, SOBJ_TYPES, THREAD_STATES, Proc, RawFrame, Thread,
                               Zone)
 from kdb.target.symbols import parse_location
 
@@ -17,6 +17,8 @@ from kdb.target.dump.checks import (DumpError, _THREAD_STATE_SET, _addr, _addres
                                     _int, _jtype, _show, address, enum, integer, location, lst,
                                     obj, opt_text, text, timestamp)
 from kdb.target.dump.schema import FRAME_KEYS, PROC_KEYS, SOBJ_REF_KEYS, THREAD_KEYS
+from kdb.target.dump.stacks import StackScan, decode, decode_all
+
 
 
 _PC = attrgetter("pc")
@@ -153,40 +155,83 @@ class ProcessChecks:
             t.addr = a
         self.thread_addrs = by_addr
 
-        # a stack needs a saved stack pointer
-        if any(t.sp_raw is None and t.raw_stack for t in threads):
-            for i, p in enumerate(procs):
-                for j, t in enumerate(p.threads):
-                    if t.raw_stack and t.sp_raw is None:
-                        raise DumpError(f"$.procs[{i}].threads[{j}].sp",
-                                        "required key is missing (a thread with a stack needs sp)")
-
-        # every other address field, in bulk
+        # every other address field, in bulk (the stacks': check_stacks)
         loose = [v for t in threads for v in (t.sp_raw, t.wchan_raw, t.lwp_raw) if v is not None]
         loose += [t.sobj.addr for t in threads if t.sobj is not None]
         starts = {t.start_raw for t in threads}
         resumes = {t.resume_raw for t in threads}
         loose_ints = [v for v in starts | resumes if v.__class__ is int]
-        want = self.loc_wanted
-        # frames: compact strings and objects apart, each column gathered in
-        # C (a set of frame objects would hash a million objects by identity)
-        every = list(chain.from_iterable(t.raw_stack for t in threads if t.raw_stack))
-        frames: set[str] = {f for f in every if f.__class__ is str}
-        objs = [f for f in every if f.__class__ is not str]
-        if objs:
-            pcs = set(map(_PC, objs))
-            numeric = [pc for pc in pcs if pc.__class__ is not str]
-            if numeric:
-                pcs.difference_update(numeric)
-                loose += numeric
-            frames |= pcs
-            loose += [fp for fp in map(_FP, objs) if fp is not None]
-            loose += chain.from_iterable(map(_ARGS, objs))
         if _addresses(loose, convert=False) is None or _addresses(loose_ints) is None:
             self._find_bad_address(procs)
+        self.loc_wanted.update(v for v in starts | resumes if v.__class__ is str)
+        return threads, by_addr
+
+    def restore_procs(self, procs: list[Proc], zone_by_id: dict[int, Zone],
+                      zone_by_name: dict[str, Zone]) -> tuple[list[Thread], dict[int, Thread]]:
+        """Processes and threads from the cache (kdb.target.dump.cache), with
+        the values the checks derived when the dump was first loaded: only
+        the links between them are made again."""
+        addrs = self.addrs
+        for i, p in enumerate(procs):
+            zref = p.zone_raw
+            zone = zone_by_id.get(zref) if isinstance(zref, int) else zone_by_name.get(zref)
+            if zone is None:
+                raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
+            p.zone = zone
+            addrs[p.addr] = ("p", i)
+            for t in p.threads:
+                t.proc = p
+        threads = [t for p in procs for t in p.threads]
+        self._threads, self._procs = threads, procs
+        self.thread_addrs = {t.addr: t for t in threads}
+        return threads, self.thread_addrs
+
+    def check_stacks(self, threads: list[Thread], scan: StackScan) -> None:
+        """Check every stack: vouched for by one scan of their text (SCAN,
+        started when the threads were decoded), or decoded and checked a
+        column at a time (kdb.target.dump.stacks); then every code location."""
+        procs = self._procs
+        symbolic = scan.result()
+        if symbolic is not None:
+            for t in threads:
+                r = t.stack_json
+                t.has_stack = len(r) > 2 and r != NO_STACK
+            decoded: list[Any] = []
+        else:
+            decoded = decode_all(threads)
+            for t, d in zip(threads, decoded):
+                t.has_stack = bool(d)
+
+        # a stack needs a saved stack pointer
+        if any(t.sp_raw is None and t.has_stack for t in threads):
+            for i, p in enumerate(procs):
+                for j, t in enumerate(p.threads):
+                    if t.has_stack and t.sp_raw is None:
+                        raise DumpError(f"$.procs[{i}].threads[{j}].sp",
+                                        "required key is missing (a thread with a stack needs sp)")
+
+        want = self.loc_wanted
+        frames: set[Any] = symbolic or set()
+        if decoded:
+            # frames: compact strings and objects apart, each column gathered in
+            # C (a set of frame objects would hash a million objects by identity)
+            loose: list[Any] = []
+            every = list(chain.from_iterable(d for d in decoded if d))
+            frames = {f for f in every if f.__class__ is str}
+            objs = [f for f in every if f.__class__ is not str]
+            if objs:
+                pcs = set(map(_PC, objs))
+                numeric = [pc for pc in pcs if pc.__class__ is not str]
+                if numeric:
+                    pcs.difference_update(numeric)
+                    loose += numeric
+                frames |= pcs
+                loose += [fp for fp in map(_FP, objs) if fp is not None]
+                loose += chain.from_iterable(map(_ARGS, objs))
+            if _addresses(loose, convert=False) is None:
+                self._find_bad_address(procs)
         want.update(f for f in frames if isinstance(f, str))
-        want.update(v for v in starts | resumes if v.__class__ is str)
-        if any(t.resume_raw is None and t.state != "onproc" and (t.raw_stack or t.sp_raw is not None)
+        if any(t.resume_raw is None and t.state != "onproc" and (t.has_stack or t.sp_raw is not None)
                for t in threads):
             want.add(DEFAULT_RESUME)
 
@@ -201,7 +246,6 @@ class ProcessChecks:
             elif parse_location(loc) is None:
                 self._find_bad_location(procs, loc)
             self.valid_locs.add(loc)
-        return threads, by_addr
 
     def _find_duplicate(self, threads: list[Thread], ints: list[int]) -> None:
         """Name the first thread address seen twice. One walk over the
@@ -251,7 +295,7 @@ class ProcessChecks:
                         address(v, f"{tp}.{key}")
                 if t.sobj is not None:
                     address(t.sobj.addr, f"{tp}.sobj.addr")
-                for k, f in enumerate(t.raw_stack or ()):
+                for k, f in enumerate(decode(t.stack_json) or ()):
                     if not isinstance(f, str):
                         if f.pc.__class__ is int:
                             address(f.pc, f"{tp}.stack[{k}].pc")
@@ -269,7 +313,7 @@ class ProcessChecks:
                     location(loc, f"{tp}.start")
                 if t.resume_raw == loc:
                     location(loc, f"{tp}.resume")
-                for k, f in enumerate(t.raw_stack or ()):
+                for k, f in enumerate(decode(t.stack_json) or ()):
                     if f == loc:
                         location(loc, f"{tp}.stack[{k}]")
                     elif not isinstance(f, str) and f.pc == loc:
@@ -278,7 +322,7 @@ class ProcessChecks:
 
     def frame(self, f: Any, path: str) -> int | str:
         d = obj(f, path, FRAME_KEYS, ("pc",))
-        if "fp" in d:
+        if d.get("fp") is not None:      # null: no frame pointer, as the typed path reads it
             address(d["fp"], f"{path}.fp")
         for k, a in enumerate(lst(d.get("args", []), f"{path}.args")):
             address(a, f"{path}.args[{k}]")

@@ -1,0 +1,214 @@
+"""Checking every stack of a dump at once, without building its frames.
+
+Stacks are most of a dump (three million frame addresses in a realistic
+100,000-thread dump), so the loader keeps each thread's stack as the raw
+JSON text it was written in (``Thread.stack_json``) and decodes it only
+when a command looks at it (``Thread.raw_stack``). At load the stacks are
+checked here, in one of two ways:
+
+* :func:`vouch`: compact JSON as writers emit it (no blanks, no escapes,
+  the keys of a frame in the order ``pc``, ``fp``, ``args``, addresses as
+  ``"0x..."`` strings) is matched by one regular expression over all the
+  stacks joined, which is the format's grammar of a stack, addresses and
+  code locations included; the distinct code locations come from one more
+  scan. About half a second for 57 MB of stacks.
+* :func:`decode_all`: anything else (integers, ``null``, blanks, another key
+  order) is decoded into typed frames and checked a column at a time by the
+  caller; a stack the types refuse sends the whole dump to the
+  field-by-field checker, which names the JSON path and the rule.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import signal
+import sys
+import threading
+from typing import Sequence, Union
+
+import msgspec
+
+from kdb.target.model import RawFrame, Thread
+
+#: an address string: 1 to 16 hex digits
+_ADDR = rb'"0[xX][0-9a-fA-F]{1,16}"'
+#: a code location string, exactly kdb.target.symbols.LOCATION (ASCII)
+_LOC = (rb'"(?:[A-Za-z_][\w.-]*+`)?+[A-Za-z_.$][\w.$]*+'
+        rb'(?:[+-](?:0[xX][0-9a-fA-F]++|[0-9a-fA-F]++))?+"')
+_PC = rb"(?:" + _LOC + rb"|" + _ADDR + rb")"
+_OBJ = (rb'\{"pc":' + _PC + rb'(?:,"fp":' + _ADDR + rb')?+'
+        rb'(?:,"args":\[(?:' + _ADDR + rb'(?:,' + _ADDR + rb')*+)?+\])?+\}')
+_FRAME = rb"(?:" + _PC + rb"|" + _OBJ + rb")"
+#: stacks (or null), each followed by a newline
+_STACKS = rb"(?:(?:null|\[(?:" + _FRAME + rb"(?:," + _FRAME + rb")*+)?+\])\n)*+"
+#: a code location that names a symbol: a string that starts like a symbol
+#: and is no key (addresses start with a digit)
+_SYMBOLIC = rb'"([A-Za-z_.$][^"]*)"(?!:)'
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """The two patterns, compiled when first needed (not at every start-up)."""
+    return re.compile(_STACKS), re.compile(_SYMBOLIC)
+
+
+class PcFrame(msgspec.Struct, gc=False):
+    """A frame object's pc alone (its other keys are skipped, not decoded)."""
+
+    pc: Union[int, str]
+
+
+_STACK_DECODER = msgspec.json.Decoder(Union[list[Union[str, RawFrame]], None])
+_PCS_DECODER = msgspec.json.Decoder(Union[list[Union[str, PcFrame]], None])
+
+
+def join(stacks: Sequence[bytes | msgspec.Raw]) -> bytes:
+    """The stacks' text, each followed by a newline, as the scans read it."""
+    return b"\n".join([*stacks, b""])
+
+
+def follows_format(joined: bytes) -> bool:
+    """Whether every stack of JOINED is in the form the grammar vouches for."""
+    return joined.isascii() and _patterns()[0].fullmatch(joined) is not None
+
+
+def symbolic_locations(joined: bytes) -> set[str]:
+    """The distinct symbolic code locations of stacks that follow the format."""
+    return {m.decode("ascii") for m in set(_patterns()[1].findall(joined))}
+
+
+def vouch(stacks: Sequence[bytes | msgspec.Raw]) -> set[str] | None:
+    """The distinct symbolic code locations of STACKS (raw JSON arrays), if
+    one scan proves every stack follows the format; None if it cannot (which
+    is not an error: :func:`decode_all` then decides)."""
+    joined = join(stacks)
+    return symbolic_locations(joined) if follows_format(joined) else None
+
+
+def stack_pcs(raw: bytes | msgspec.Raw) -> tuple[Union[int, str], ...]:
+    """The pcs of one checked stack, as written, without decoding the rest."""
+    return tuple(f if f.__class__ is str else f.pc for f in _PCS_DECODER.decode(raw) or ())  # type: ignore[union-attr]
+
+
+class StacksRefused(Exception):
+    """A stack the frame types refuse: the loader's field-by-field checker
+    then names the path and the rule."""
+
+
+def decode_all(threads: Sequence[Thread]) -> list[list[Union[str, RawFrame]] | None]:
+    """Every thread's stack decoded into typed frames; :class:`StacksRefused`
+    for a stack the types refuse."""
+    decode = _STACK_DECODER.decode
+    try:
+        return [decode(t.stack_json) for t in threads]
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise StacksRefused(str(e)) from None
+
+
+def decode(raw: bytes | msgspec.Raw) -> list[Union[str, RawFrame]] | None:
+    """One stack (:class:`StacksRefused` if the frame types refuse it)."""
+    try:
+        return _STACK_DECODER.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise StacksRefused(str(e)) from None
+
+
+#: stacks of fewer bytes than this are scanned in the loading process
+FORK_MIN_BYTES = 8 << 20
+
+
+class StackScan:
+    """:func:`vouch` over every stack, started as soon as the threads are
+    decoded and collected (:meth:`result`) when the loader needs the code
+    locations. Where the system allows (Linux, a process of one thread, 8 MB
+    of stacks or more) the grammar is matched in a forked child while the
+    loader checks the other sections and gathers the locations, so two
+    cores share the load: the scans are most of a big dump's checks. The
+    child answers one byte over a pipe; anything that goes wrong with it
+    makes the loader match the grammar itself."""
+
+    def __init__(self, stacks: list[msgspec.Raw]) -> None:
+        self._stacks: list[msgspec.Raw] | None = stacks
+        self._pid = 0
+        self._fd = -1
+        self._done = False
+        self._result: set[str] | None = None
+        if _can_fork() and sum(map(len, stacks)) >= FORK_MIN_BYTES:
+            self._fork()
+
+    def _fork(self) -> None:
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return
+        if pid == 0:                       # the child: match, answer, vanish
+            status = 1
+            try:
+                os.close(r)
+                os.write(w, b"+" if follows_format(join(self._stacks or [])) else b"-")
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(w)
+        self._pid, self._fd = pid, r
+
+    def result(self) -> set[str] | None:
+        """The distinct symbolic code locations, or None if the stacks are
+        not all in the form one scan can vouch for."""
+        if self._done:
+            return self._result
+        joined = join(self._stacks or [])
+        self._stacks = None
+        if self._pid:
+            locations = symbolic_locations(joined)
+            answer = self._collect()
+            ok = follows_format(joined) if answer is None else answer == b"+"
+            self._result = locations if ok else None
+        else:
+            self._result = symbolic_locations(joined) if follows_format(joined) else None
+        self._done = True
+        return self._result
+
+    def _collect(self) -> bytes | None:
+        """The child's answer, or None if it gave none."""
+        try:
+            answer = os.read(self._fd, 1)
+        except OSError:
+            answer = b""
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+        status = self._reap()
+        return answer if status == 0 and answer in (b"+", b"-") else None
+
+    def _reap(self) -> int:
+        pid, self._pid = self._pid, 0
+        try:
+            return os.waitpid(pid, 0)[1]
+        except ChildProcessError:
+            return -1
+
+    def close(self) -> None:
+        """Stop a scan that is no longer wanted (the load failed)."""
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGKILL)
+            except OSError:
+                pass
+            if self._fd >= 0:
+                os.close(self._fd)
+                self._fd = -1
+            self._reap()
+        self._stacks = None
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
