@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import msgspec
@@ -106,18 +107,17 @@ def _damage_rechecksummed(b: bytes) -> bytes:
     """A body altered to break the model's types, with a valid checksum: the
     decoder refuses it."""
     body = msgspec.msgpack.decode(b[dcache._HEADER.size:])
-    body[3][0]["threads"][0]["state"] = "bogus"
+    threads = dcache.CachedProc.__struct_fields__.index("threads")
+    body[3][0][threads][0][dcache.CachedThread.__struct_fields__.index("state")] = "bogus"
     new = msgspec.msgpack.encode(body)
-    import hashlib
-    return dcache._HEADER.pack(dcache.MAGIC, dcache.FORMAT, hashlib.sha256(new).digest()) + new
+    return dcache._HEADER.pack(dcache.MAGIC, dcache.FORMAT, zlib.crc32(new), len(new)) + new
 
 
 def _damage_other_key(b: bytes) -> bytes:
     body = msgspec.msgpack.decode(b[dcache._HEADER.size:])
     body[0][2] += 1                      # the size of another file
     new = msgspec.msgpack.encode(body)
-    import hashlib
-    return dcache._HEADER.pack(dcache.MAGIC, dcache.FORMAT, hashlib.sha256(new).digest()) + new
+    return dcache._HEADER.pack(dcache.MAGIC, dcache.FORMAT, zlib.crc32(new), len(new)) + new
 
 
 @pytest.mark.parametrize("damage", [lambda b: b"", lambda b: b"garbage" * 10, _damage_truncate,

@@ -114,6 +114,25 @@ def _print_usage(stream, status: int) -> int:
     return status
 
 
+def run() -> None:
+    """The ``kdb`` command (and ``python -m kdb``): :func:`main`, then exit.
+
+    A debugging session (not ``check``, ``triage`` or ``exercise``, which
+    may have worker processes to wind down) ends with ``os._exit`` once its
+    output is flushed: tearing down a loaded dump object by object took 50 ms
+    for 100,000 threads, and nothing is left to do (history lines and
+    reports are written as they come; the cache writer is on its own)."""
+    status = main()
+    if sys.argv[1:2] and sys.argv[1] in ("check", "triage", "exercise"):
+        sys.exit(status)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``kdb``: everything it writes goes through one sanitising writer
     (kdb.output.sanitize), whatever the subcommand."""

@@ -38,23 +38,19 @@ class Builder(ProcessChecks):
     sections here, processes and threads in :class:`ProcessChecks`."""
 
     # -----------------------------------------------------------------
-    def build(self, data: Any, procs_in: list[Proc], restored: list[str] | None = None) -> Dump:
+    def build(self, data: Any, procs_in: list[Proc], restored: list[str] | None = None,
+              scan: StackScan | None = None) -> Dump:
         """Build the dump from sections (plain JSON) and typed processes;
         RESTORED: the code locations of processes from the cache
-        (kdb.target.dump.cache), which were checked when first loaded."""
+        (kdb.target.dump.cache), which were checked when first loaded; SCAN:
+        the scan of the stacks, if the loader started one."""
         top = obj(data, "$", TOP_KEYS, ("kdb_dump", "system", "procs"))
         if top["kdb_dump"] != 1 or type(top["kdb_dump"]) is not int:
             raise DumpError("$.kdb_dump", f"{_show(top['kdb_dump'])} is not a supported format version (1)")
         procs = procs_in
         if restored is not None:
             return self._build(top, procs, None, restored)
-        # the stacks are scanned (in another process where it can) while
-        # the other sections are checked
-        scan = StackScan([t.stack_json for p in procs for t in p.threads])
-        try:
-            return self._build(top, procs, scan, None)
-        finally:
-            scan.close()
+        return self._build(top, procs, scan or StackScan(), None)
 
     def _build(self, top: dict[str, Any], procs: list[Proc], scan: StackScan | None,
                restored: list[str] | None) -> Dump:

@@ -33,7 +33,7 @@ from kdb.target.dump.build import Builder
 from kdb.target.dump.cache import CachePolicy, dump_key
 from kdb.target.dump.cache import read as cache_read
 from kdb.target.dump.cache import write as cache_write
-from kdb.target.dump.stacks import StacksRefused
+from kdb.target.dump.stacks import StackScan, StacksRefused
 
 _PROCS_DECODER = msgspec.json.Decoder(list[Proc])
 _SECTIONS_DECODER = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -160,8 +160,9 @@ def _from_cache(policy: CachePolicy, key: list[str | int], path: str, limits: Li
     try:
         with _building(path, freeze):
             data: dict[str, Any] = {k: msgspec.json.decode(v) for k, v in body.sections.items()}
-            data["procs"] = body.procs
-            return Builder(path).build(data, body.procs, restored=body.locations)
+            procs: list[Proc] = list(body.procs)
+            data["procs"] = procs
+            return Builder(path).build(data, procs, restored=body.locations)
     except Exception:       # the cache's trust boundary: a miss, never an error
         return None
 
@@ -180,6 +181,17 @@ def _load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, 
     if len(raw) > limits.max_bytes:
         raise DumpError("$", f"more than the limit of {limits.max_bytes} bytes ({Limits.hint('max_bytes')})",
                         path)
+    # the stacks' scan starts now, in a child process where it can
+    # (kdb.target.dump.stacks.StackScan), and is stopped however this ends
+    scan = StackScan(raw)
+    try:
+        return _load_scanned(raw, path, limits, freeze, scan)
+    finally:
+        scan.close()
+
+
+def _load_scanned(raw: bytes, path: str, limits: Limits, freeze: bool,
+                  scan: StackScan) -> tuple[Dump, tuple[dict[str, bytes], set[str]] | None]:
     with _building(path, freeze):
         try:
             sections = _SECTIONS_DECODER.decode(raw)
@@ -204,7 +216,7 @@ def _load_bytes(raw: bytes, path: str = "<dump>", limits: Limits | None = None, 
         data["procs"] = procs
         builder = Builder(path)
         try:
-            dump = builder.build(data, procs)
+            dump = builder.build(data, procs, scan=scan)
         except StacksRefused:
             pass
         else:

@@ -191,7 +191,7 @@ class ProcessChecks:
         started when the threads were decoded), or decoded and checked a
         column at a time (kdb.target.dump.stacks); then every code location."""
         procs = self._procs
-        symbolic = scan.result()
+        symbolic = scan.result([t.stack_json for t in threads])
         if symbolic is not None:
             for t in threads:
                 r = t.stack_json

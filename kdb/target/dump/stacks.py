@@ -30,7 +30,7 @@ from typing import Sequence, Union
 
 import msgspec
 
-from kdb.target.model import RawFrame, Thread
+from kdb.target.model import NO_STACK, RawFrame, Thread
 
 #: an address string: 1 to 16 hex digits
 _ADDR = rb'"0[xX][0-9a-fA-F]{1,16}"'
@@ -117,28 +117,51 @@ def decode(raw: bytes | msgspec.Raw) -> list[Union[str, RawFrame]] | None:
 
 #: stacks of fewer bytes than this are scanned in the loading process
 FORK_MIN_BYTES = 8 << 20
+#: the share of the stacks whose locations the child gathers: with it the
+#: child (grammar and these) and the loader (the other sections' checks and
+#: the rest) take about as long on a realistic dump
+CHILD_SHARE = 0.5
+
+
+class _StackOnly(msgspec.Struct, gc=False):
+    stack: msgspec.Raw = NO_STACK
+
+
+class _ProcStacks(msgspec.Struct, gc=False):
+    threads: list[_StackOnly] = []
+
+
+_SECTIONS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_STACKS_ONLY = msgspec.json.Decoder(list[_ProcStacks])
+
+
+def _stacks_of(raw: bytes) -> list[msgspec.Raw]:
+    """Every thread's stack text in a dump's bytes, in the loader's order
+    (the same ``procs`` section, the other keys skipped)."""
+    return [t.stack for p in _STACKS_ONLY.decode(_SECTIONS.decode(raw)["procs"]) for t in p.threads]
 
 
 class StackScan:
-    """:func:`vouch` over every stack, started as soon as the threads are
-    decoded and collected (:meth:`result`) when the loader needs the code
-    locations. Where the system allows (Linux, a process of one thread, 8 MB
-    of stacks or more) the grammar is matched in a forked child while the
-    loader checks the other sections and gathers the locations, so two
-    cores share the load: the scans are most of a big dump's checks. The
-    child answers one byte over a pipe; anything that goes wrong with it
-    makes the loader match the grammar itself."""
+    """:func:`vouch` over every stack of a dump. Where the system allows
+    (Linux, a process of one thread, a dump of 8 MB or more) it starts as
+    soon as the file is read: a forked child finds the stacks in the bytes,
+    matches the grammar and gathers the code locations of the first
+    :data:`CHILD_SHARE` of them while the loader decodes and checks
+    everything else, then gathers the rest's (:meth:`result`): two cores
+    share the load, the scans being most of a big dump's checks. The child
+    answers over a pipe: ``+``, the number of stacks it found, where it
+    stopped gathering, and the locations, a line each (they are ASCII and
+    hold no newline); or ``-``. Anything that goes wrong with the child, or
+    an answer about other stacks than the loader's, makes the loader scan
+    everything itself."""
 
-    def __init__(self, stacks: list[msgspec.Raw]) -> None:
-        self._stacks: list[msgspec.Raw] | None = stacks
+    def __init__(self, raw: bytes | None = None) -> None:
         self._pid = 0
         self._fd = -1
-        self._done = False
-        self._result: set[str] | None = None
-        if _can_fork() and sum(map(len, stacks)) >= FORK_MIN_BYTES:
-            self._fork()
+        if raw is not None and len(raw) >= FORK_MIN_BYTES and _can_fork():
+            self._fork(raw)
 
-    def _fork(self) -> None:
+    def _fork(self, raw: bytes) -> None:
         try:
             r, w = os.pipe()
         except OSError:
@@ -149,45 +172,61 @@ class StackScan:
             os.close(r)
             os.close(w)
             return
-        if pid == 0:                       # the child: match, answer, vanish
+        if pid == 0:                       # the child: scan, answer, vanish
             status = 1
             try:
                 os.close(r)
-                os.write(w, b"+" if follows_format(join(self._stacks or [])) else b"-")
+                stacks = _stacks_of(raw)
+                out = b"-"
+                if follows_format(join(stacks)):
+                    split = int(len(stacks) * CHILD_SHARE)
+                    found = symbolic_locations(join(stacks[:split]))
+                    out = b"+%d\n%d\n" % (len(stacks), split) + "\n".join(found).encode("ascii")
+                view = memoryview(out)
+                while view:
+                    view = view[os.write(w, view):]
                 status = 0
             finally:
                 os._exit(status)
         os.close(w)
         self._pid, self._fd = pid, r
 
-    def result(self) -> set[str] | None:
-        """The distinct symbolic code locations, or None if the stacks are
-        not all in the form one scan can vouch for."""
-        if self._done:
-            return self._result
-        joined = join(self._stacks or [])
-        self._stacks = None
-        if self._pid:
-            locations = symbolic_locations(joined)
-            answer = self._collect()
-            ok = follows_format(joined) if answer is None else answer == b"+"
-            self._result = locations if ok else None
-        else:
-            self._result = symbolic_locations(joined) if follows_format(joined) else None
-        self._done = True
-        return self._result
+    def result(self, stacks: list[msgspec.Raw]) -> set[str] | None:
+        """The distinct symbolic code locations of STACKS (every thread's,
+        in order), or None if they are not all in the form the scan vouches
+        for."""
+        if not self._pid:
+            return vouch(stacks)
+        split = int(len(stacks) * CHILD_SHARE)
+        part = join(stacks[split:])
+        if not part.isascii():          # then not all of them follow the format
+            self.close()
+            return None
+        rest = symbolic_locations(part)         # while the child works
+        answer = self._collect()
+        if answer is None:
+            return vouch(stacks)
+        if answer[:1] == b"-":
+            return None
+        count, theirs, body = answer[1:].split(b"\n", 2)
+        if int(count) != len(stacks) or int(theirs) != split:
+            return vouch(stacks)
+        return rest | (set(body.decode("ascii").split("\n")) if body else set())
 
     def _collect(self) -> bytes | None:
         """The child's answer, or None if it gave none."""
+        chunks = []
         try:
-            answer = os.read(self._fd, 1)
+            while chunk := os.read(self._fd, 1 << 16):
+                chunks.append(chunk)
         except OSError:
-            answer = b""
+            chunks = []
         finally:
             os.close(self._fd)
             self._fd = -1
-        status = self._reap()
-        return answer if status == 0 and answer in (b"+", b"-") else None
+        answer = b"".join(chunks)
+        ok = self._reap() == 0 and (answer == b"-" or answer[:1] == b"+" and answer.count(b"\n") >= 2)
+        return answer if ok else None
 
     def _reap(self) -> int:
         pid, self._pid = self._pid, 0
@@ -197,7 +236,8 @@ class StackScan:
             return -1
 
     def close(self) -> None:
-        """Stop a scan that is no longer wanted (the load failed)."""
+        """Stop a scan whose answer is no longer wanted (a load that failed
+        or took the field-by-field path)."""
         if self._pid:
             try:
                 os.kill(self._pid, signal.SIGKILL)
@@ -207,7 +247,6 @@ class StackScan:
                 os.close(self._fd)
                 self._fd = -1
             self._reap()
-        self._stacks = None
 
 
 def _can_fork() -> bool:
