@@ -5,6 +5,7 @@ Not a debugger module itself (the leading underscore keeps the loader away).
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any, Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
@@ -191,8 +192,10 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
     if cache is None:
         cache = s.extensions["frame_text"] = {}
     sp = t.sp or 0
-    raw = t.raw_stack or ()
     hexfp = radix == 16
+    if nargs == 0:
+        return _bare_frame_lines(s, t, sp, cache, with_fp, prefix)
+    raw = t.raw_stack or ()
     if hexfp:
         try:
             texts = [cache[f] for f in raw]
@@ -207,26 +210,54 @@ def frame_lines(s, t: Thread, *, with_fp: bool, nargs: int | None,  # noqa: ANN0
             return list(map((prefix + "%%0%dx %%s" % s.ptr_width).__mod__, zip(fps, texts)))
     out: list[str] = []
     append = out.append
-    for f, fp in zip(raw, t.frame_pointers()):
-        if isinstance(f, str):
-            key = f if hexfp else (f, radix)
+    num = (lambda v: "%x" % v) if hexfp else (lambda v: numtostr(v, radix))
+    width = s.ptr_width
+    for f, fp in zip(raw, t.frame_pointers() if with_fp else repeat(0)):
+        if f.__class__ is str or nargs == 0 or not f.args:     # type: ignore[union-attr]
+            # no arguments shown: the frame is its pc's text, memoized
+            pc_key = f if f.__class__ is str else f.pc          # type: ignore[union-attr]
+            key = pc_key if hexfp else (pc_key, radix)
             text = cache.get(key)
             if text is None:
-                pc = resolve(f)
+                pc = resolve(pc_key)
                 text = cache[key] = (a2s(pc) or numtostr(pc, radix, showbase=True)) + "()"
         else:
-            pc = resolve(f.pc)
-            args = tuple(int_of(a) for a in f.args)
-            if nargs is not None:
-                args = args[:nargs]
-            num = (lambda v: "%x" % v) if hexfp else (lambda v: numtostr(v, radix))
+            pc = resolve(f.pc)                                  # type: ignore[union-attr]
+            shown = f.args if nargs is None else f.args[:nargs]  # type: ignore[union-attr]
             sym = a2s(pc) or numtostr(pc, radix, showbase=True)
-            text = f"{sym}({', '.join(map(num, args))})"
+            text = f"{sym}({', '.join([num(int_of(a)) for a in shown])})"
         if with_fp:
-            append(prefix + _padp(fp, radix, s.ptr_width) + " " + text)
+            append(prefix + _padp(fp, radix, width) + " " + text)
         else:
             append(prefix + text)
     return out
+
+
+def _bare_frame_lines(s, t: Thread, sp: int, cache: dict[Any, str], with_fp: bool,  # noqa: ANN001
+                      prefix: str) -> list[str]:
+    """Frames without arguments (``$C0``, ``::findstack``): each frame is
+    its pc's text (memoized) and its frame pointer, read without decoding
+    the arguments (StackUnpacker.light), a column at a time."""
+    radix = s.radix
+    items = t.proc.unpack_stack.light(t)
+    keys = [f if f.__class__ is str else f.pc for f in items]
+    tkeys = keys if radix == 16 else [(k, radix) for k in keys]
+    missing = [i for i, k in enumerate(tkeys) if k not in cache]
+    if missing:
+        resolve, a2s = t.proc.resolver, s.addr2str
+        for i in missing:
+            pc = resolve(keys[i])
+            cache[tkeys[i]] = (a2s(pc) or numtostr(pc, radix, showbase=True)) + "()"
+    texts = [cache[k] for k in tkeys]
+    if not with_fp:
+        return [prefix + x for x in texts] if prefix else texts
+    fps = [sp + 0x40 * (i + 1) if f.__class__ is str or f.fp is None
+           else f.fp if f.fp.__class__ is int else int(f.fp, 16)
+           for i, f in enumerate(items)]
+    if radix == 16:
+        return list(map((prefix + "%%0%dx %%s" % s.ptr_width).__mod__, zip(fps, texts)))
+    width = s.ptr_width
+    return [prefix + _padp(fp, radix, width) + " " + text for fp, text in zip(fps, texts)]
 
 
 def _findstack_printf(call: Call, t: Thread, sp: int, *, verbose: bool, with_fp: bool,

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable
 
 from kdb.errors import CmdError
 from kdb.target.model import PS_CHAR, Proc, Thread
-from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk
+from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk, walk_addresses
 
 from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
                                proc_at, thread_at, thread_desc)
@@ -21,6 +21,7 @@ module.record("proc", {"addr": ADDR, "state": STR, "pid": INT, "ppid": INT, "pgi
                        "zonename": STR, "task": INT, "project": INT, "service": [STR, None],
                        "threads": LIST})
 module.record("pid", {"pid": INT, "addr": ADDR})
+module.record("ptree", {"addr": ADDR, "pid": INT, "comm": STR, "depth": INT})
 module.record("thread", {"addr": ADDR}, addresses=("proc", "lwp", "cred", "wchan", "sobj_addr", "ts",
                                                    "sobj_ops"))
 
@@ -164,6 +165,58 @@ def ps(call: Call) -> int | None:
     for p in procs:
         call.emit("proc", proc_record(p), lambda c, r: _ps_row(c, r, o))
     return None
+
+
+def _parent(dump: Any, p: Proc) -> Proc | None:
+    """p_parent: the process of its ppid (sched, pid 0, has none)."""
+    return dump.proc_by_pid.get(p.ppid) if p.pid != 0 else None
+
+
+def _depth(dump: Any, p: Proc) -> int:
+    """How many p_parent links lead from P to the root (a cycle of ppids,
+    which only a hostile dump has, is followed once around)."""
+    seen = {id(p)}
+    n = 0
+    q = _parent(dump, p)
+    while q is not None and id(q) not in seen:
+        seen.add(id(q))
+        n += 1
+        q = _parent(dump, q)
+    return n
+
+
+@module.dcmd("ptree", None, "print process tree",
+             help="Print every process in the order of the proc walk, each indented five\n"
+                  "columns for each ancestor; with an address, that process's ancestors\n"
+                  "and then its subtree.")
+def ptree(call: Call) -> int | None:
+    """genunix.c ptree(): ptree_ancestors() for ADDR (root first, ADDR
+    itself left out), then ``mdb_pwalk("proc", ptree_walk)`` from ADDR (its
+    subtree) or from the top; ptree_walk() prints ``%0?p  %s`` (the proc_t,
+    u_comm) under mdb_inc_indent(5 * the number of p_parent links)."""
+    dump = kdump(call)
+    procs: list[Proc] = []
+    walked: Iterable[Proc]
+    if call.addrspec:
+        start = proc_at(dump, call.addr)
+        line: list[Proc] = []
+        q = _parent(dump, start)
+        while q is not None and q not in line and q is not start:
+            line.append(q)
+            q = _parent(dump, q)
+        procs = line[::-1]
+        walked = (dump.proc_by_addr[a] for a in walk_addresses(call.session, "proc", start.addr))
+    else:
+        walked = iter(dump.proc_walk_order())
+    for p in [*procs, *walked]:
+        depth = _depth(dump, p)
+        call.emit("ptree", {"addr": p.addr, "pid": p.pid, "comm": p.comm, "depth": depth}, _ptree_row)
+    return None
+
+
+def _ptree_row(c: Call, r: dict[str, Any]) -> None:
+    with lower_indent(c, 5 * r["depth"]):
+        c.printf("%0?p  %s\n", r["addr"], r["comm"])
 
 
 #: regerror(3C)'s texts (illumos libc, from FreeBSD's regex) for the

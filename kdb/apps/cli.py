@@ -123,8 +123,9 @@ def run() -> None:
     for 100,000 threads, and nothing is left to do (history lines and
     reports are written as they come; the cache writer is on its own)."""
     status = main()
-    if sys.argv[1:2] and sys.argv[1] in ("check", "triage", "exercise"):
-        sys.exit(status)
+    if sys.argv[1:2] and sys.argv[1] in ("check", "triage", "exercise") \
+            or sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)            # (a profiler or a coverage tool writes its results at exit)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

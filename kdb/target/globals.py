@@ -22,6 +22,7 @@ import attrs
 
 from kdb.target.images import encode
 from kdb.target.model import Dump, Symbol
+from kdb.target.turnstiles import turnstiles
 
 GLOBALS_BASE = 0xFFFFFFFFFBE00000
 
@@ -213,6 +214,11 @@ VARS: list[Var] = [
     Var("boothowto", "unix", "int", value=_setting("boothowto")),
     Var("kmem_flags", "genunix", "int", value=_setting("kmem_flags")),
     Var("snooping", "genunix", "int", value=_setting("snooping")),
+    # turnstile.c: the hash chains ::sobj2ts reads, and the user-level PI
+    # mutexes' table it tells them apart by (kdb.target.turnstiles)
+    Var("turnstile_table", "genunix", "turnstile_chain_t [256]",
+        value=lambda c: [{"tc_first": a} for a in turnstiles(c.dump).chains]),
+    Var("upimutextab", "genunix", "upib_t [256]", value=lambda c: []),
 ]
 
 VAR_BY_NAME = {v.name: v for v in VARS}

@@ -18,6 +18,7 @@ from kdb.target.ctype import CType, TypeSystem
 from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
+from kdb.target.turnstiles import image_values, turnstiles
 
 KERNEL_TYPES = [
     "typedef struct kmutex { void *_opaque[1]; } kmutex_t",
@@ -58,7 +59,15 @@ KERNEL_TYPES = [
     "hrtime_t t_stoptime; unsigned int t_pctcpu; short t_sysnum; void *t_pil; "
     "struct _kthread *t_intr; struct cpu *t_cpu; struct cpu *t_weakbound_cpu; struct proc *t_procp; "
     "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; struct turnstile *t_ts; "
-    "struct turnstile *t_prioinv; } kthread_t",
+    "struct turnstile *t_prioinv; struct sleepq *t_sleepq; } kthread_t",
+    # sys/sleepq.h, sys/turnstile.h; a turnstile hash chain as sobj.c declares it
+    "typedef unsigned char disp_lock_t",
+    "typedef struct sleepq { struct _kthread *sq_first; } sleepq_t",
+    "typedef struct turnstile { struct turnstile *ts_next; struct turnstile *ts_free; void *ts_sobj; "
+    "int ts_waiters; pri_t ts_epri; struct _kthread *ts_inheritor; struct turnstile *ts_prioinv; "
+    "sleepq_t ts_sleepq[2]; } turnstile_t",
+    "typedef struct turnstile_chain { turnstile_t *tc_first; disp_lock_t tc_lock; } turnstile_chain_t",
+    "typedef struct upib { kmutex_t upib_lock; struct upimutex *upib_first; } upib_t",
     "typedef struct ddi_prop { struct ddi_prop *prop_next; dev_t prop_dev; char *prop_name; "
     "int prop_flags; int prop_len; caddr_t prop_val; void *prop_private; } ddi_prop_t",
     "struct devnames { char *dn_name; int dn_flags; int dn_instance; struct dev_info *dn_head; "
@@ -290,6 +299,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "p_user": {"u_comm": p.comm, "u_psargs": p.psargs, "u_start": start},
             }
 
+        tstiles = turnstiles(dump)
+
         def thread_values(t: Any, k: int) -> dict:
             ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
             on_list = k < len(ts_)      # p0's threads but t0 are on no thread list
@@ -308,6 +319,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "t_cpu": cpu.addr if cpu else 0, "t_procp": t.proc.addr, "t_lwp": t.lwp or 0,
                 "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,
                 "t_name": strings.addr(t.name) if t.name else 0,
+                "t_prioinv": tstiles.prioinv.get(t.addr, 0), "t_sleepq": tstiles.sleepq.get(t.addr, 0),
+                "t_link": tstiles.link.get(t.addr, 0),
             }
 
         for i, p in enumerate(procs):
@@ -342,6 +355,9 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
         for i, c in enumerate(cpus):
             sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
         add_sobjs(sp, ts, dump)
+        turnstile_t = ts.lookup("turnstile_t")
+        for tstile in tstiles.all:
+            sp.add(tstile.addr, turnstile_t.size, image(turnstile_t, functools.partial(image_values, tstile)))
         add_driver_images(sp, ts, dump, strings)
         for more in extra:          # the device tree, the kernel variables
             more(sp, ts, dump, strings)

@@ -28,8 +28,7 @@ SSTATES = {"sleep": 1, "run": 2, "zomb": 3, "stop": 4, "idle": 5, "onproc": 6, "
 PS_CHAR = {"sleep": "S", "run": "R", "zomb": "Z", "stop": "T", "idle": "I", "onproc": "O", "wait": "W"}
 
 
-#: the ops vector of each sync object type (illumos sobj.c sobj_types[]):
-#: what a blocked thread's t_sobj_ops points to
+#: each sync object type's ops vector (sobj.c sobj_types[]): a blocked thread's t_sobj_ops
 SOBJ_OPS = {"mutex": "mutex_sobj_ops", "rwlock": "rw_sobj_ops", "cv": "cv_sobj_ops",
             "sema": "sema_sobj_ops", "user": "lwp_sobj_ops", "user_pi": "lwp_sobj_pi_ops",
             "shuttle": "shuttle_sobj_ops"}
@@ -508,6 +507,7 @@ class Dump:
     symbol_types: dict[str, str] = attrs.Factory(dict)
     #: the variables' images: name -> (address, C type), once placed
     global_images: "dict[str, tuple[int, str]] | None" = None
+    turnstiles: Any = None      # kdb.target.turnstiles.Turnstiles, once derived
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
     def device_nodes(self) -> list[DevNode]:

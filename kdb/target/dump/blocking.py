@@ -109,13 +109,15 @@ class StackUnpacker:
     and gives a blocking function's frame that gives no arguments the ones it
     was called with, from the thread's sync object, turnstile and queue."""
 
-    __slots__ = ("ops_addr", "kinds", "decode", "decode_pcs")
+    __slots__ = ("ops_addr", "kinds", "decode", "decode_pcs", "decode_light")
 
     def __init__(self, table: SymbolTable, decode: Callable[[Any], Any],
-                 decode_pcs: Callable[[Any], tuple[Any, ...]]) -> None:
+                 decode_pcs: Callable[[Any], tuple[Any, ...]],
+                 decode_light: Callable[[Any], list[Any]]) -> None:
         # JSON from a dump, MessagePack from the cache
         self.decode = decode
         self.decode_pcs = decode_pcs
+        self.decode_light = decode_light
         self.ops_addr = {kind: (sym.addr if (sym := table.lookup(name)) is not None else 0)
                          for kind, name in SOBJ_OPS.items()}
         #: each distinct pc's blocking kind (a million threads share a few hundred pcs)
@@ -129,6 +131,15 @@ class StackUnpacker:
         if items is not None:
             return tuple(f if isinstance(f, str) else f.pc for f in items)
         return self.decode_pcs(t.stack_json) if t.has_stack else ()
+
+    def light(self, t: Thread) -> list[Any]:
+        """T's frames with their pc and fp but not their arguments (each a
+        location string or an object with ``pc`` and ``fp``): what a stack
+        printed without arguments needs, without decoding them."""
+        items = t.stack_items
+        if items is not None:
+            return items
+        return self.decode_light(t.stack_json) if t.has_stack else []
 
     def __call__(self, t: Thread) -> list[str | RawFrame]:
         raw = self.decode(t.stack_json) or []

@@ -27,9 +27,11 @@ from kdb.target.dump.blocking import derive as derive_blocking
 from kdb.target.dump.blocking import StackUnpacker, synthesize_sobj_ops
 from kdb.target.dump.procs import ProcessChecks
 from kdb.target.dump.cache import decode_stack as decode_cached_stack
+from kdb.target.dump.cache import decode_light as cached_light
 from kdb.target.dump.cache import stack_pcs as cached_stack_pcs
 from kdb.target.dump.stacks import StackScan
 from kdb.target.dump.stacks import decode as decode_json_stack
+from kdb.target.dump.stacks import decode_light as json_light
 from kdb.target.dump.stacks import stack_pcs as json_stack_pcs
 
 
@@ -130,8 +132,8 @@ class Builder(ProcessChecks):
         synthesize_sobj_ops(table)
         if scan is not None:        # a restored dump was derived when first loaded
             derive_blocking(threads, sobjs)
-        unpack = StackUnpacker(table, decode_json_stack, json_stack_pcs) if scan is not None else \
-            StackUnpacker(table, decode_cached_stack, cached_stack_pcs)
+        unpack = StackUnpacker(table, decode_json_stack, json_stack_pcs, json_light) if scan is not None \
+            else StackUnpacker(table, decode_cached_stack, cached_stack_pcs, cached_light)
         for proc in procs:
             proc.resolver = resolve
             proc.unpack_stack = unpack

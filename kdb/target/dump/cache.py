@@ -49,7 +49,7 @@ import msgspec
 
 from kdb.target.model import Dump, Proc, RawFrame, Thread
 
-from kdb.target.dump.stacks import PcFrame
+from kdb.target.dump.stacks import PcFpFrame, PcFrame
 from kdb.target.dump.stacks import decode as decode_json_stack
 
 #: bump when the cache's layout or anything it stores changes meaning
@@ -65,6 +65,7 @@ _STACK_ENCODER = msgspec.msgpack.Encoder()
 _STACK_DECODER = msgspec.msgpack.Decoder(Union[list[Union[str, RawFrame]], None])
 _BIN_DECODER = msgspec.msgpack.Decoder(bytes)
 _PCS_DECODER = msgspec.msgpack.Decoder(Union[list[Union[str, PcFrame]], None])
+_LIGHT_DECODER = msgspec.msgpack.Decoder(Union[list[Union[str, PcFpFrame]], None])
 
 
 class CachedThread(Thread, array_like=True):
@@ -88,6 +89,11 @@ class CacheBody(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
 
 
 _BODY_DECODER = msgspec.msgpack.Decoder(CacheBody)
+
+
+def decode_light(raw: Any) -> Any:
+    """One stack as the cache stores it, without its frames' arguments."""
+    return _LIGHT_DECODER.decode(_BIN_DECODER.decode(raw)) or []
 
 
 def stack_pcs(raw: Any) -> tuple[Any, ...]:

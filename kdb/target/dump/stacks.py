@@ -60,8 +60,22 @@ class PcFrame(msgspec.Struct, gc=False):
     pc: Union[int, str]
 
 
+class PcFpFrame(msgspec.Struct, gc=False):
+    """A frame object's pc and frame pointer (its arguments skipped): what
+    a stack printed without arguments needs (``::findstack``)."""
+
+    pc: Union[int, str]
+    fp: Union[int, str, None] = None
+
+
 _STACK_DECODER = msgspec.json.Decoder(Union[list[Union[str, RawFrame]], None])
 _PCS_DECODER = msgspec.json.Decoder(Union[list[Union[str, PcFrame]], None])
+_LIGHT_DECODER = msgspec.json.Decoder(Union[list[Union[str, PcFpFrame]], None])
+
+
+def decode_light(raw: bytes | msgspec.Raw) -> list[Union[str, PcFpFrame]]:
+    """One checked stack's frames without their arguments."""
+    return _LIGHT_DECODER.decode(raw) or []
 
 
 def join(stacks: Sequence[bytes | msgspec.Raw]) -> bytes:
