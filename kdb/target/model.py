@@ -226,11 +226,11 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
         """Each frame's frame pointer, innermost first, without resolving a pc.
 
         A frame with no ``fp`` (a bare string) sits 0x40 bytes above the one
-        inside it, counting from the saved ``sp``.
+        inside it, counting from the saved ``sp``. Read without the arguments.
         """
         sp = self.sp or 0
         out = []
-        for i, f in enumerate(self.raw_stack or ()):
+        for i, f in enumerate(self.proc.unpack_stack.light(self) if self.has_stack else ()):
             fp = None if isinstance(f, str) else int_of(f.fp)
             out.append(sp + 0x40 * (i + 1) if fp is None else fp)
         return out
