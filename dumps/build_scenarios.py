@@ -348,7 +348,59 @@ def nfshang() -> None:
              msgs("2011-08-03T14:10:32Z", ["NFS server fileserver not responding still trying"])})
 
 
+def audioglitch() -> None:
+    """A priority inversion: a real-time audio thread waits for a mutex whose
+    owner, a time-sharing thread, holds it across a disk read. The owner
+    inherits the real-time priority (its turnstile says so) but cannot use
+    it: it is asleep in biowait."""
+    s = Scenario("audioglitch", "studio", 53, ncpu=4, time="2011-08-03T16:41:09Z")
+    s.background()
+    mix_lock = "0xffffff01d8a31c48"
+    io_cv = "0xffffff01e1c07a20"
+    consume = ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+               "audio`auclnt_consume+0x2b", "audio`audio_engine_consume+0x7e",
+               "audio`audio_write+0x1c4", "fop_write+0x8b", "write+0x2a2", SYSCALL]
+    rt = s.thread("u", consume, sobj="mutex", pri=110)
+    rt["sobj"] = {"type": "mutex", "addr": mix_lock}
+    rt.pop("wchan", None)
+    volume = [s.thread("u", ["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+                             "audio`auclnt_set_gain+0x3c", "audio`audio_ioctl+0x231", "fop_ioctl+0x55",
+                             "ioctl+0x9b", SYSCALL], sobj="mutex", pri=59) for _ in range(2)]
+    for t in volume:
+        t["sobj"] = {"type": "mutex", "addr": mix_lock}
+        t.pop("wchan", None)
+    s.proc(4200, "audiod", "/usr/lib/audio/audiod -r 48000", nthreads=0,
+           threads=[rt] + volume + [s.thread("u", PARK) for _ in range(3)], uid=0)
+    # the owner: a time-sharing thread of the mixer's state saver, asleep in
+    # a disk read with the mixer lock held (its epri: the inherited 110)
+    saver = s.thread("u", ["swtch+0x141", "cv_wait+0x70", "biowait+0x76",
+                           "ufs`ufs_getpage_miss+0x2d9", "ufs`ufs_getpage+0x9a5", "fop_getpage+0x7e",
+                           "segmap_fault+0x1e7", "segmap_getmapflt+0x3f5", "ufs`rdip+0x1d5",
+                           "ufs`ufs_read+0x116", "fop_read+0x8b", "vn_rdwr+0x1be",
+                           "audio`mix_load_presets+0x6e", "audio`audio_mix_restore+0x91",
+                           "audio`audio_ioctl+0x1c2", "fop_ioctl+0x55", "ioctl+0x9b", SYSCALL],
+                     wchan=io_cv, sobj="cv", pri=40, epri=110)
+    s.proc(4230, "mixctl", "mixctl restore --presets /export/studio/presets.db", ppid=4200,
+           nthreads=0, threads=[saver], uid=1001, start="2011-08-03T16:40:51Z")
+    # the CPUs are busy with time-sharing renders
+    render = ["lame`encode_mp3_frame+0x61", "lame`lame_encode_buffer+0x1a9", "main+0x2c8", "_start+0x6c"]
+    renders = []
+    for c in range(s.ncpu):
+        renders.append(s.onproc(s.thread("u", render, state="onproc", pri=49), c))
+    s.proc(4300, "lame", "lame -V2 --preset extreme session.wav", nthreads=0, threads=renders, uid=1001,
+           start="2011-08-03T16:30:12Z")
+    s.sobjs += [{"addr": mix_lock, "type": "mutex", "name": "snd_mix_lock", "kind": "adaptive",
+                 "owner": saver["addr"]}]
+    s.write({"msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                     "audio0: audio engine 48000 Hz, 2 channels"]) +
+             msgs("2011-08-03T16:40:58Z", ["WARNING: audio0: play engine underrun (consumer late 212 ms)"]) +
+             msgs("2011-08-03T16:41:04Z", ["WARNING: audio0: play engine underrun (consumer late 5008 ms)"]),
+             "modules": [{"id": 0, "name": "unix"}, {"id": 1, "name": "genunix"},
+                         {"id": 141, "name": "audio", "desc": "Audio Framework"},
+                         {"id": 150, "name": "ufs", "desc": "filesystem for ufs"}]})
+
+
 if __name__ == "__main__":
-    for build in (panic, deadlock, donutshop, rwstarve, nfshang):
+    for build in (panic, deadlock, donutshop, rwstarve, nfshang, audioglitch):
         build()
         print(f"built {build.__name__}")
