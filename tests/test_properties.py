@@ -4,6 +4,9 @@ Whatever is typed, the engine answers with its own errors (``kdb: ...``),
 never a Python exception, and never an internal error.
 """
 
+import contextlib
+import signal
+
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from kdb.errors import QuitSession
@@ -23,17 +26,44 @@ def make_session():
     return Session(write=lambda s: None, write_err=lambda s: None, shell_allowed=False)
 
 
+@contextlib.contextmanager
+def interrupted_after(seconds: float):
+    """A user's ^C after SECONDS: a line such as ``,0x10<<0x28::echo``
+    repeats its command 2^44 times, as mdb would, until interrupted."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=14))
 def test_random_command_lines_never_raise(tokens):
     errors = []
     session = Session(write=lambda s: None, write_err=errors.append, shell_allowed=False)
     line = "".join(tokens)
-    try:
-        session.run_line(line, InputSource("(string)", is_string=True))
-    except QuitSession:
-        pass
+    with interrupted_after(2.0):
+        try:
+            session.run_line(line, InputSource("(string)", is_string=True))
+        except QuitSession:
+            pass
     assert not any("internal error" in e for e in errors), (line, errors)
+
+
+def test_a_huge_repeat_count_runs_until_interrupted():
+    errors: list[str] = []
+    lines: list[str] = []
+    session = Session(write=lines.append, write_err=errors.append, shell_allowed=False)
+    with interrupted_after(0.5):
+        session.run_line(",0x10<<0x28::echo", InputSource("(string)", is_string=True))
+    assert lines and not errors
 
 
 @settings(max_examples=200, deadline=None)
@@ -44,10 +74,11 @@ def test_arbitrary_text_never_raises(text):
     for line in text.split("\n"):
         if ",$" in line or "$w" in line:
             continue
-        try:
-            session.run_line(line, InputSource("(stdin)"))
-        except QuitSession:
-            break
+        with interrupted_after(2.0):
+            try:
+                session.run_line(line, InputSource("(stdin)"))
+            except QuitSession:
+                break
     assert not any("internal error" in e for e in errors), (text, errors)
 
 
