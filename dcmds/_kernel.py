@@ -251,9 +251,7 @@ def _bare_frame_lines(s, t: Thread, sp: int, cache: dict[Any, str], with_fp: boo
     texts = [cache[k] for k in tkeys]
     if not with_fp:
         return [prefix + x for x in texts] if prefix else texts
-    fps = [sp + 0x40 * (i + 1) if f.__class__ is str or f.fp is None
-           else f.fp if f.fp.__class__ is int else int(f.fp, 16)
-           for i, f in enumerate(items)]
+    fps = t.frame_pointers(items)
     if radix == 16:
         return list(map((prefix + "%%0%dx %%s" % s.ptr_width).__mod__, zip(fps, texts)))
     width = s.ptr_width

@@ -222,18 +222,15 @@ class Thread(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True,
         top = (max([sp, *self.frame_pointers()]) + 0x100 + 0xF) & ~0xF
         return min(sp, top - STACK_SIZE), top
 
-    def frame_pointers(self) -> list[int]:
-        """Each frame's frame pointer, innermost first, without resolving a pc.
-
-        A frame with no ``fp`` (a bare string) sits 0x40 bytes above the one
-        inside it, counting from the saved ``sp``. Read without the arguments.
-        """
+    def frame_pointers(self, items: Any = None) -> list[int]:
+        """Each frame's frame pointer, innermost first, without resolving a pc: a
+        frame with no ``fp`` sits 0x40 bytes above the one inside it, from the
+        saved ``sp``. Read without the arguments, or from ITEMS (decoded)."""
         sp = self.sp or 0
-        out = []
-        for i, f in enumerate(self.proc.unpack_stack.light(self) if self.has_stack else ()):
-            fp = None if isinstance(f, str) else int_of(f.fp)
-            out.append(sp + 0x40 * (i + 1) if fp is None else fp)
-        return out
+        if items is None:
+            items = self.proc.unpack_stack.light(self) if self.has_stack else ()
+        return [sp + 0x40 * (i + 1) if f.__class__ is str or f.fp is None else int_of(f.fp)
+                for i, f in enumerate(items)]
 
 
 class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, eq=False, omit_defaults=True):
@@ -503,7 +500,7 @@ class Dump:
     symbols: "Any" = None     # kdb.target.symbols.SymbolTable
     #: values the dump sets for kernel variables (``globals``; kdb.target.globals)
     globals: dict[str, int] = attrs.Factory(dict)
-    #: the C type of each kernel variable's symbol (``::print`` at it with no type)
+    #: the C type of each kernel variable's symbol (``::print`` at it, no type)
     symbol_types: dict[str, str] = attrs.Factory(dict)
     #: the variables' images: name -> (address, C type), once placed
     global_images: "dict[str, tuple[int, str]] | None" = None

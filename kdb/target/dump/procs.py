@@ -19,11 +19,18 @@ from kdb.target.dump.checks import (DumpError, _THREAD_STATE_SET, _addr, _addres
 from kdb.target.dump.schema import FRAME_KEYS, PROC_KEYS, SOBJ_REF_KEYS, THREAD_KEYS
 from kdb.target.dump.stacks import StackScan, decode, decode_all
 
-
-
 _PC = attrgetter("pc")
 _FP = attrgetter("fp")
 _ARGS = attrgetter("args")
+
+
+def _zone_of(p: Proc, i: int, zone_by_id: dict[int, Zone], zone_by_name: dict[str, Zone]) -> Zone:
+    """The zone process I names (by id or by name), or the error at its path."""
+    zref = p.zone_raw
+    zone = zone_by_id.get(zref) if isinstance(zref, int) else zone_by_name.get(zref)
+    if zone is None:
+        raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
+    return zone
 
 
 class ProcessChecks:
@@ -125,11 +132,7 @@ class ProcessChecks:
             if pid in pids:
                 raise DumpError(f"$.procs[{i}].pid", f"duplicate pid {pid} (also $.procs[{pids[pid]}].pid)")
             pids[pid] = i
-            zref = p.zone_raw
-            zone = zone_by_id.get(zref) if isinstance(zref, int) else zone_by_name.get(zref)
-            if zone is None:
-                raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
-            p.zone = zone
+            p.zone = _zone_of(p, i, zone_by_id, zone_by_name)
             p.pgid = pid if p.pgid_raw is None else p.pgid_raw
             p.sid = pid if p.sid_raw is None else p.sid_raw
             p.psargs = p.comm if p.psargs_raw is None else p.psargs_raw
@@ -173,11 +176,7 @@ class ProcessChecks:
         the links between them are made again."""
         addrs = self.addrs
         for i, p in enumerate(procs):
-            zref = p.zone_raw
-            zone = zone_by_id.get(zref) if isinstance(zref, int) else zone_by_name.get(zref)
-            if zone is None:
-                raise DumpError(f"$.procs[{i}].zone", f"{_show(zref)} is not a zone of this dump")
-            p.zone = zone
+            p.zone = _zone_of(p, i, zone_by_id, zone_by_name)
             addrs[p.addr] = ("p", i)
             for t in p.threads:
                 t.proc = p
