@@ -140,6 +140,11 @@ class Scenario:
         return t
 
 
+MYDRV_IOCTL_CODE = ("554889e5415541544883ec104189f4488955e889fe488b3dec1f0000e8ef3daa034531ed"
+                    "4181fc0200594d741f4181fc0100594d7520488b7de8488b30ba40000000e839000000"
+                    "4189c5eb104889c7e88c000000eb0641bd190000004489e84883c410415c415dc9c3")
+
+
 def msgs(time: str, lines: list[str]) -> list[dict]:
     return [{"time": time, "text": line + "\n"} for line in lines]
 
@@ -160,7 +165,7 @@ def panic() -> None:
         "panic": {"message": "BAD TRAP: type=e (#pf Page fault) rp=ffffff000f8b7a50 addr=0 occurred in "
                              "module \"mydrv\" due to a NULL pointer dereference",
                   "cpu": 1, "thread": victim["addr"], "time": "2011-08-03T14:22:51Z",
-                  "registers": {"rdi": "0x0", "rsi": "0x4d590001", "rdx": "0x8047c40", "rcx": "0x3",
+                  "registers": {"rdi": "0x8047c40", "rsi": "0x4d590001", "rdx": "0x8047c40", "rcx": "0x3",
                                 "r8": "0xffffff01d4e3a000", "r9": "0x0", "rax": "0x0",
                                 "rbx": "0xffffff01d53ad6c0", "rbp": "0xffffff000f8b7b60",
                                 "r10": "0xfffffffffb855f10", "r11": "0x0", "r12": "0x4d590001",
@@ -169,13 +174,39 @@ def panic() -> None:
                                 "es": "0x4b", "fs": "0x0", "gs": "0x1c3", "trapno": "0xe", "err": "0x0",
                                 "rip": "0xfffffffff7e0003a", "cs": "0x30", "rflags": "0x10246",
                                 "rsp": "0xffffff000f8b7b40", "ss": "0x38", "gdt_hi": "0x0", "cr2": "0x0"}},
-        "modules": [{"id": 0, "name": "unix", "desc": None}, {"id": 1, "name": "genunix", "desc": None},
+        "modules": [{"id": 0, "name": "unix", "desc": None},
+                    {"id": 1, "name": "genunix", "desc": None,
+                     "symbols": [{"name": "ddi_get_soft_state", "addr": "0xfffffffffb8a3e10", "size": "0x7e",
+                                  "kind": "func"}]},
                     {"id": 61, "name": "specfs", "desc": "filesystem for specfs"},
                     # mydrv_ioctl is declared where the panic's %rip points (rip = +0x3a)
                     {"id": 212, "name": "mydrv", "desc": "mydrv pseudo driver 1.3",
                      "text": "0xfffffffff7e00000", "text_size": "0x1000",
-                     "symbols": [{"name": "mydrv_ioctl", "addr": "0xfffffffff7e00000", "size": "0x60",
-                                  "kind": "func"}]}],
+                     "symbols": [{"name": "mydrv_ioctl", "addr": "0xfffffffff7e00000", "size": "0x69",
+                                  "kind": "func"},
+                                 {"name": "copyout_stats", "addr": "0xfffffffff7e00080", "size": "0x58",
+                                  "kind": "func"},
+                                 {"name": "mydrv_reset", "addr": "0xfffffffff7e000e0", "size": "0x3c",
+                                  "kind": "func"},
+                                 {"name": "mydrv_state", "addr": "0xfffffffff7e02008", "size": "0x8",
+                                  "kind": "object"}]}],
+        # mydrv_ioctl's machine code (amd64), so that $r and ::dis show the
+        # NULL dereference: ddi_get_soft_state() returned NULL for a minor
+        # with no soft state, and +0x3a loads through it (movq (%rax),%rsi).
+        # Assembled from:
+        #   pushq %rbp; movq %rsp,%rbp; pushq %r13; pushq %r12; subq $0x10,%rsp
+        #   movl %esi,%r12d; movq %rdx,-0x18(%rbp); movl %edi,%esi
+        #   movq mydrv_state(%rip),%rdi; call ddi_get_soft_state
+        #   xorl %r13d,%r13d; cmpl $0x4d590002,%r12d; je reset
+        #   cmpl $0x4d590001,%r12d; jne notsup
+        #   movq -0x18(%rbp),%rdi; movq (%rax),%rsi; movl $0x40,%edx
+        #   call copyout_stats; movl %eax,%r13d; jmp out
+        #   reset: movq %rax,%rdi; call mydrv_reset; jmp out
+        #   notsup: movl $0x19,%r13d
+        #   out: movl %r13d,%eax; addq $0x10,%rsp; popq %r12; popq %r13; leave; ret
+        # (copyout_stats and mydrv_reset have no code in the dump: ::dis
+        # gives mdb's read error for them.)
+        "memory": [{"addr": "0xfffffffff7e00000", "hex": MYDRV_IOCTL_CODE}],
         "msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
                                                 "pseudo-device: mydrv0", "mydrv0 is /pseudo/mydrv@0"]) +
         msgs("2011-08-03T14:22:51Z", [

@@ -42,6 +42,7 @@ def _kdb(*args):
     ["--format", "jsonl", "-e", "::ps", "{f}"], ["-e", "::nosuch" + EVIL, "{f}"],
     ["-e", '::walk proc | ::printf "%s %s\\n" proc_t p_user.u_comm p_user.u_psargs', "{f}"],
     ["-e", "::walk proc | ::printf \"" + EVIL + "%d\\n\" proc_t p_pidp->pid_id", "{f}"],
+    ["-e", "::ptree", "{f}"],
 ])
 def test_no_control_byte_reaches_the_output(tmp_path, args):
     f = _dump(tmp_path)
@@ -74,3 +75,19 @@ def test_a_xen_domain_status_escapes_too(tmp_path):
     r = _kdb("-e", "::status", f)
     assert r.returncode == 0 and r.stdout.startswith(b"debugging domain crash dump"), r.stderr
     assert not BAD_BYTES.search(r.stdout) and b"\\x1b" in r.stdout, r.stdout
+
+
+def test_disassembly_names_print_escaped(tmp_path):
+    """::dis and /i print symbol names from the dump (the instruction's
+    own and a branch target's) through the same writer."""
+    f = _dump(tmp_path, memory=[{"addr": "0xfffffffff7e00000", "hex": "e8fb0f0000c3"}],
+              modules=[{"id": 1, "name": "m", "text": "0xfffffffff7e00000", "text_size": "0x2000",
+                        "symbols": [{"name": "f" + EVIL, "addr": "0xfffffffff7e00000", "size": "0x6",
+                                     "kind": "func"},
+                                    {"name": "g" + EVIL, "addr": "0xfffffffff7e01000", "size": "0x10",
+                                     "kind": "func"}]}])
+    r = _kdb("-e", "0xfffffffff7e00000::dis; 0xfffffffff7e00000,2/i", f)
+    for data in (r.stdout, r.stderr):
+        assert not BAD_BYTES.search(data), data[:300]
+    assert r.returncode == 0, r.stderr[-300:]
+    assert b"call   +0xffb\t<gn\\x1b]0;PWNED\\x07" in r.stdout, r.stdout[:300]

@@ -29,10 +29,16 @@ def _print_memory(call: Call) -> int | None:
     addr = call.addr
     out = call.out
     if call.hdrspec and not call.pipe_out:
+        # mdb_cmds.c print_arglist: "ai" and "ia" (adb's disassembly
+        # formats) print the address alone, with a newline after it for
+        # "ai"; any other list names an exact symbol on a line of its own
+        # and starts the first line with the address
+        lead = "".join(i.char if isinstance(i, FmtChar) else " " for i in items[:2])
+        is_dis = lead in ("ai", "ia")
         exact = s.target.lookup_by_addr(addr)
-        if exact is not None and exact[1] == addr:
+        if not is_dis and exact is not None and exact[1] == addr:
             call.printf("%s:\n", exact[0])
-        call.printf("%-#*lla%16T", 16, addr)
+        call.printf({"ai": "%-#*lla\n", "ia": "%-#*lla"}.get(lead, "%-#*lla%16T"), 16, addr)
     out.set_indent(True)
     try:
         end = print_fmtlist(out, s, MemoryReader(s.target), addr, items,

@@ -242,7 +242,9 @@ class CpuinfoWidths(NamedTuple):
 
 
 def cpuinfo_widths(isa: str) -> CpuinfoWidths:
-    return CpuinfoWidths({"amd64": 16, "sparcv9": 11}.get(isa, 8))
+    # cpuinfo.c CPUINFO_CPUWIDTH: 16 on amd64, 11 on sparc, 8 on ILP32; the
+    # arm64 port's LP64 kernel is taken as amd64's (illumos-gate has no arm64)
+    return CpuinfoWidths({"amd64": 16, "aarch64": 16, "sparcv9": 11}.get(isa, 8))
 
 
 def _cpu_row(call: Call, r: dict[str, Any], verbose: bool, w: CpuinfoWidths) -> None:

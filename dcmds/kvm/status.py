@@ -24,7 +24,7 @@ def status(call: Call) -> int | None:
     if call.args or call.addrspec:
         return DCMD_USAGE
     s = dump.system
-    bits = "64-bit" if s.isa in ("amd64", "sparcv9") else "32-bit"
+    bits = "32-bit" if s.isa == "i386" else "64-bit"
     rec = {"dump": s.dump, "file": s.dump_file, "bits": bits, "nodename": s.nodename,
            "release": s.release, "version": s.version, "machine": s.machine,
            "image_uuid": s.image_uuid, "panic": dump.panic.message if dump.panic else None,

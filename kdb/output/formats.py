@@ -31,6 +31,8 @@ class Reader(Protocol):
 
     def read_string(self, addr: int, limit: int = 4096) -> bytes: ...
 
+    def ins2str(self, pc: int, syms: FormatEnv) -> tuple[str, int]: ...
+
 
 class ValueReader:
     """The internal value target of ``=``: every read returns dot's low bytes."""
@@ -47,6 +49,9 @@ class ValueReader:
         raw = self.raw
         end = raw.find(b"\0")
         return raw if end < 0 else raw[:end]
+
+    def ins2str(self, pc: int, syms: FormatEnv) -> tuple[str, int]:
+        raise CmdError("failed to disassemble instruction: operation not supported by target")
 
 
 @attrs.define(slots=True, frozen=True)
@@ -273,8 +278,27 @@ def _print_char(out: OutputBuffer, env: FormatEnv, reader: Reader, addr: int,
                 out.item("\\0")
             addr += len(raw) + 1
         return addr
-    if ch in "Ii":
-        raise CmdError("failed to disassemble instruction: operation not supported by target")
+    if ch == "i":
+        # mdb_fmt.c fmt_instr: one instruction a line; a read failure is
+        # libdisasm_read's "failed to read instruction at ADDR"
+        for _ in range(count):
+            try:
+                text, addr = reader.ins2str(addr, env)
+            except ReadError as e:
+                raise CmdError(f"failed to read instruction at 0x{e.addr:x}: {e.reason}") from None
+            mprintf(out, env, "%s\n", text)
+        return addr
+    if ch == "I":
+        # fmt_dotinstr: the address, the 32-bit word there, the instruction
+        for _ in range(count):
+            word = _le(reader.read(addr, 4))
+            try:
+                text, naddr = reader.ins2str(addr, env)
+            except ReadError:
+                break
+            mprintf(out, env, "%lx %x: %s\n", addr, word, text)
+            addr = naddr
+        return addr
     size = FORMATS[ch].size
     assert size is not None and size > 0
     for _ in range(count):

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kdb.errors import ENOMAP, ReadError
+from kdb.errors import ENOMAP, CmdError, ReadError
 from kdb.target.ctype import TypeSystem
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
+    from kdb.target.disasm import Arch, Symbols
     from kdb.target.model import Dump, Thread
 
 
@@ -77,6 +78,21 @@ class Target:
             out += b
         return bytes(out)
 
+    # disassembly -----------------------------------------------------------
+    def disassembler(self) -> "Arch | None":
+        """The instruction set's disassembler; None when the target has none
+        (mdb's "default no-op disassembler")."""
+        return None
+
+    def ins2str(self, pc: int, syms: "Symbols") -> tuple[str, int]:
+        """The instruction at ``pc`` as libdisasm prints it and the address
+        after it; :class:`ReadError` when it cannot be read."""
+        from kdb.target.disasm import ins2str
+        arch = self.disassembler()
+        if arch is None:
+            raise CmdError("failed to disassemble instruction: operation not supported by target")
+        return ins2str(arch, self.read, syms, pc)
+
     # symbols ---------------------------------------------------------------
     def lookup_by_name(self, name: str) -> int | None:
         """The value of the symbol ``name`` (``sym`` or ``mod`sym``), or None."""
@@ -107,3 +123,6 @@ class MemoryReader:
 
     def read_string(self, addr: int, limit: int = 4096) -> bytes:
         return self.target.read_string(addr, limit)
+
+    def ins2str(self, pc: int, syms: "Symbols") -> tuple[str, int]:
+        return self.target.ins2str(pc, syms)

@@ -26,6 +26,7 @@ from kdb.target.dump.cache import CachePolicy
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Dump, Thread
 from kdb.target.base import Target
+from kdb.target.disasm import Arch, arch_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from kdb.engine.session import Session
@@ -86,6 +87,7 @@ class KernelTarget(Target):
         self.kmdb = kmdb
         self.limits = limits or Limits.from_env()
         self.name = "kmdb" if kmdb else "kvm"
+        self._arch: Arch | None = None
         self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
         self.types = TypeSystem("lp64")
         kernel_types(self.types)
@@ -172,11 +174,23 @@ class KernelTarget(Target):
     def read(self, addr: int, size: int) -> bytes:
         return self.space.read(addr, size)
 
+    def disassembler(self) -> "Arch | None":
+        """The dump's ISA's disassembler (mdb_dis_builtins: amd64, ia32,
+        v9plus; arm64 as the illumos arm64 port names it)."""
+        if self._arch is None:
+            self._arch = arch_for(self.dump.system.isa)
+        return self._arch
+
     # the session -------------------------------------------------------------
     def session_init(self, session: "Session") -> None:
         thread = self.current_thread()
         if thread is not None:
             session.vars["thread"] = thread.addr
+        # mdb_kvm.c kt_activate registers the representative thread's
+        # registers as variables (mdb_tgt_register_regvars): <rip::dis
+        panic = self.dump.panic
+        for name, value in (panic.registers if panic is not None else []):
+            session.vars.setdefault(name, value)
 
     def current_thread(self) -> Thread | None:
         """The panic thread, or the thread on kmdb's CPU."""

@@ -195,8 +195,8 @@ class Builder(ProcessChecks):
                 setattr(s, key, timestamp(d[key], f"$.system.{key}"))
         if "hz" in d:
             s.hz = integer(d["hz"], "$.system.hz", 1)
-        if s.isa not in ("amd64", "sparcv9", "i386"):
-            raise DumpError("$.system.isa", f"{_show(s.isa)} is not one of amd64, sparcv9, i386")
+        if s.isa not in ("amd64", "sparcv9", "i386", "aarch64"):
+            raise DumpError("$.system.isa", f"{_show(s.isa)} is not one of amd64, sparcv9, i386, aarch64")
         return s
 
     def zones(self, v: Any) -> list[Zone]:
