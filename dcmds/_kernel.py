@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping, TypeVar
 
 from kdb.errors import CmdError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
+from kdb.target.taskqs import taskqs
 from kdb.modapi import Call, Walk
 from kdb.numbers import numtostr
 
@@ -70,6 +71,9 @@ def thread_desc(call: Call, t: Thread) -> str:
         return text
     if t.name:
         return t.name
+    queue = taskqs(kdump(call)).of_thread.get(t.addr)
+    if queue is not None:           # thread.c: " tq:%s", the queue's tq_name
+        return f"tq:{queue.name}"
     # thread.c threadlist: mdb_printf(" %a()\n", t.t_startpc); a thread
     # the dump gives no start pc has t_startpc 0 in its image
     start = t.start or 0

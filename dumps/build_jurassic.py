@@ -150,7 +150,7 @@ TASKQS = ["system_taskq", "kmem_taskq", "callout_taskq", "ddi_periodic_taskq", "
 cv_base = 0xFFFFFF0931A10000
 for n in range(150):
     tq = TASKQS[n % len(TASKQS)]
-    cv = cv_base + (n % len(TASKQS)) * 0x80 + 0x30
+    cv = cv_base + (n % len(TASKQS)) * 0x100 + 0x30     # &tq->tq_dispatch_cv (taskq_t: 0xe8 bytes)
     sched_threads.append(kthread(ki, ["swtch+0x221", "cv_wait+0x61",
                                       "taskq_thread_wait+0x84", "taskq_thread+0x2d1", "thread_start+8"],
                                  name=f"tq:{tq}", start="taskq_thread", wchan=cv))
@@ -418,7 +418,7 @@ sobjs.append({"addr": "0xfffffffffbc5b6e8", "type": "rwlock", "name": "devinfo_t
 sobjs.append({"addr": "0xffffff0935a11040", "type": "rwlock", "name": "ii_conf_rwlock",
               "writer": hx(DEVFSADM[2][3]), "readers": 0, "write_wanted": False})
 for i, tq in enumerate(TASKQS):
-    sobjs.append({"addr": hx(cv_base + i * 0x80 + 0x30), "type": "cv", "name": f"{tq}.tq_dispatch_cv"})
+    sobjs.append({"addr": hx(cv_base + i * 0x100 + 0x30), "type": "cv", "name": f"{tq}.tq_dispatch_cv"})
 
 # --------------------------------------------------------------------------
 # drivers: name_to_major, and ii's pathological global property list

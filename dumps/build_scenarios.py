@@ -102,7 +102,10 @@ class Scenario:
     def background(self, daemons: bool = True) -> None:
         """A believable rest of the system: kernel threads and the usual daemons."""
         for i in range(60):
-            self.kthread(TQ, start="taskq_thread", name=f"tq:{['system_taskq', 'zio_write_issue', 'callout_taskq', 'console_taskq'][i % 4]}")
+            t = self.kthread(TQ, start="taskq_thread", name=f"tq:{['system_taskq', 'zio_write_issue', 'callout_taskq', 'console_taskq'][i % 4]}")
+            # an idle worker waits on its queue's tq_dispatch_cv (taskq_t + 0x30)
+            cv = f"0x{0xFFFFFF01D1A00030 + 0x100 * (i % 4):x}"
+            t["wchan"], t["sobj"] = cv, {"type": "cv", "addr": cv}
         for stack, start in ((["swtch+0x141", "cv_wait+0x70", "txg_thread_wait+0xaf", "txg_sync_thread+0x143", "thread_start+8"], "txg_sync_thread"),
                              (["swtch+0x141", "cv_timedwait_hires+0xec", "cv_timedwait+0x5c", "arc_reclaim_thread+0x13d", "thread_start+8"], "arc_reclaim_thread"),
                              (["swtch+0x141", "cv_wait+0x70", "pageout_scanner+0x121", "thread_start+8"], "pageout_scanner")):
@@ -431,7 +434,62 @@ def audioglitch() -> None:
                          {"id": 150, "name": "ufs", "desc": "filesystem for ufs"}]})
 
 
+def tqstall() -> None:
+    """A task queue backlog that stalls a storage driver: the controller
+    reset (from raidctl) holds the softstate mutex while it waits for the
+    outstanding commands to drain; their completions are queued on the
+    driver's task queue, whose only worker waits for that same mutex."""
+    s = Scenario("tqstall", "fileserv", 61, ncpu=8, time="2011-08-03T18:05:41Z")
+    s.background()
+    sc_mutex = "0xffffff01df4c2a08"
+    drain_cv = "0xffffff01df4c2a3a"
+    worker = s.kthread(["swtch+0x141", "turnstile_block+0x21a", "mutex_vector_enter+0x3a3",
+                        "acmeraid`acmeraid_cmd_complete+0x5e", "taskq_thread+0x2d0", "thread_start+8"],
+                       start="taskq_thread", pri=99)
+    worker["sobj"] = {"type": "mutex", "addr": sc_mutex}
+    worker.pop("wchan", None)
+    reset = s.thread("u", ["swtch+0x141", "cv_timedwait_hires+0xec", "cv_timedwait+0x5c",
+                           "acmeraid`acmeraid_drain+0x8a", "acmeraid`acmeraid_reset+0x71",
+                           "acmeraid`acmeraid_ioctl+0x1c4", "cdev_ioctl+0x45", "specfs`spec_ioctl+0x5a",
+                           "fop_ioctl+0x7b", "ioctl+0x18e", SYSCALL], wchan=drain_cv, sobj="cv")
+    s.proc(4121, "raidctl", "raidctl -r c0t0d0", ppid=4102, nthreads=0, threads=[reset],
+           start="2011-08-03T18:01:12Z")
+    s.proc(4102, "bash", "-bash", ppid=4101, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9", "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]])
+    bio = ["swtch+0x141", "cv_wait+0x70", "biowait+0x7c", "sd`sd_send_scsi_cmd+0x1b8",
+           "sd`sd_send_scsi_READ_CAPACITY+0x100", "sd`sd_ready_and_valid+0x2ba", "sd`sdopen+0x2f4",
+           "dev_open+0x3d", "specfs`spec_open+0x4c8", "fop_open+0xa5", "vn_openat+0x7f9", "copen+0x435",
+           "openat32+0x1a", SYSCALL]
+    s.proc(4160, "format", "format -e", ppid=4102, stacks=[bio], start="2011-08-03T18:03:30Z")
+    zio = ["swtch+0x141", "cv_wait+0x70", "zfs`zio_wait+0x5d", "zfs`dmu_buf_hold_array_by_dnode+0x238",
+           "zfs`dmu_read_uio+0x5d", "zfs`zfs_read+0x1c6", "fop_read+0x8b", "read+0x2a2", SYSCALL]
+    s.proc(3310, "nfsd", "/usr/lib/nfs/nfsd", nthreads=6, stacks=[zio], uid=1,
+           start="2011-08-03T02:11:40Z")
+    s.proc(4190, "zpool", "zpool status tank", ppid=4102, stacks=[["swtch+0x141", "cv_wait+0x70",
+           "zfs`spa_config_enter+0x86", "zfs`spa_open_common+0x1f4", "zfs`spa_get_stats+0x4e",
+           "zfs`zfs_ioc_pool_stats+0x36", "zfs`zfsdev_ioctl+0x327", "cdev_ioctl+0x45",
+           "specfs`spec_ioctl+0x5a", "fop_ioctl+0x7b", "ioctl+0x18e", SYSCALL]],
+           start="2011-08-03T18:04:02Z")
+    s.sobjs += [{"addr": sc_mutex, "type": "mutex", "kind": "adaptive", "name": "acmeraid_softc.sc_mutex",
+                 "owner": reset["addr"]},
+                {"addr": drain_cv, "type": "cv", "name": "acmeraid_softc.sc_drain_cv"}]
+    # 512 command completions wait for the worker, each with its command
+    cmds = [f"0x{0xffffff01e7300000 + 0x180 * i:x}" for i in range(512)]
+    s.write({
+        "taskqs": [{"addr": "0xffffff01df4c3b00", "name": "acmeraid_cmd_tq", "instance": 0,
+                    "threads": [worker["addr"]], "maxq": 512, "executed": 1884213, "pri": 99,
+                    "queue": [{"func": "acmeraid`acmeraid_cmd_complete", "arg": c} for c in cmds]}],
+        "modules": [{"id": 0, "name": "unix"}, {"id": 1, "name": "genunix"},
+                    {"id": 88, "name": "acmeraid", "desc": "ACME RAID HBA driver 2.4"},
+                    {"id": 89, "name": "sd", "desc": "SCSI Disk Driver"},
+                    {"id": 95, "name": "zfs", "desc": "ZFS storage pool"}],
+        "msgbuf": msgs("2011-08-03T02:10:07Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                "acmeraid0: ACME RAID controller, firmware 2.4.117"]) +
+        msgs("2011-08-03T18:01:12Z", ["NOTICE: acmeraid0: controller reset requested"]) +
+        msgs("2011-08-03T18:02:12Z", ["WARNING: acmeraid0: reset: 512 commands still outstanding, waiting"]) +
+        msgs("2011-08-03T18:04:12Z", ["WARNING: acmeraid0: reset: 512 commands still outstanding, waiting"])})
+
+
 if __name__ == "__main__":
-    for build in (panic, deadlock, donutshop, rwstarve, nfshang, audioglitch):
+    for build in (panic, deadlock, donutshop, rwstarve, nfshang, audioglitch, tqstall):
         build()
         print(f"built {build.__name__}")

@@ -36,6 +36,12 @@ def kitchen_sink() -> dict:
     extra = json.loads((ROOT / "tests" / "data" / "objects.json").read_text())
     for k in ("types", "objects", "memory"):
         d[k] = extra[k]
+    # a task queue with its own thread and pending tasks, and machine code
+    tq = [t["addr"] for t in d["procs"][0]["threads"] if t.get("name") == "tq:acpi_taskq"][:1]
+    d["taskqs"] = [{"addr": "0xffffff0931a30000", "name": "acpi_taskq", "instance": 2, "threads": tq,
+                    "maxq": 4, "queue": [{"func": "acpi_ev_gpe_dispatch", "arg": "0x10"},
+                                         {"func": "genunix`taskq_thread+0x10", "arg": "0x20"}]}]
+    d["memory"] = d["memory"] + [{"addr": "0x3000", "hex": "554889e5c9c3"}]
     return d
 
 
@@ -59,7 +65,8 @@ COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | 
             "::msgbuf", "::cpuinfo -v", "::zone", "::prtconf", "::devbindings -q",
             "::panicinfo", "::walk proc | ::ps", "1000::list node_t next", "1000::print node_t",
             "::walk wchan", "::walk cpu | ::print cpu_t cpu_thread", "e4::major2name",
-            "::walk thread | ::wchaninfo", "::nm ! head -3"]
+            "::walk thread | ::wchaninfo", "::nm ! head -3", "::taskq -t",
+            "::walk taskq_cache | ::walk taskq_entry | ::taskq_entry", "3000::dis -n 4", "2000,2/i"]
 
 
 def run_battery(dump) -> None:

@@ -93,6 +93,22 @@ def test_synthesized_symbols_are_deterministic():
      "$.majors[1].major", "duplicate major 1"),
     (lambda d: d.update(devinfo=[{"addr": "0x50", "name": "x", "major": 9}]), "$.devinfo[0].major",
      "9 is not a major of this dump"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60"}]), "$.taskqs[0].name", "required key is missing"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q" * 32}]), "$.taskqs[0].name",
+     "1 to 31 printable characters"),
+    (lambda d: d.update(taskqs=[{"addr": "0xffffff0001000000", "name": "q"}]), "$.taskqs[0]",
+     "duplicate address 0xffffff0001000000"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q", "threads": ["0x99"]}]),
+     "$.taskqs[0].threads[0]", "is not a kernel thread of this dump"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "a", "threads": ["0xffffff0001000000"]},
+                                {"addr": "0x160", "name": "b", "threads": ["0xffffff0001000000"]}]),
+     "$.taskqs[1].threads[0]", "already a thread of $.taskqs[0]"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q", "queue": [{"func": "not a place"}]}]),
+     "$.taskqs[0].queue[0].func", "is not a code location"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q", "queue": [{"fn": "f"}]}]),
+     "$.taskqs[0].queue[0].fn", "unknown key"),
+    (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q", "instance": -1}]),
+     "$.taskqs[0].instance", "-1 is less than 0"),
 ])
 def test_broken_rules_are_refused_with_path_and_rule(mutate, path, rule):
     d = minimal()

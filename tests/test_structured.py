@@ -65,3 +65,18 @@ def test_text_of_dcmds_without_records_is_kept_in_order():
     assert "text" not in doc                      # nothing was left over
     for rec in doc["records"]:
         assert check_record(rec) == [], rec
+
+
+def test_no_number_field_shares_a_name_with_an_address_field():
+    """Address fields are hexified by name in every record (the registry's
+    union), so a number field may not reuse an address field's name: it
+    would print as "0x..." (a taskq's thread count once did)."""
+    from kdb.modapi.records import INT, NUM
+    from kdb.output.structured import kernel_record_kinds
+    kinds = kernel_record_kinds()
+    addresses = frozenset().union(*(k.addresses for k in kinds.values()))
+    clashes = [f"{kind}.{field}" for kind, rk in kinds.items()
+               for field, want in rk.fields.items()
+               if field in addresses and field not in rk.addresses
+               and any(w in (INT, NUM) for w in (want if isinstance(want, list) else [want]))]
+    assert not clashes, clashes

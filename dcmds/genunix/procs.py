@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from kdb.errors import CmdError
 from kdb.target.model import PS_CHAR, Proc, Thread
+from kdb.target.taskqs import Taskq, taskqs
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk, walk_addresses
 
 from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
@@ -390,8 +391,9 @@ def thread(call: Call) -> int | None:
 # ---------------------------------------------------------------------------
 # ::threadlist
 # ---------------------------------------------------------------------------
-def _is_taskq(t: Thread) -> bool:
-    return bool(t.name and t.name.startswith("tq:"))
+def _taskq_of(call: Call, t: Thread) -> "Taskq | None":
+    """The queue whose thread T is (its t_taskq; kdb.target.taskqs)."""
+    return taskqs(kdump(call)).of_thread.get(t.addr)
 
 
 @module.dcmd("threadlist", "?", "display threads and associated C stack traces",
@@ -415,7 +417,7 @@ def threadlist(call: Call) -> int | None:
         else:
             call.printf("%<u>%?s %?s %?s %s%</u>\n", "ADDR", "PROC", "LWP", "CMD/LWPID")
     for t in threads:
-        if t.state == "free" or (skip_tq and _is_taskq(t)):
+        if t.state == "free" or (skip_tq and _taskq_of(call, t) is not None):
             continue
         rec = {"addr": t.addr, "proc": t.proc.addr, "lwp": t.lwp or 0, "cmd": thread_desc(call, t),
                "class": 0 if is_kernel_thread(t) else 1, "pri": t.pri, "wchan": t.wchan or 0}
@@ -431,8 +433,9 @@ def threadlist(call: Call) -> int | None:
                 pc = t.resume if t.resume is not None else (t.frames[0].pc if t.frames else 0)
                 c.printf("PC: %a", pc)
                 # thread.c threadlist -v: a taskq thread names its queue
-                if is_kernel_thread(t) and _is_taskq(t):
-                    c.printf("    TASKQ: %s\n", (t.name or "")[3:])
+                queue = _taskq_of(c, t)
+                if is_kernel_thread(t) and queue is not None:
+                    c.printf("    TASKQ: %s\n", queue.name)
                 elif is_kernel_thread(t):
                     c.printf("    THREAD: %a()\n", t.start or 0)
                 else:

@@ -18,6 +18,7 @@ from kdb.target.ctype import CType, TypeSystem
 from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
+from kdb.target.taskqs import TASKQ_TYPES, taskqs
 from kdb.target.turnstiles import image_values, turnstiles
 
 KERNEL_TYPES = [
@@ -59,7 +60,7 @@ KERNEL_TYPES = [
     "hrtime_t t_stoptime; unsigned int t_pctcpu; short t_sysnum; void *t_pil; "
     "struct _kthread *t_intr; struct cpu *t_cpu; struct cpu *t_weakbound_cpu; struct proc *t_procp; "
     "struct _klwp *t_lwp; id_t t_tid; char t_pil_level; char *t_name; struct turnstile *t_ts; "
-    "struct turnstile *t_prioinv; struct sleepq *t_sleepq; } kthread_t",
+    "struct turnstile *t_prioinv; struct sleepq *t_sleepq; struct taskq *t_taskq; } kthread_t",
     # sys/sleepq.h, sys/turnstile.h; a turnstile hash chain as sobj.c declares it
     "typedef unsigned char disp_lock_t",
     "typedef struct sleepq { struct _kthread *sq_first; } sleepq_t",
@@ -97,6 +98,7 @@ KERNEL_TYPES = [
     "struct _kthread *cpu_pause_thread; struct lwp *cpu_lwp; struct cpu *cpu_next; struct cpu *cpu_prev; "
     "int cpu_disp_nrunnable; char cpu_runrun; char cpu_kprunrun; pri_t cpu_chosen_level; "
     "unsigned short cpu_base_spl; clock_t cpu_last_swtch; } cpu_t",
+    *TASKQ_TYPES,
 ]
 
 EXTRA_TYPEDEFS = [("projid_t", "int")]
@@ -300,6 +302,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
             }
 
         tstiles = turnstiles(dump)
+        queue_of = taskqs(dump).of_thread
 
         def thread_values(t: Any, k: int) -> dict:
             ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
@@ -321,6 +324,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "t_name": strings.addr(t.name) if t.name else 0,
                 "t_prioinv": tstiles.prioinv.get(t.addr, 0), "t_sleepq": tstiles.sleepq.get(t.addr, 0),
                 "t_link": tstiles.link.get(t.addr, 0),
+                "t_taskq": queue_of[t.addr].addr if t.addr in queue_of else 0,
             }
 
         for i, p in enumerate(procs):
@@ -376,7 +380,10 @@ def add_sobjs(sp: AddressSpace, ts: TypeSystem, dump: Any) -> None:
     for t in dump.threads:
         if t.sobj is not None:
             waiters.setdefault(t.sobj_addr, []).append(t)
+    inside = taskqs(dump).embedded_cvs      # a taskq_t's image holds its tq_dispatch_cv
     for so in dump.sobjs:
+        if so.addr in inside:
+            continue
         ws = waiters.get(so.addr, [])
         if so.type == "mutex":
             # adaptive: owner | has-waiters bit; spin: the lock byte and SPLs

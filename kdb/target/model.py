@@ -505,6 +505,8 @@ class Dump:
     #: the variables' images: name -> (address, C type), once placed
     global_images: "dict[str, tuple[int, str]] | None" = None
     turnstiles: Any = None      # kdb.target.turnstiles.Turnstiles, once derived
+    taskq_specs: list[Any] = attrs.Factory(list)   # the taskqs section (kdb.target.taskqs.Taskq)
+    taskqs: Any = None          # kdb.target.taskqs.Taskqs, once derived
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
     def device_nodes(self) -> list[DevNode]:

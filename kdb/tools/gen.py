@@ -25,6 +25,10 @@ from typing import Any, TextIO
 from kdb.tools import realistic as realistic_mod
 
 SYSCALL = "sys_syscall32+0x1fc"
+TASKQ_BASE = 0xFFFFFF0A30000000
+TASKQ_NAMES = ["system_taskq", "kmem_taskq", "callout_taskq", "console_taskq", "zil_clean",
+               "zio_read_intr", "zio_write_issue", "zio_write_intr", "zio_free_issue", "spa_zio",
+               "dbu_evict", "ip_squeue_taskq", "nfs4_async_taskq", "mpt_sas_nexus_tq", "sd_drv_taskq"]
 FAMILIES: list[tuple[str, list[str], str | None, str, int]] = [
     # (name, frames innermost first, sobj type, state, weight)
     ("taskq", ["swtch+0x221", "cv_wait+0x61", "taskq_thread_wait+0x84", "taskq_thread+0x2d1",
@@ -68,6 +72,7 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
     rwlocks = [0xFFFFFF0A10000000 + 0x40 * i for i in range(max(2, threads // 5000))]
     cvs = [0xFFFFFF0A20000000 + 0x10 * i for i in range(max(16, threads // 50))]
     owners: dict[int, int] = {}
+    tq_threads: list[str] = []
     all_threads: list[dict[str, Any]] = []
     taddr = 0xFFFFFF0100000000
     paddr = 0xFFFFFF0900000000
@@ -102,6 +107,12 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
                 thr["lwp"] = f"0x{taddr + 0x30000000:x}"
             if sobj == "cv":
                 cv = rng.choice(cvs)
+                if pid == 0 and name == "taskq":
+                    # a worker of queue k (8 threads a queue) waits on that
+                    # queue's tq_dispatch_cv (the taskqs section below)
+                    k = len(tq_threads) // 8
+                    tq_threads.append(f"0x{taddr:x}")
+                    cv = TASKQ_BASE + 0x100 * k + 0x30
                 thr["wchan"] = f"0x{cv:x}"
                 thr["sobj"] = {"type": "cv", "addr": f"0x{cv:x}"}
             elif sobj == "mutex":
@@ -160,6 +171,7 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
                    {"time": "2026-01-01T00:00:01Z", "text": "Copyright (c) 2010-2026, Joyent Inc. All rights reserved.\n"}],
     }
     dump.update(devices(threads, ncpu))
+    dump["taskqs"] = taskq_section(tq_threads, random.Random(seed + 2))
     if panic and all_threads:
         victim = next((t for t in all_threads if t["state"] == "onproc"), all_threads[-1])
         victim["state"] = "onproc"
@@ -184,6 +196,28 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
         dump["modules"] = realistic_mod.symbol_modules([list(u) for u in sorted(used)], shape_rng)
         dump["x_generator"] += " --realistic"
     return dump
+
+
+def taskq_section(workers: list[str], rng: random.Random) -> list[dict[str, Any]]:
+    """The task queues of the taskq workers, 8 to a queue: the system's own
+    without an instance, the rest numbered per name (docs/dump-format.md,
+    "taskqs")."""
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for k in range(0, len(workers), 8):
+        q = k // 8
+        name = TASKQ_NAMES[q % len(TASKQ_NAMES)]
+        inst = seen.get(name, -1) + 1
+        seen[name] = inst
+        entry: dict[str, Any] = {"addr": f"0x{TASKQ_BASE + 0x100 * q:x}", "name": name,
+                                 "threads": workers[k:k + 8], "executed": rng.randrange(1, 1 << 20)}
+        if q >= 5 or inst:
+            entry["instance"] = inst
+        # every worker waits for work, so nothing is queued now: only the
+        # high-water mark tells of past bursts
+        entry["maxq"] = rng.randrange(0, 40)
+        out.append(entry)
+    return out
 
 
 def devices(threads: int, ncpu: int) -> dict[str, Any]:

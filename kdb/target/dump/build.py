@@ -15,6 +15,7 @@ from kdb.target.model import (DEV_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
 from kdb.target.symbols import SymbolTable, parse_location
+from kdb.target.taskqs import TASKQ_NAMELEN, Task, Taskq
 
 from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_PROP_REGION, PROP_REGION,
                                     SIZEOF_DDI_PROP, _show,
@@ -22,7 +23,8 @@ from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_
                                     opt_address, opt_text, text, timestamp)
 from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, MEMORY_KEYS,
                                     MODULE_KEYS, MSG_KEYS, OBJECT_KEYS, PANIC_KEYS, PROP_KEYS,
-                                    SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TOP_KEYS, ZONE_KEYS)
+                                    SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TASK_KEYS, TASKQ_KEYS, TOP_KEYS,
+                                    ZONE_KEYS)
 from kdb.target.dump.blocking import derive as derive_blocking
 from kdb.target.dump.blocking import StackUnpacker, synthesize_sobj_ops
 from kdb.target.dump.procs import ProcessChecks
@@ -77,6 +79,7 @@ class Builder(ProcessChecks):
         majors = self.majors(top.get("majors"))
         devinfo, devnodes = self.devinfo(top.get("devinfo"), {m.major for m in majors})
         msgbuf = self.msgbuf(top.get("msgbuf"))
+        taskq_specs = self.taskqs(top.get("taskqs"), thread_by_addr)
         panic = self.panic(panic_raw, thread_by_addr, cpu_ids)
         kmdb = self.kmdb(top.get("kmdb"), cpu_ids)
         if "dump" not in top["system"]:
@@ -139,6 +142,9 @@ class Builder(ProcessChecks):
             proc.unpack_stack = unpack
         if kmdb is not None and type(kmdb.pc) is str:
             kmdb.pc = resolve(kmdb.pc)
+        for q in taskq_specs:
+            for task in q.queue:
+                task.func = resolve(task.func)
 
         dump = Dump(self.path, system, panic, kmdb, modules, cpus, zones, procs, sobjs, majors,
                     devinfo, msgbuf, types, objects, memory)
@@ -155,6 +161,7 @@ class Builder(ProcessChecks):
         dump.major_by_name = {m.name: m for m in majors}
         dump.devnode_by_addr = devnodes
         dump.symbols = table
+        dump.taskq_specs = taskq_specs
         dump.globals = self.globals(top.get("globals"), len(cpus))
         return dump
 
@@ -335,6 +342,47 @@ class Builder(ProcessChecks):
             so.write_wanted = boolean(d.get("write_wanted", False), f"{p}.write_wanted")
             so.count = integer(d.get("count", 0), f"{p}.count", 0)
             out.append(so)
+        return out
+
+    def taskqs(self, v: Any, thread_by_addr: dict[int, Thread]) -> list[Taskq]:
+        """The taskqs section (kdb.target.taskqs): each queue's threads are
+        kernel threads of the dump, in one queue at most."""
+        out: list[Taskq] = []
+        owner: dict[int, str] = {}
+        for i, q in enumerate(lst(v if v is not None else [], "$.taskqs")):
+            p = f"$.taskqs[{i}]"
+            d = obj(q, p, TASKQ_KEYS, ("addr", "name"))
+            addr = address(d["addr"], f"{p}.addr")
+            self.claim(addr, p)
+            name = text(d["name"], f"{p}.name")
+            if not name or len(name) > TASKQ_NAMELEN or not name.isprintable():
+                raise DumpError(f"{p}.name", f"a taskq name is 1 to {TASKQ_NAMELEN} printable characters")
+            inst = d.get("instance")
+            tq = Taskq(addr, name, None if inst is None else integer(inst, f"{p}.instance", 0, 0x7FFFFFFF),
+                       boolean(d.get("dynamic", False), f"{p}.dynamic"),
+                       integer(d.get("maxq", 0), f"{p}.maxq", 0, 0x7FFFFFFF),
+                       integer(d.get("executed", 0), f"{p}.executed", 0, 0x7FFFFFFF),
+                       integer(d.get("pri", 60), f"{p}.pri", 0, 169))
+            if "threads" in d:
+                tq.threads = []
+                for j, a in enumerate(lst(d["threads"], f"{p}.threads")):
+                    tp = f"{p}.threads[{j}]"
+                    t = thread_by_addr.get(address(a, tp))
+                    if t is None or t.proc.pid != 0:
+                        raise DumpError(tp, f"{_show(a)} is not a kernel thread of this dump")
+                    if t.addr in owner:
+                        raise DumpError(tp, f"thread 0x{t.addr:x} is already a thread of {owner[t.addr]}")
+                    owner[t.addr] = p
+                    tq.threads.append(t.addr)
+            for j, e in enumerate(lst(d.get("queue", []), f"{p}.queue")):
+                ep = f"{p}.queue[{j}]"
+                ed = obj(e, ep, TASK_KEYS, ("func",))
+                func = location(ed["func"], f"{ep}.func")
+                self.want(func)
+                tq.queue.append(Task(func, address(ed.get("arg", 0), f"{ep}.arg")))
+            if len(tq.queue) > 1 << 20:
+                raise DumpError(f"{p}.queue", "more than 2^20 pending tasks")
+            out.append(tq)
         return out
 
     def majors(self, v: Any) -> list[Major]:

@@ -160,6 +160,17 @@ def warnings(dump: Dump) -> list[tuple[str, str]]:
                 out.append((f"$.majors[{i}].props[{k}].value",
                             f"the string {v!r} looks like a number: an integer property is a "
                             "JSON number (a string property prints in quotes)"))
+    by_addr = dump.thread_by_addr
+    for i, q in enumerate(dump.taskq_specs):
+        for k, a in enumerate(q.threads or ()):
+            name = by_addr[a].name
+            if name and name.startswith("tq:") and name[3:] != q.name:
+                out.append((f"$.taskqs[{i}].threads[{k}]",
+                            f"thread 0x{a:x} is named {name!r} but is a thread of taskq {q.name!r}: "
+                            "name it tq:" + q.name + " or list it under its own queue"))
+        if q.maxq and q.maxq < len(q.queue):
+            out.append((f"$.taskqs[{i}].maxq", f"{q.maxq} is fewer than the {len(q.queue)} tasks "
+                                               "queued: MAXQ shows the most ever queued"))
     return out
 
 
