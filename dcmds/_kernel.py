@@ -8,7 +8,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any, Iterable, Mapping, TypeVar
 
-from kdb.errors import CmdError
+from kdb.errors import CmdError, ReadError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
 from kdb.target.taskqs import taskqs
 from kdb.modapi import Call, Walk
@@ -329,3 +329,25 @@ def stack_record(call: Call, t: Thread) -> dict[str, Any]:
     return {"thread": t.addr, "sp": t.sp, "resume": t.resume, "error": t.stack_error,
             "frames": [{"fp": f.fp, "pc": f.pc, "func": call.session.addr2str(f.pc),
                         "args": list(f.args)} for f in t.frames]}
+
+
+def read_struct(call: Call | Walk, type_name: str, addr: int, what: str) -> dict[str, Any]:
+    """The members of the TYPE_NAME at ADDR, read from memory; mdb's
+    "failed to read WHAT at ADDR" when it cannot be."""
+    target = call.session.target
+    t = target.types.lookup(type_name)
+    try:
+        data = target.read(addr, t.size)
+    except ReadError as e:
+        raise CmdError(f"failed to read {what} at {addr:x}: {e.reason}") from None
+    out: dict[str, Any] = {}
+    for m in t.resolve().members:
+        if m.name is None:
+            continue
+        r = m.type.resolve()
+        raw = data[m.offset:m.offset + r.size]
+        if r.kind in ("int", "enum", "pointer"):
+            out[m.name] = int.from_bytes(raw, "little", signed=r.kind == "int" and r.signed)
+        else:
+            out[m.name] = raw
+    return out

@@ -571,6 +571,21 @@ dump = {
     "majors": majors,
     "devinfo": [root],
     "msgbuf": msgbuf,
+    # the timeouts pending at the stop: the clock's housekeeping, the HBA
+    # watchdog, TCP timers, and fs-root's method timeout in svc.startd's
+    # contract (the timed-out start method was killed at t=688 and retried)
+    "callouts": [
+        {"func": "ts_update", "cpu": 0, "realtime": True, "expires": 41},
+        {"func": "kmem_update", "cpu": 0, "expires": 1388},
+        {"func": "seg_pupdate", "cpu": 0, "expires": 77},
+        {"func": "schedpaging", "cpu": 1, "expires": 4},
+        {"func": "mpt`mpt_watch", "arg": "0xffffff0930e4c000", "cpu": 2, "expires": 61},
+        {"func": "ip`tcp_timer_callback", "arg": "0xffffff0934a1c2c0", "cpu": 5, "expires": 3712},
+        {"func": "ip`tcp_timer_callback", "arg": "0xffffff0934a1d580", "cpu": 5, "expires": 119},
+        {"func": "ip`igmp_slowtimo", "cpu": 7, "expires": 2},
+        {"func": "zfs`spa_deadman", "arg": "0xffffff0932e7d000", "cpu": 9, "expires": 99810},
+        {"func": "polltime", "arg": "0xffffff09352a1e40", "cpu": 12, "realtime": True, "expires": 5},
+    ],
     # "mem = 16776748K" at boot: 4194187 pages of 4K; most of it still free
     # this early in the boot
     "globals": {"physmem": 16776748 // 4, "freemem": 3865390, "availrmem": 4101215},

@@ -474,7 +474,20 @@ def tqstall() -> None:
                 {"addr": drain_cv, "type": "cv", "name": "acmeraid_softc.sc_drain_cv"}]
     # 512 command completions wait for the worker, each with its command
     cmds = [f"0x{0xffffff01e7300000 + 0x180 * i:x}" for i in range(512)]
+    # pending timeouts: the system's own, the driver's watchdog, and the
+    # reset's timed wait (cv_timedwait's cv_wakeup of the raidctl thread)
+    timeouts = [
+        {"func": "ts_update", "cpu": 0, "realtime": True, "expires": 37},
+        {"func": "kmem_update", "cpu": 0, "expires": 1412},
+        {"func": "seg_pupdate", "cpu": 1, "expires": 61},
+        {"func": "schedpaging", "cpu": 2, "expires": 9},
+        {"func": "acmeraid`acmeraid_watchdog", "arg": "0xffffff01df4c2000", "cpu": 3, "expires": 213},
+        {"func": "cv_wakeup", "arg": reset["addr"], "cpu": reset["cpu"], "expires": 344},
+        {"func": "ip`tcp_timer_callback", "arg": "0xffffff01e2b1c2c0", "cpu": 5, "expires": 22133},
+        {"func": "zfs`txg_sync_thread_wait_timeout", "arg": "0xffffff01dc4b7030", "cpu": 6, "hrestime": True,
+         "expires": 412}]
     s.write({
+        "callouts": timeouts,
         "taskqs": [{"addr": "0xffffff01df4c3b00", "name": "acmeraid_cmd_tq", "instance": 0,
                     "threads": [worker["addr"]], "maxq": 512, "executed": 1884213, "pri": 99,
                     "queue": [{"func": "acmeraid`acmeraid_cmd_complete", "arg": c} for c in cmds]}],

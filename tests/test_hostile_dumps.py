@@ -42,6 +42,9 @@ def kitchen_sink() -> dict:
                     "maxq": 4, "queue": [{"func": "acpi_ev_gpe_dispatch", "arg": "0x10"},
                                          {"func": "genunix`taskq_thread+0x10", "arg": "0x20"}]}]
     d["memory"] = d["memory"] + [{"addr": "0x3000", "hex": "554889e5c9c3"}]
+    d["callouts"] = [{"func": "ts_update", "cpu": 0, "realtime": True, "expires": 4},
+                     {"func": "ip`tcp_timer_callback", "arg": "0x40", "cpu": 2, "expires": -30,
+                      "executing": True, "hrestime": True}]
     return d
 
 
@@ -66,7 +69,8 @@ COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | 
             "::panicinfo", "::walk proc | ::ps", "1000::list node_t next", "1000::print node_t",
             "::walk wchan", "::walk cpu | ::print cpu_t cpu_thread", "e4::major2name",
             "::walk thread | ::wchaninfo", "::nm ! head -3", "::taskq -t",
-            "::walk taskq_cache | ::walk taskq_entry | ::taskq_entry", "3000::dis -n 4", "2000,2/i"]
+            "::walk taskq_cache | ::walk taskq_entry | ::taskq_entry", "3000::dis -n 4", "2000,2/i",
+            "::callout", "::callout -L -v", "::callout -A | ::walk callouts_bytime"]
 
 
 def run_battery(dump) -> None:

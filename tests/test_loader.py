@@ -109,6 +109,15 @@ def test_synthesized_symbols_are_deterministic():
      "$.taskqs[0].queue[0].fn", "unknown key"),
     (lambda d: d.update(taskqs=[{"addr": "0x60", "name": "q", "instance": -1}]),
      "$.taskqs[0].instance", "-1 is less than 0"),
+    (lambda d: d.update(callouts=[{"func": "f"}]), "$.callouts[0].expires", "required key is missing"),
+    (lambda d: d.update(callouts=[{"func": "f", "expires": 1, "cpu": 3}]), "$.callouts[0].cpu",
+     "CPU 3 is not a CPU of this dump"),
+    (lambda d: d.update(callouts=[{"func": "f", "expires": 1 << 41}]), "$.callouts[0].expires",
+     "is greater than 1099511627776"),
+    (lambda d: d.update(callouts=[{"func": "+0x1", "expires": 1}]), "$.callouts[0].func",
+     "is not a code location"),
+    (lambda d: d.update(callouts=[{"func": "f", "expires": 1, "realtime": "yes"}]),
+     "$.callouts[0].realtime", "expected true or false"),
 ])
 def test_broken_rules_are_refused_with_path_and_rule(mutate, path, rule):
     d = minimal()

@@ -7,6 +7,7 @@ import datetime
 from typing import Any, NamedTuple
 
 from kdb.errors import CmdError
+from kdb.target.dispq import run_queues
 from kdb.target.model import Cpu, Dump, Thread
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
@@ -143,19 +144,13 @@ def walk_cpu(walk: Walk):
     return (c.addr for c in kdump(walk).cpus)
 
 
-def _cpu_threads(dump: Dump) -> tuple[dict[int, list[Thread]], dict[int, list[Thread]]]:
-    """Each CPU's runnable threads and live interrupt threads, in one pass
-    over the threads."""
-    runnable: dict[int, list[Thread]] = {}
+def _interrupt_threads(dump: Dump) -> dict[int, list[Thread]]:
+    """Each CPU's live interrupt threads."""
     intr: dict[int, list[Thread]] = {}
     for x in dump.threads:
-        if x.cpu is None:
-            continue
-        if x.state == "run":
-            runnable.setdefault(x.cpu, []).append(x)
-        if x.pil and x.state != "free":
+        if x.cpu is not None and x.pil and x.state != "free":
             intr.setdefault(x.cpu, []).append(x)
-    return runnable, intr
+    return intr
 
 
 def _cpu_record(dump: Dump, c: Cpu, runnable: list[Thread], intr: list[Thread]) -> dict[str, Any]:
@@ -167,8 +162,8 @@ def _cpu_record(dump: Dump, c: Cpu, runnable: list[Thread], intr: list[Thread]) 
     else:
         proc = t.proc.comm
     # the dispatcher queue, highest priority first (cpuinfo_walk_cpu reads
-    # disp_q from disp_npri - 1 down); NRUN is its length (disp_nrunnable)
-    runq = sorted((x for x in runnable if x.addr != c.idle_thread), key=lambda x: -x.pri)
+    # disp_q from disp_npri - 1 down; kdb.target.dispq); NRUN is its length
+    runq = runnable
     return {"id": c.id, "addr": c.addr, "flags": c.flags, "nrun": len(runq), "bspl": c.bspl,
             "pri": c.pri, "runrun": c.runrun, "kprunrun": c.kprunrun,
             "switch": c.switch_ticks, "thread": c.thread or 0, "proc": proc,
@@ -197,7 +192,7 @@ def cpuinfo(call: Call) -> int | None:
         cpus = dump.cpus
     head = [call.hdrspec or o["v"]]     # cid_print_head; -v prints it before every CPU
     w = cpuinfo_widths(dump.system.isa)
-    runnable, intr = _cpu_threads(dump)
+    runnable, intr = run_queues(dump), _interrupt_threads(dump)
 
     def render(cl: Call, r: dict[str, Any]) -> None:
         if head[0]:

@@ -11,35 +11,13 @@ from kdb.errors import CmdError, ReadError
 from kdb.modapi import ADDR, DCMD_OK, DCMD_USAGE, INT, STR, Call, Module, Opt, Walk
 from kdb.target.taskqs import TASKQ_DYNAMIC, TASKQ_NOINSTANCE, sorted_for_display, taskqs
 
-from .._kernel import kdump, lower_indent
+from .._kernel import kdump, lower_indent, read_struct
 
 module = Module("genunix", targets=("kernel",))
 
 module.record("taskq", {"addr": ADDR, "name": STR, "active": INT, "nthreads": INT, "queued": INT,
                         "maxq": [INT, None], "instance": [INT, None]})
 module.record("taskq_entry", {"addr": ADDR, "arg": ADDR, "func": ADDR, "function": STR})
-
-
-def _read(call: Call | Walk, type_name: str, addr: int, what: str) -> dict[str, Any]:
-    """The members of the TYPE_NAME at ADDR, read from memory; mdb's
-    "failed to read WHAT at ADDR" when it cannot be."""
-    target = call.session.target
-    t = target.types.lookup(type_name)
-    try:
-        data = target.read(addr, t.size)
-    except ReadError as e:
-        raise CmdError(f"failed to read {what} at {addr:x}: {e.reason}") from None
-    out: dict[str, Any] = {}
-    for m in t.resolve().members:
-        if m.name is None:
-            continue
-        r = m.type.resolve()
-        raw = data[m.offset:m.offset + r.size]
-        if r.kind in ("int", "enum", "pointer"):
-            out[m.name] = int.from_bytes(raw, "little", signed=r.kind == "int" and r.signed)
-        else:
-            out[m.name] = raw
-    return out
 
 
 def _name(raw: bytes) -> str:
@@ -62,14 +40,14 @@ def walk_taskq_entry(walk: Walk):
     head_member = t.member("tq_task")
     assert head_member is not None
     head = walk.addr + head_member.offset
-    tq = _read(walk, "taskq_t", walk.addr, "taskq list head")
+    tq = read_struct(walk, "taskq_t", walk.addr, "taskq list head")
     first = int.from_bytes(tq["tq_task"][:8], "little")
 
     def entries():
         addr, seen = first, 0
         while addr != head and seen < 1 << 20:
             yield addr
-            ent = _read(walk, "taskq_ent_t", addr, "taskq_ent_t")
+            ent = read_struct(walk, "taskq_ent_t", addr, "taskq_ent_t")
             addr, seen = ent["tqent_next"], seen + 1
     return entries()
 
@@ -83,7 +61,7 @@ def walk_taskq_thread(walk: Walk):
     queue_of = taskqs(dump).of_thread
     if walk.addr:
         try:
-            tq = _read(walk, "taskq_t", walk.addr, "taskq_t")
+            tq = read_struct(walk, "taskq_t", walk.addr, "taskq_t")
         except CmdError:
             tq = None
         if tq is not None and not tq["tq_flags"] & TASKQ_DYNAMIC:
@@ -133,7 +111,7 @@ def _row(call: Call, addr: int, header: bool) -> None:
     if header:
         call.printf("%<u>%-?s %-31s %4s/%4s %4s %5s %4s%</u>\n",
                     "ADDR", "NAME", "ACT", "THDS", "Q'ED", "MAXQ", "INST")
-    tq = _read(call, "taskq_t", addr, "taskq_t")
+    tq = read_struct(call, "taskq_t", addr, "taskq_t")
     name = _name(tq["tq_name"])
     tact, tcount = tq["tq_active"], tq["tq_nthreads"]
     queued, maxq = tq["tq_tasks"] - tq["tq_executed"], tq["tq_maxtasks"]
@@ -142,7 +120,7 @@ def _row(call: Call, addr: int, header: bool) -> None:
         tcount += tq["tq_tcreates"] - tq["tq_tdeaths"]
         size = call.session.target.types.lookup("taskq_bucket_t").size
         for i in range(min(tq["tq_nbuckets"], 1 << 16)):
-            b = _read(call, "taskq_bucket_t", tq["tq_buckets"] + i * size,
+            b = read_struct(call, "taskq_bucket_t", tq["tq_buckets"] + i * size,
                       f"buckets for taskq {addr:x}")
             tact += b["tqbucket_nalloc"]
     opts = call.opts
@@ -176,7 +154,7 @@ def _row(call: Call, addr: int, header: bool) -> None:
 def taskq_entry(call: Call) -> int | None:
     if not call.addrspec:
         return DCMD_USAGE
-    ent = _read(call, "taskq_ent_t", call.addr, "taskq_ent_t")
+    ent = read_struct(call, "taskq_ent_t", call.addr, "taskq_ent_t")
     if call.hdrspec:
         call.printf("%<u>%-?s %-?s %-s%</u>\n", "ENTRY", "ARG", "FUNCTION")
     rec = {"addr": call.addr, "arg": ent["tqent_arg"], "func": ent["tqent_func"],

@@ -15,19 +15,18 @@ A dump that declares one of these symbols itself keeps its address.
 
 from __future__ import annotations
 
-import datetime
 from typing import Any, Callable
 
 import attrs
 
 from kdb.target.images import encode
 from kdb.target.model import Dump, Symbol
+from kdb.target.callouts import callouts
+from kdb.target.systime import NCPU, epoch as _epoch, lbolt, max_ncpus
 from kdb.target.turnstiles import turnstiles
 
 GLOBALS_BASE = 0xFFFFFFFFFBE00000
 
-#: NCPU on i86pc: the length of ``cpu[]`` and ``max_ncpus`` unless the dump says
-NCPU = 256
 
 #: sys/utsname.h
 SYS_NMLN = 257
@@ -105,28 +104,9 @@ def _modules(d: Dump) -> int | None:
     return mods[0].addr if mods else None
 
 
-def _epoch(ts: str | None) -> int | None:
-    if not ts:
-        return None
-    return int(datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())
-
-
-def lbolt(d: Dump) -> int:
-    """Clock ticks since boot when the dump was taken (0 when the dump does
-    not give both times)."""
-    now, boot = _epoch(d.system.time), _epoch(d.system.boot_time)
-    if now is None or boot is None or now < boot:
-        return 0
-    return (now - boot) * d.system.hz
-
-
 def devcnt(d: Dump) -> int:
     """The size of the devnames array: one slot per major up to the highest."""
     return max((m.major for m in d.majors), default=-1) + 1
-
-
-def max_ncpus(d: Dump) -> int:
-    return int(d.globals.get("max_ncpus", max(NCPU, len(d.cpus))))
 
 
 def _online(d: Dump) -> int:
@@ -219,6 +199,11 @@ VARS: list[Var] = [
     Var("turnstile_table", "genunix", "turnstile_chain_t [256]",
         value=lambda c: [{"tc_first": a} for a in turnstiles(c.dump).chains]),
     Var("upimutextab", "genunix", "upib_t [256]", value=lambda c: []),
+    # callout.c (2009 and later; kdb.target.callouts)
+    Var("callout_table", "genunix", "callout_table_t *", value=lambda c: callouts(c.dump).base),
+    Var("callout_table_bits", "genunix", "int", value=lambda c: callouts(c.dump).ctbits),
+    Var("nsec_per_tick", "genunix", "int", value=lambda c: callouts(c.dump).nsec_per_tick),
+    Var("hrtime_last", "unix", "hrtime_t", value=lambda c: callouts(c.dump).now),
 ]
 
 VAR_BY_NAME = {v.name: v for v in VARS}

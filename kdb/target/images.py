@@ -18,6 +18,8 @@ from kdb.target.ctype import CType, TypeSystem
 from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
+from kdb.target.callouts import CALLOUT_TYPES
+from kdb.target.dispq import DISP_TYPES, disp_addr, disp_values, links as dispq_links, run_queues
 from kdb.target.taskqs import TASKQ_TYPES, taskqs
 from kdb.target.turnstiles import image_values, turnstiles
 
@@ -97,8 +99,10 @@ KERNEL_TYPES = [
     "struct cpu *cpu_self; struct _kthread *cpu_thread; struct _kthread *cpu_idle_thread; "
     "struct _kthread *cpu_pause_thread; struct lwp *cpu_lwp; struct cpu *cpu_next; struct cpu *cpu_prev; "
     "int cpu_disp_nrunnable; char cpu_runrun; char cpu_kprunrun; pri_t cpu_chosen_level; "
-    "unsigned short cpu_base_spl; clock_t cpu_last_swtch; } cpu_t",
+    "unsigned short cpu_base_spl; clock_t cpu_last_swtch; struct _disp *cpu_disp; } cpu_t",
     *TASKQ_TYPES,
+    *CALLOUT_TYPES,
+    *DISP_TYPES,
 ]
 
 EXTRA_TYPEDEFS = [("projid_t", "int")]
@@ -303,6 +307,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
 
         tstiles = turnstiles(dump)
         queue_of = taskqs(dump).of_thread
+        runq_link = dispq_links(dump)
 
         def thread_values(t: Any, k: int) -> dict:
             ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
@@ -323,7 +328,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,
                 "t_name": strings.addr(t.name) if t.name else 0,
                 "t_prioinv": tstiles.prioinv.get(t.addr, 0), "t_sleepq": tstiles.sleepq.get(t.addr, 0),
-                "t_link": tstiles.link.get(t.addr, 0),
+                "t_link": tstiles.link.get(t.addr) or runq_link.get(t.addr, 0),
                 "t_taskq": queue_of[t.addr].addr if t.addr in queue_of else 0,
             }
 
@@ -353,11 +358,16 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "cpu_id": c.id, "cpu_seqid": c.id, "cpu_flags": c.flags, "cpu_self": c.addr,
                 "cpu_thread": c.thread or 0, "cpu_idle_thread": c.idle_thread or 0,
                 "cpu_next": cpus[(i + 1) % len(cpus)].addr, "cpu_prev": cpus[i - 1].addr,
-                "cpu_disp_nrunnable": c.nrun, "cpu_runrun": int(c.runrun),
-                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl}
+                "cpu_disp_nrunnable": len(queues.get(c.id, ())), "cpu_runrun": int(c.runrun),
+                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl, "cpu_disp": disp_addr(dump, i)}
 
+        queues = run_queues(dump)
+        disp_t, dispq_t = ts.lookup("disp_t"), ts.lookup("dispq_t")
         for i, c in enumerate(cpus):
             sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
+            disp, dqs = disp_values(dump, i, disp_t, dispq_t)
+            sp.add_bytes(disp_addr(dump, i), encode(disp_t, disp))
+            sp.add_bytes(disp["disp_q"], b"".join(encode(dispq_t, q) for q in dqs))
         add_sobjs(sp, ts, dump)
         turnstile_t = ts.lookup("turnstile_t")
         for tstile in tstiles.all:

@@ -504,9 +504,13 @@ class Dump:
     symbol_types: dict[str, str] = attrs.Factory(dict)
     #: the variables' images: name -> (address, C type), once placed
     global_images: "dict[str, tuple[int, str]] | None" = None
-    turnstiles: Any = None      # kdb.target.turnstiles.Turnstiles, once derived
-    taskq_specs: list[Any] = attrs.Factory(list)   # the taskqs section (kdb.target.taskqs.Taskq)
-    taskqs: Any = None          # kdb.target.taskqs.Taskqs, once derived
+    #: optional sections other kdb.target modules derive from (kdb.target.taskqs,
+    #: kdb.target.callouts), and what those derive, once (and turnstiles)
+    taskq_specs: list[Any] = attrs.Factory(list)
+    callout_specs: list[Any] = attrs.Factory(list)
+    turnstiles: Any = None
+    taskqs: Any = None
+    callouts: Any = None
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
     def device_nodes(self) -> list[DevNode]:
@@ -544,27 +548,8 @@ class Dump:
 
     def _proc_tree(self) -> "tuple[dict[int, list[Proc]], list[Proc]]":
         if self._tree is None:
-            index = {id(p): i for i, p in enumerate(self.procs)}
-            children: dict[int, list[Proc]] = {}
-            for p in self.procs:
-                if p.pid != p.ppid:
-                    children.setdefault(p.ppid, []).append(p)
-            for kids in children.values():
-                kids.sort(key=lambda c: (c.start is not None, c.start or "", c.pid, index[id(c)]),
-                          reverse=True)
-            order: list[Proc] = []
-            seen: set[int] = set()
-            root = self.proc_by_pid.get(0)
-            stack = [root] if root is not None else []
-            while stack:
-                p = stack.pop()
-                if id(p) in seen:
-                    continue
-                seen.add(id(p))
-                order.append(p)
-                stack.extend(reversed(children.get(p.pid, [])))
-            order.extend(p for p in self.procs if id(p) not in seen)
-            self._tree = (children, order)
+            from kdb.target.proctree import proc_tree
+            self._tree = proc_tree(self.procs, self.proc_by_pid.get(0))
         return self._tree
 
     def sobj_ops(self, kind: str | None) -> int:

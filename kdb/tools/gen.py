@@ -172,6 +172,8 @@ def generate(procs: int, threads: int, seed: int, *, panic: bool = False,
     }
     dump.update(devices(threads, ncpu))
     dump["taskqs"] = taskq_section(tq_threads, random.Random(seed + 2))
+    dump["callouts"] = callout_section(ncpu, random.Random(seed + 3))
+    used.add(tuple(sorted({c["func"] for c in dump["callouts"]})))
     if panic and all_threads:
         victim = next((t for t in all_threads if t["state"] == "onproc"), all_threads[-1])
         victim["state"] = "onproc"
@@ -217,6 +219,22 @@ def taskq_section(workers: list[str], rng: random.Random) -> list[dict[str, Any]
         # high-water mark tells of past bursts
         entry["maxq"] = rng.randrange(0, 40)
         out.append(entry)
+    return out
+
+
+def callout_section(ncpu: int, rng: random.Random) -> list[dict[str, Any]]:
+    """The timeouts a running system has pending: the clock's own on CPU 0,
+    then a few driver and protocol timers on each CPU (docs/dump-format.md,
+    "callouts")."""
+    out: list[dict[str, Any]] = [{"func": "ts_update", "cpu": 0, "realtime": True, "expires": rng.randrange(1, 100)},
+                                 {"func": "kmem_update", "cpu": 0, "expires": rng.randrange(1, 1500)},
+                                 {"func": "seg_pupdate", "cpu": 0, "expires": rng.randrange(1, 100)}]
+    for cpu in range(ncpu):
+        for _ in range(rng.randrange(0, 4)):
+            func, arg = rng.choice([("ip`tcp_timer_callback", 0xFFFFFF0C00000000), ("cv_wakeup", 0xFFFFFF0100000000),
+                                    ("zfs`spa_deadman", 0xFFFFFF0C10000000), ("polltime", 0xFFFFFF0C20000000)])
+            out.append({"func": func, "arg": f"0x{arg + 0x40 * rng.randrange(1 << 16):x}", "cpu": cpu,
+                        "expires": rng.choice([rng.randrange(1, 500), rng.randrange(0x4000, 0x40000)])})
     return out
 
 

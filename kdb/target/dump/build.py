@@ -15,6 +15,7 @@ from kdb.target.model import (DEV_STATES, ZONE_STATUSES, Cpu, DevNode,
                        Dump, KModule, KmdbStop, Major, Message, Panic, Proc, Prop, Sobj, Symbol,
                        SystemInfo, Thread, Zone)
 from kdb.target.symbols import SymbolTable, parse_location
+from kdb.target.callouts import Callout
 from kdb.target.taskqs import TASKQ_NAMELEN, Task, Taskq
 
 from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_PROP_REGION, PROP_REGION,
@@ -23,7 +24,7 @@ from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_
                                     opt_address, opt_text, text, timestamp)
 from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, MEMORY_KEYS,
                                     MODULE_KEYS, MSG_KEYS, OBJECT_KEYS, PANIC_KEYS, PROP_KEYS,
-                                    SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TASK_KEYS, TASKQ_KEYS, TOP_KEYS,
+                                    SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TASK_KEYS, TASKQ_KEYS, TOP_KEYS, CALLOUT_KEYS,
                                     ZONE_KEYS)
 from kdb.target.dump.blocking import derive as derive_blocking
 from kdb.target.dump.blocking import StackUnpacker, synthesize_sobj_ops
@@ -80,6 +81,7 @@ class Builder(ProcessChecks):
         devinfo, devnodes = self.devinfo(top.get("devinfo"), {m.major for m in majors})
         msgbuf = self.msgbuf(top.get("msgbuf"))
         taskq_specs = self.taskqs(top.get("taskqs"), thread_by_addr)
+        callout_specs = self.callouts(top.get("callouts"), cpu_ids)
         panic = self.panic(panic_raw, thread_by_addr, cpu_ids)
         kmdb = self.kmdb(top.get("kmdb"), cpu_ids)
         if "dump" not in top["system"]:
@@ -145,6 +147,8 @@ class Builder(ProcessChecks):
         for q in taskq_specs:
             for task in q.queue:
                 task.func = resolve(task.func)
+        for co in callout_specs:
+            co.func = resolve(co.func)
 
         dump = Dump(self.path, system, panic, kmdb, modules, cpus, zones, procs, sobjs, majors,
                     devinfo, msgbuf, types, objects, memory)
@@ -162,6 +166,7 @@ class Builder(ProcessChecks):
         dump.devnode_by_addr = devnodes
         dump.symbols = table
         dump.taskq_specs = taskq_specs
+        dump.callout_specs = callout_specs
         dump.globals = self.globals(top.get("globals"), len(cpus))
         return dump
 
@@ -383,6 +388,28 @@ class Builder(ProcessChecks):
             if len(tq.queue) > 1 << 20:
                 raise DumpError(f"{p}.queue", "more than 2^20 pending tasks")
             out.append(tq)
+        return out
+
+    def callouts(self, v: Any, cpu_ids: set[int]) -> list[Callout]:
+        """The callouts section (kdb.target.callouts): each on a CPU of the
+        dump, expiring within 2^40 ticks either way."""
+        out: list[Callout] = []
+        for i, c in enumerate(lst(v if v is not None else [], "$.callouts")):
+            p = f"$.callouts[{i}]"
+            d = obj(c, p, CALLOUT_KEYS, ("func", "expires"))
+            func = location(d["func"], f"{p}.func")
+            self.want(func)
+            cpu = integer(d.get("cpu", 0), f"{p}.cpu")
+            if cpu not in cpu_ids and (cpu_ids or cpu != 0):
+                raise DumpError(f"{p}.cpu", f"CPU {cpu} is not a CPU of this dump")
+            out.append(Callout(func, address(d.get("arg", 0), f"{p}.arg"), cpu,
+                               boolean(d.get("realtime", False), f"{p}.realtime"),
+                               integer(d["expires"], f"{p}.expires", -(1 << 40), 1 << 40),
+                               boolean(d.get("executing", False), f"{p}.executing"),
+                               boolean(d.get("hrestime", False), f"{p}.hrestime"),
+                               boolean(d.get("absolute", False), f"{p}.absolute")))
+        if len(out) > 1 << 20:
+            raise DumpError("$.callouts", "more than 2^20 callouts")
         return out
 
     def majors(self, v: Any) -> list[Major]:

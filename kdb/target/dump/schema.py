@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import msgspec
 
-from kdb.target import model, taskqs
+from kdb.target import callouts, model, taskqs
 
 
 def json_keys(cls: Any) -> frozenset[str]:
@@ -27,7 +27,7 @@ def json_keys(cls: Any) -> frozenset[str]:
 
 TOP_KEYS = frozenset({"kdb_dump", "system", "panic", "kmdb", "modules", "cpus", "zones", "procs",
                       "sobjs", "majors", "devinfo", "msgbuf", "types", "objects", "memory",
-                      "globals", "taskqs"})
+                      "globals", "taskqs", "callouts"})
 SYSTEM_KEYS = json_keys(model.SystemInfo)
 PROC_KEYS = json_keys(model.Proc)
 THREAD_KEYS = json_keys(model.Thread)
@@ -46,5 +46,6 @@ KMDB_KEYS = json_keys(model.KmdbStop)
 MSG_KEYS = json_keys(model.Message)
 TASKQ_KEYS = json_keys(taskqs.Taskq)
 TASK_KEYS = json_keys(taskqs.Task)
+CALLOUT_KEYS = json_keys(callouts.Callout)
 OBJECT_KEYS = frozenset({"addr", "type", "value"})
 MEMORY_KEYS = frozenset({"addr", "hex", "base64"})
