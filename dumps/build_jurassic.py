@@ -401,6 +401,30 @@ for c in range(NCPU):
     })
 cpus[3]["switch_ticks"] = 99473   # running devfsadm since it took the CPU
 
+
+def _sym(name: str) -> int:
+    return next(int(x["addr"], 16) for m in MODULE_JSON for x in m["symbols"] if x["name"] == name)
+
+
+def _regs(rip: int, rsp: int, rbp: int, cpu: int, **more: int) -> dict:
+    """A register set as kaif saves it on entry to kmdb (amd64, $r's order);
+    %gs base is the CPU's cpu_t, as in the kernel."""
+    r = {"rdi": 0, "rsi": 0, "rdx": 0, "rcx": 0, "r8": 0, "r9": 0, "rax": 0, "rbx": 0, "rbp": rbp,
+         "r10": 0, "r11": 0, "r12": 0, "r13": 0, "r14": 0, "r15": 0, "fsbase": 0,
+         "gsbase": CPU_ADDRS[cpu], "ds": 0x4b, "es": 0x4b, "fs": 0, "gs": 0x1c3, "trapno": 0, "err": 0,
+         "rip": rip, "cs": 0x30, "rflags": 0x46, "rsp": rsp, "ss": 0x38}
+    r.update(more)
+    return {k: hx(v) for k, v in r.items()}
+
+
+# the registers each CPU saved entering kmdb: the master (12) in kmdb_enter,
+# called from its idle loop by the console's abort sequence; CPU 3 where the
+# cross-call found devfsadm, in add_prop walking the property list
+cpus[12]["registers"] = _regs(_sym("kmdb_enter") + 0xB, 0xFFFFFF000784DA40, 0xFFFFFF000784DA70, 12,
+                              trapno=0x3)
+cpus[3]["registers"] = _regs(_sym("add_prop") + 0x5B, 0xFFFFFF003D5A7B10, 0xFFFFFF003D5A7B50, 3,
+                             rdi=0xFFFFFF0998C0E280, rsi=0xFFFFFF09A1F3C7D8, rflags=0x282)
+
 # --------------------------------------------------------------------------
 # synchronisation objects
 # --------------------------------------------------------------------------

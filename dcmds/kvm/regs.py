@@ -69,13 +69,20 @@ def regs(call: Call) -> int | None:
     dump = kdump(call)
     if call.addrspec:
         return DCMD_USAGE
+    if dump.kmdb is not None and call.session.target.kind == "kmdb":
+        # kmdb_kvm.c kmt_regs: ::cpuregs of the CPU kmdb stopped on
+        return cpu_registers(call, dump.kmdb.cpu)
     if dump.panic is None or not dump.panic.registers:
         raise CmdError(ENOREGS)
-    r = dict(dump.panic.registers)
-    thread = f"0x{dump.panic.thread:x}" if dump.panic.thread else ""
-    call.emit("registers", {"thread": thread, "registers": {k: f"0x{v:x}" for k, v in r.items()}},
-              lambda c, rec: print_amd64(c, r, c.session.target.era))
+    show(call, dict(dump.panic.registers), dump.panic.thread)
     return None
+
+
+def show(call: Call, r: dict[str, int], thread: int | None) -> None:
+    """One register set, as mdb_amd64_printregs lays it out, and its record."""
+    call.emit("registers", {"thread": f"0x{thread:x}" if thread else "",
+                            "registers": {k: f"0x{v:x}" for k, v in r.items()}},
+              lambda c, rec: print_amd64(c, r, c.session.target.era))
 
 
 _HELP = ("Print the general-purpose registers of the current thread: the panic\n"
@@ -83,3 +90,13 @@ _HELP = ("Print the general-purpose registers of the current thread: the panic\n
 module.dcmd("$r", None, "print general-purpose registers", help=_HELP)(regs)
 module.dcmd("$?", None, "print status and registers", help=_HELP)(regs)
 module.dcmd("regs", None, "print general-purpose registers", help=_HELP)(regs)
+
+
+def cpu_registers(call: Call, cpuid: int) -> int | None:
+    """kmt_cpuregs: kmdb_dpi_get_gregs(cpuid), printed as $r prints."""
+    c = kdump(call).cpu_by_id.get(cpuid)
+    if c is None or not c.registers:
+        # kaif_cpuid2save: a CPU kmdb holds no saved state for is EINVAL
+        raise CmdError(f"failed to retrieve registers for cpu {cpuid}: Invalid argument")
+    show(call, dict(c.registers), c.thread)
+    return None

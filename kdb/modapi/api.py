@@ -194,7 +194,12 @@ class Module:
         return register
 
     def applies_to(self, target_kind: str) -> bool:
-        return self.targets is None or target_kind in self.targets
+        """Whether the module loads on a target of TARGET_KIND; kmdb is a
+        kernel target too (its own dcmds, ::cpuregs and ::cpustack, are
+        kmdb's only, as in kmdb_kvm.c)."""
+        if self.targets is None or target_kind in self.targets:
+            return True
+        return target_kind == "kmdb" and "kernel" in self.targets
 
 
 class Call:

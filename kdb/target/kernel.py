@@ -89,6 +89,7 @@ class KernelTarget(Target):
         self.kmdb = kmdb
         self.limits = limits or Limits.from_env()
         self.name = "kmdb" if kmdb else "kvm"
+        self.kind = "kmdb" if kmdb else "kernel"
         self._arch: Arch | None = None
         self.kmdb_cpu = dump.kmdb.cpu if dump.kmdb else 0
         self.types = TypeSystem("lp64")

@@ -290,6 +290,7 @@ class Cpu:
     kprunrun: bool
     switch_ticks: int | None
     state: tuple[str, ...]
+    registers: list[tuple[str, int]] = attrs.Factory(list)   # saved on entry to kmdb
 
 
 @attrs.define(slots=True, eq=False)

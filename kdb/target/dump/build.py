@@ -316,7 +316,7 @@ class Builder(ProcessChecks):
                 boolean(d.get("runrun", False), f"{p}.runrun"),
                 boolean(d.get("kprunrun", False), f"{p}.kprunrun"),
                 integer(sw, f"{p}.switch_ticks", 0) if sw is not None else None,
-                state))
+                state, _registers(d.get("registers", {}), f"{p}.registers")))
         return cpus
 
     def sobjs(self, v: Any, threads: dict[int, Thread]) -> list[Sobj]:
@@ -518,10 +518,7 @@ class Builder(ProcessChecks):
             integer(cpu, "$.panic.cpu", 0)
             if cpu not in cpus:
                 raise DumpError("$.panic.cpu", f"CPU {cpu} is not a CPU of this dump")
-        regs = obj(d.get("registers", {}), "$.panic.registers",
-                   frozenset(d.get("registers", {})) if type(d.get("registers", {})) is dict else frozenset())
-        registers = [(text(k, "$.panic.registers"), address(val, f"$.panic.registers.{k}"))
-                     for k, val in regs.items()]
+        registers = _registers(d.get("registers", {}), "$.panic.registers")
         return Panic(text(d["message"], "$.panic.message"), cpu, thread,
                      timestamp(d["time"], "$.panic.time") if d.get("time") is not None else None,
                      registers)
@@ -562,3 +559,10 @@ class Builder(ProcessChecks):
                 raise DumpError(f"{p}.{'hex' if 'hex' in d else 'base64'}", "not valid encoded bytes") from None
             out.append((addr, data))
         return out
+
+
+def _registers(v: Any, path: str) -> list[tuple[str, int]]:
+    """A register set: names to values, in the order given (::panicinfo's,
+    $r's and ::cpuregs's)."""
+    regs = obj(v, path, frozenset(v) if type(v) is dict else frozenset())
+    return [(text(k, path), address(val, f"{path}.{k}")) for k, val in regs.items()]
