@@ -24,7 +24,7 @@ def test_dcmd_names_after_colons(session):
 
 
 def test_walker_names(session):
-    assert texts(complete(session, "::walk th")) == ["thread"]
+    assert texts(complete(session, "::walk th")) == ["thread", "thread_deathrow"]
     assert "ddi_prop" in texts(complete(session, "e4::walk "))
 
 

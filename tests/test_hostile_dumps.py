@@ -70,7 +70,8 @@ COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | 
             "::walk wchan", "::walk cpu | ::print cpu_t cpu_thread", "e4::major2name",
             "::walk thread | ::wchaninfo", "::nm ! head -3", "::taskq -t",
             "::walk taskq_cache | ::walk taskq_entry | ::taskq_entry", "3000::dis -n 4", "2000,2/i",
-            "::callout", "::callout -L -v", "::callout -A | ::walk callouts_bytime"]
+            "::callout", "::callout -L -v", "::callout -A | ::walk callouts_bytime",
+            "::walk deathrow | ::thread", "::walk cpu | ::walk cpu_dispq"]
 
 
 def run_battery(dump) -> None:

@@ -11,7 +11,7 @@ from kdb.target.model import PS_CHAR, Proc, Thread
 from kdb.target.taskqs import Taskq, taskqs
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk, walk_addresses
 
-from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent,
+from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent, read_struct,
                                proc_at, thread_at, thread_desc)
 
 module = Module("genunix", targets=("kernel",))
@@ -460,3 +460,36 @@ def proc_at_walk(dump: Any, addr: int) -> Proc:
     """The process a walker starts at (mdb's walkers say "proc", not "proc_t")."""
     return entity_at(dump.proc_by_addr, addr, "proc")
 
+
+
+# ---------------------------------------------------------------------------
+# deathrow (thread.c deathrow_walk_step: t_forw from the list's head)
+# ---------------------------------------------------------------------------
+def _row(walk: Walk, var: str):
+    """The threads on the deathrow list VAR heads, read through memory."""
+    target = walk.session.target
+    head = target.lookup_by_name(var)
+    if head is None:
+        raise CmdError(f"couldn't read symbol '{var}'")
+    addr = int.from_bytes(target.read(head, 8), "little")
+    seen: set[int] = set()
+    while addr and addr not in seen:
+        seen.add(addr)
+        yield addr
+        addr = read_struct(walk, "kthread_t", addr, "deathrow thread")["t_forw"]
+
+
+@module.walker("deathrow", "walk threads on both lwp_ and thread_deathrow")
+def walk_deathrow(walk: Walk):
+    yield from _row(walk, "thread_deathrow")
+    yield from _row(walk, "lwp_deathrow")
+
+
+@module.walker("thread_deathrow", "walk threads on thread_deathrow")
+def walk_thread_deathrow(walk: Walk):
+    return _row(walk, "thread_deathrow")
+
+
+@module.walker("lwp_deathrow", "walk lwp_deathrow")
+def walk_lwp_deathrow(walk: Walk):
+    return _row(walk, "lwp_deathrow")

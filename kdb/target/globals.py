@@ -22,6 +22,7 @@ import attrs
 from kdb.target.images import encode
 from kdb.target.model import Dump, Symbol
 from kdb.target.callouts import callouts
+from kdb.target.deathrow import deathrow
 from kdb.target.systime import NCPU, epoch as _epoch, lbolt, max_ncpus
 from kdb.target.turnstiles import turnstiles
 
@@ -107,6 +108,11 @@ def _modules(d: Dump) -> int | None:
 def devcnt(d: Dump) -> int:
     """The size of the devnames array: one slot per major up to the highest."""
     return max((m.major for m in d.majors), default=-1) + 1
+
+
+def _row_head(d: Dump, which: int) -> int:
+    row = deathrow(d)[which]
+    return row[0].addr if row else 0
 
 
 def _online(d: Dump) -> int:
@@ -199,6 +205,9 @@ VARS: list[Var] = [
     Var("turnstile_table", "genunix", "turnstile_chain_t [256]",
         value=lambda c: [{"tc_first": a} for a in turnstiles(c.dump).chains]),
     Var("upimutextab", "genunix", "upib_t [256]", value=lambda c: []),
+    # thread.c reapq_add (kdb.target.deathrow)
+    Var("thread_deathrow", "genunix", "kthread_t *", value=lambda c: _row_head(c.dump, 0)),
+    Var("lwp_deathrow", "genunix", "kthread_t *", value=lambda c: _row_head(c.dump, 1)),
     # callout.c (2009 and later; kdb.target.callouts)
     Var("callout_table", "genunix", "callout_table_t *", value=lambda c: callouts(c.dump).base),
     Var("callout_table_bits", "genunix", "int", value=lambda c: callouts(c.dump).ctbits),

@@ -19,6 +19,7 @@ from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
 from kdb.target.callouts import CALLOUT_TYPES
+from kdb.target.deathrow import deathrow_next
 from kdb.target.dispq import DISP_TYPES, disp_addr, disp_values, links as dispq_links, run_queues
 from kdb.target.taskqs import TASKQ_TYPES, taskqs
 from kdb.target.turnstiles import image_values, turnstiles
@@ -309,9 +310,21 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
         queue_of = taskqs(dump).of_thread
         runq_link = dispq_links(dump)
 
+        lists: dict[int, tuple[list, dict[int, int]]] = {}
+        deathrow = deathrow_next(dump)
+
+        def thread_list(p: Any) -> tuple[list, dict[int, int]]:
+            """P's thread list and each thread's place on it, once per process."""
+            got = lists.get(id(p))
+            if got is None:
+                tl = p.tlist
+                got = lists[id(p)] = (tl, {t.addr: i for i, t in enumerate(tl)})
+            return got
+
         def thread_values(t: Any, k: int) -> dict:
-            ts_ = t.proc.tlist          # t is ts_[k]: its neighbours are t_forw and t_back
-            on_list = k < len(ts_)      # p0's threads but t0 are on no thread list
+            ts_, where = thread_list(t.proc)
+            k = where.get(t.addr, -1)
+            on_list = k >= 0            # p0's threads but t0, and free threads, are on none
             cpu = dump.cpu_by_id.get(t.cpu) if t.cpu is not None else None
             bounds = t.stack_bounds()
             return {
@@ -322,7 +335,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "t_pcb": {"val": [t.resume or 0, t.sp or 0]}, "t_stk": bounds[1] if bounds else 0,
                 "t_stkbase": bounds[0] if bounds else 0, "t_disp_time": 0, "t_wchan": t.wchan or 0,
                 "t_sobj_ops": dump.sobj_ops(t.sobj_type), "t_ts": t.ts,
-                "t_forw": ts_[(k + 1) % len(ts_)].addr if on_list else 0,
+                "t_forw": ts_[(k + 1) % len(ts_)].addr if on_list else deathrow.get(t.addr, 0),
                 "t_back": ts_[k - 1].addr if on_list else 0,
                 "t_cpu": cpu.addr if cpu else 0, "t_procp": t.proc.addr, "t_lwp": t.lwp or 0,
                 "t_tid": t.tid, "t_pil_level": t.pil, "t_cid": 0 if t.proc.pid == 0 else 1,

@@ -268,10 +268,13 @@ class Proc(msgspec.Struct, forbid_unknown_fields=True, gc=False, kw_only=True, e
     def tlist(self) -> list[Thread]:
         """The threads on the process's thread list (p_tlist, t_forw): what
         ``ADDR::walk thread`` and ``::ps -t`` visit. Every thread of a
-        process, except for p0 (sched): t0 alone, as mlsetup links it; the
-        kernel's other threads belong to p0 but are on no process's list,
-        only on the global one (allthreads, ``::walk thread``)."""
-        return self.threads[:1] if self.pid == 0 else self.threads
+        process but the free ones (lwp_exit took them off; they wait on
+        lwp_deathrow), except for p0 (sched): t0 alone, as mlsetup links it;
+        the kernel's other threads belong to p0 but are on no process's
+        list, only on the global one (allthreads, ``::walk thread``)."""
+        if self.pid == 0:
+            return self.threads[:1]
+        return [t for t in self.threads if t.state != "free"]
 
 
 @attrs.define(slots=True, eq=False)
