@@ -19,6 +19,7 @@ from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
 from kdb.target.callouts import CALLOUT_TYPES
+from kdb.target.cyclics import CYC_REGION, CYC_STRIDE, CYCLIC_TYPES
 from kdb.target.deathrow import deathrow_next
 from kdb.target.dispq import DISP_TYPES, disp_addr, disp_values, links as dispq_links, run_queues
 from kdb.target.taskqs import TASKQ_TYPES, taskqs
@@ -100,10 +101,12 @@ KERNEL_TYPES = [
     "struct cpu *cpu_self; struct _kthread *cpu_thread; struct _kthread *cpu_idle_thread; "
     "struct _kthread *cpu_pause_thread; struct lwp *cpu_lwp; struct cpu *cpu_next; struct cpu *cpu_prev; "
     "int cpu_disp_nrunnable; char cpu_runrun; char cpu_kprunrun; pri_t cpu_chosen_level; "
-    "unsigned short cpu_base_spl; clock_t cpu_last_swtch; struct _disp *cpu_disp; } cpu_t",
+    "unsigned short cpu_base_spl; clock_t cpu_last_swtch; struct _disp *cpu_disp; "
+    "struct cyc_cpu *cpu_cyclic; } cpu_t",
     *TASKQ_TYPES,
     *CALLOUT_TYPES,
     *DISP_TYPES,
+    *CYCLIC_TYPES,
 ]
 
 EXTRA_TYPEDEFS = [("projid_t", "int")]
@@ -372,7 +375,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "cpu_thread": c.thread or 0, "cpu_idle_thread": c.idle_thread or 0,
                 "cpu_next": cpus[(i + 1) % len(cpus)].addr, "cpu_prev": cpus[i - 1].addr,
                 "cpu_disp_nrunnable": len(queues.get(c.id, ())), "cpu_runrun": int(c.runrun),
-                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl, "cpu_disp": disp_addr(dump, i)}
+                "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl, "cpu_disp": disp_addr(dump, i),
+                "cpu_cyclic": CYC_REGION + CYC_STRIDE * i}
 
         queues = run_queues(dump)
         disp_t, dispq_t = ts.lookup("disp_t"), ts.lookup("dispq_t")

@@ -20,6 +20,8 @@ from kdb.errors import CmdError, KdbError
 from kdb.target.devtree_images import add_devinfo_images
 from kdb.target.taskq_images import add_taskq_images
 from kdb.target.callout_images import add_callout_images
+from kdb.target.cyclic_images import add_cyclic_images
+from kdb.target.cyclics import place_handlers
 from kdb.target.globals import GLOBAL_TYPES, add_global_images, place_globals
 from kdb.target.images import Strings, add_entity_images, encode, kernel_types
 from kdb.limits import Limits
@@ -106,9 +108,10 @@ class KernelTarget(Target):
             self.space.add_bytes(base, data)
         self._place_objects()
         place_globals(dump, lambda ctype: self.types.lookup(ctype).size)
+        place_handlers(dump)
         add_entity_images(self.space, self.types, dump,
                           (add_devinfo_images, add_global_images, add_taskq_images,
-                           add_callout_images))
+                           add_callout_images, add_cyclic_images))
 
     def _place_objects(self) -> None:
         """Lay the dump's typed objects into memory, checking types and members.
