@@ -13,9 +13,9 @@ Instructions are 4 bytes; dis_arm64_previnstr steps back 4 bytes each.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
-from .common import Symbols, label
+from .common import FixedWidth, Symbols, label
 
 _HASH = re.compile(r"#(-?)(0x[0-9a-f]+|\d+)")
 _BRACKET = re.compile(r"\[[^\]]*\](!?)(, #-?(?:0x[0-9a-f]+|\d+))?")
@@ -30,28 +30,12 @@ def _hexed(m: re.Match[str]) -> str:
     return f"#{m.group(1)}0x{int(m.group(2), 0):x}"
 
 
-class Arm64:
+class Arm64(FixedWidth):
     """The AArch64 disassembler."""
 
     name = "arm64"
-    max_len = 4
-    min_len = 4
-
-    def __init__(self) -> None:
-        self._cs: Any = None
-
-    def _engine(self) -> Any:
-        if self._cs is None:
-            import capstone
-            cs = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
-            cs.detail = True
-            self._cs = cs
-        return self._cs
-
-    def decode(self, code: bytes, pc: int, syms: Symbols) -> tuple[str, int] | None:
-        for insn in self._engine().disasm(code[:4], pc, 1):
-            return self._render(insn, pc, syms), 4
-        return None
+    arch = "CS_ARCH_ARM64"
+    modes = ("CS_MODE_ARM",)
 
     def _render(self, insn: Any, pc: int, syms: Symbols) -> str:
         mnem, ops = insn.mnemonic, insn.op_str
@@ -72,6 +56,3 @@ class Arm64:
             last = m.end()
         out.append(_HASH.sub(_hexed, ops[last:]))
         return f"{mnem} " + "".join(out)
-
-    def previns(self, pc: int, n: int, start: int | None, walk: Callable[[int], int | None]) -> int:
-        return pc - 4 * n if n > 0 else pc

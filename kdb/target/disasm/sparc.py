@@ -17,9 +17,9 @@ Instructions are 4 bytes, big-endian, and dis_sparc_previnstr steps back
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
 
-from .common import Symbols, label
+from .common import FixedWidth, Symbols, label
 
 _DEC = re.compile(r"(?<![%\w.])(-?)(\d+)(?![\w])")
 _MEM = re.compile(r"\[([^\]+-]+)([+-])([^\]]+)\]")
@@ -30,28 +30,12 @@ def hex_numbers(text: str) -> str:
     return _DEC.sub(lambda m: f"{m.group(1)}0x{int(m.group(2)):x}", text)
 
 
-class Sparc:
+class Sparc(FixedWidth):
     """The SPARC v9 disassembler."""
 
     name = "v9plus"
-    max_len = 4
-    min_len = 4
-
-    def __init__(self) -> None:
-        self._cs: Any = None
-
-    def _engine(self) -> Any:
-        if self._cs is None:
-            import capstone
-            cs = capstone.Cs(capstone.CS_ARCH_SPARC, capstone.CS_MODE_BIG_ENDIAN | capstone.CS_MODE_V9)
-            cs.detail = True
-            self._cs = cs
-        return self._cs
-
-    def decode(self, code: bytes, pc: int, syms: Symbols) -> tuple[str, int] | None:
-        for insn in self._engine().disasm(code[:4], pc, 1):
-            return self._render(insn, pc, syms), 4
-        return None
+    arch = "CS_ARCH_SPARC"
+    modes = ("CS_MODE_BIG_ENDIAN", "CS_MODE_V9")
 
     def _render(self, insn: Any, pc: int, syms: Symbols) -> str:
         mnem, ops = insn.mnemonic, insn.op_str
@@ -79,6 +63,3 @@ class Sparc:
         if parts[0].startswith(("%icc", "%xcc", "%fcc")):     # DISP19
             return f"{mnem:<9} {parts[0]}, {sign}0x{mag:<4x} <{where}>"
         return f"{mnem:<9} {parts[0]}, {sign}0x{mag:<5x} <{where}>"   # DISP16
-
-    def previns(self, pc: int, n: int, start: int | None, walk: Callable[[int], int | None]) -> int:
-        return pc - 4 * n if n > 0 else pc
