@@ -6,7 +6,7 @@ Not a debugger module itself (the leading underscore keeps the loader away).
 from __future__ import annotations
 
 from itertools import repeat
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Iterator, Mapping, TypeVar
 
 from kdb.errors import CmdError, ReadError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
@@ -351,3 +351,15 @@ def read_struct(call: Call | Walk, type_name: str, addr: int, what: str) -> dict
         else:
             out[m.name] = raw
     return out
+
+
+def follow(call: Call | Walk, first: int, type_name: str, link: str, what: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A linked list read as mdb walks one: from FIRST along LINK (each
+    element read as TYPE_NAME by :func:`read_struct`), to a NULL link or
+    an element met before; (address, members) of each."""
+    addr, seen = first, set()
+    while addr and addr not in seen:
+        seen.add(addr)
+        obj = read_struct(call, type_name, addr, what)
+        yield addr, obj
+        addr = obj[link]

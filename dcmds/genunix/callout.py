@@ -18,7 +18,7 @@ from kdb.target.callouts import (CALLOUT_BUCKETS, CALLOUT_EXECUTING, CALLOUT_ID_
                                  CALLOUT_LONGTERM, CALLOUT_NTYPES, CALLOUT_REALTIME, CALLOUT_TYPE_BITS,
                                  LIST_ABSOLUTE, LIST_HEAPED, LIST_HRESTIME, callouts, idhash)
 
-from .._kernel import kdump, lower_indent, read_struct
+from .._kernel import follow, kdump, lower_indent, read_struct
 
 module = Module("genunix", targets=("kernel",))
 
@@ -46,16 +46,6 @@ def _hash_heads(call: Call | Walk, addr: int, what: str) -> list[int]:
     return [int.from_bytes(raw[i:i + 8], "little") for i in range(0, len(raw), 16)]
 
 
-def _chain(call: Call | Walk, first: int, type_name: str, link: str, what: str):
-    """Follow LINK from FIRST (each read as TYPE_NAME), to a NULL or a loop."""
-    addr, seen = first, set()
-    while addr and addr not in seen:
-        seen.add(addr)
-        obj = read_struct(call, type_name, addr, what)
-        yield addr, obj
-        addr = obj[link]
-
-
 @module.walker("callout_table", "walk callout table array")
 def walk_callout_table(walk: Walk):
     """callout_table_walk_init/step: every table of callout_table (CALLOUT_NTYPES
@@ -70,21 +60,21 @@ def walk_callout_table(walk: Walk):
 def walk_callout_list(walk: Walk):
     if not walk.addr:
         raise CmdError("callout list doesn't support global walk")
-    return (a for a, _ in _chain(walk, walk.addr, "callout_list_t", "cl_next", "callout_list"))
+    return (a for a, _ in follow(walk, walk.addr, "callout_list_t", "cl_next", "callout_list"))
 
 
 @module.walker("callouts_bytime", "walk callouts by list chain (expiration time)")
 def walk_callouts_bytime(walk: Walk):
     if not walk.addr:
         raise CmdError("callout doesn't support global walk")
-    return (a for a, _ in _chain(walk, walk.addr, "callout_t", "c_clnext", "callout"))
+    return (a for a, _ in follow(walk, walk.addr, "callout_t", "c_clnext", "callout"))
 
 
 @module.walker("callouts_byid", "walk callouts by id hash chain")
 def walk_callouts_byid(walk: Walk):
     if not walk.addr:
         raise CmdError("callout doesn't support global walk")
-    return (a for a, _ in _chain(walk, walk.addr, "callout_t", "c_idnext", "callout"))
+    return (a for a, _ in follow(walk, walk.addr, "callout_t", "c_idnext", "callout"))
 
 
 class _Args:
@@ -273,7 +263,7 @@ def _table(a: _Args, addr: int) -> None:
             if a.flags & FREE:
                 if ct["ct_free"]:
                     a.bucket = 0
-                    for c, obj in _chain(call, ct["ct_free"], "callout_t", "c_idnext", "callout"):
+                    for c, obj in follow(call, ct["ct_free"], "callout_t", "c_idnext", "callout"):
                         if not _one(a, c, obj):
                             break
                 return
@@ -281,7 +271,7 @@ def _table(a: _Args, addr: int) -> None:
                 for i, head in enumerate(_hash_heads(call, ct["ct_idhash"], "id_hash")):
                     if head:
                         a.bucket = i
-                        for c, obj in _chain(call, head, "callout_t", "c_idnext", "callout"):
+                        for c, obj in follow(call, head, "callout_t", "c_idnext", "callout"):
                             if not _one(a, c, obj):
                                 break
 
@@ -293,7 +283,7 @@ def _head(raw: bytes) -> int:
 def _lists(a: _Args, first: int) -> None:
     """callout_list_cb over a chain of callout lists."""
     call = a.call
-    for addr, cl in _chain(call, first, "callout_list_t", "cl_next", "callout_list"):
+    for addr, cl in follow(call, first, "callout_list_t", "cl_next", "callout_list"):
         a.exp, a.list_flags = cl["cl_expiration"], cl["cl_flags"]
         is_free = bool(cl["cl_flags"] & 0x1)
         if bool(a.flags & FREE) != is_free:
@@ -330,7 +320,7 @@ def _lists(a: _Args, first: int) -> None:
         if not head or a.flags & FREE:
             continue
         with lower_indent(call, 4 if a.flags & VERBOSE else 0):
-            for c, obj in _chain(call, head, "callout_t", "c_clnext", "callout"):
+            for c, obj in follow(call, head, "callout_t", "c_clnext", "callout"):
                 if not _one(a, c, obj):
                     break
 
@@ -480,7 +470,7 @@ def calloutid(call: Call) -> int | None:
         call.printf("id hash chain for this xid is empty\n")
         return 1
     a.ndx, a.bucket = tableid, bucket
-    for c, obj in _chain(call, head, "callout_t", "c_idnext", "callout"):
+    for c, obj in follow(call, head, "callout_t", "c_idnext", "callout"):
         if not _one(a, c, obj):
             break
     return None

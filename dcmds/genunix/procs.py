@@ -11,7 +11,7 @@ from kdb.target.model import PS_CHAR, Proc, Thread
 from kdb.target.taskqs import Taskq, taskqs
 from kdb.modapi import ADDR, DCMD_USAGE, INT, LIST, STR, Call, Module, Opt, Walk, walk_addresses
 
-from .._kernel import (TS_NAMES, entity_at, findstack, is_kernel_thread, kdump, lower_indent, read_struct,
+from .._kernel import (TS_NAMES, entity_at, findstack, follow, is_kernel_thread, kdump, lower_indent,
                                proc_at, thread_at, thread_desc)
 
 module = Module("genunix", targets=("kernel",))
@@ -471,12 +471,8 @@ def _row(walk: Walk, var: str):
     head = target.lookup_by_name(var)
     if head is None:
         raise CmdError(f"couldn't read symbol '{var}'")
-    addr = int.from_bytes(target.read(head, 8), "little")
-    seen: set[int] = set()
-    while addr and addr not in seen:
-        seen.add(addr)
-        yield addr
-        addr = read_struct(walk, "kthread_t", addr, "deathrow thread")["t_forw"]
+    first = int.from_bytes(target.read(head, 8), "little")
+    return (addr for addr, _ in follow(walk, first, "kthread_t", "t_forw", "deathrow thread"))
 
 
 @module.walker("deathrow", "walk threads on both lwp_ and thread_deathrow")

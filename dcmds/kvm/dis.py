@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kdb.errors import CmdError, ReadError
 from kdb.modapi import ADDR, DCMD_USAGE, STR, Call, Module, Opt
-from kdb.target.disasm import previns
+from kdb.target.disasm import previns, unreadable
 
 module = Module("kdb", targets=("kernel",), builtin=True)
 
@@ -69,16 +69,15 @@ def dis(call: Call) -> int | None:
         n = 10
     s = call.session
 
-    def line(pc: int, text: str) -> None:
-        sym = s.addr2str(pc)
-        call.emit("instruction", {"addr": pc, "symbol": sym or "", "text": text},
-                  lambda c, r: _print(c, pc, text))
+    def line(pc: int, text: str, bold: bool = False) -> None:
+        call.emit("instruction", {"addr": pc, "symbol": s.addr2str(pc) or "", "text": text},
+                  lambda c, r: _print(c, pc, text, bold))
 
     def one(pc: int) -> tuple[str, int]:
         try:
             return target.ins2str(pc, s)
         except ReadError as e:
-            raise CmdError(f"failed to read instruction at 0x{pc:x}: {e.reason}") from None
+            raise CmdError(unreadable(e)) from None
 
     if not window:
         left = n + 1
@@ -97,8 +96,7 @@ def dis(call: Call) -> int | None:
             line(start, text)
             start = naddr
         text, naddr = one(addr)
-        call.emit("instruction", {"addr": addr, "symbol": s.addr2str(addr) or "", "text": text},
-                  lambda c, r: _print(c, addr, text, bold=True))
+        line(addr, text, bold=True)
         addr = naddr
         for _ in range(n):
             text, naddr = one(addr)

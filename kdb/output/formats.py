@@ -21,6 +21,7 @@ from kdb.errors import CmdError, ReadError
 from kdb.output.iob import OutputBuffer
 from kdb.numbers import signed
 from kdb.output.printf import FormatEnv, mprintf, time_representable
+from kdb.target.disasm.common import unreadable
 from kdb.lang.statements import FmtChar, FmtCount, FmtText
 
 
@@ -285,7 +286,7 @@ def _print_char(out: OutputBuffer, env: FormatEnv, reader: Reader, addr: int,
             try:
                 text, addr = reader.ins2str(addr, env)
             except ReadError as e:
-                raise CmdError(f"failed to read instruction at 0x{e.addr:x}: {e.reason}") from None
+                raise CmdError(unreadable(e)) from None
             mprintf(out, env, "%s\n", text)
         return addr
     if ch == "I":

@@ -6,12 +6,13 @@ kdb.target.callouts, as the dcmds' (dcmds/genunix/callout.py)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+from typing import Any
 
 from kdb.target.callouts import CALLOUT_BUCKETS, CALLOUT_NTYPES, CALLOUT_NORMAL, HASH_SIZE, \
     LIST_HEAPED, Table, callouts
 from kdb.target.ctype import TypeSystem
-from kdb.target.images import Strings, encode
+from kdb.target.images import Strings, encode, lazily
 from kdb.target.memory import AddressSpace
 from kdb.target.taskqs import taskqs
 
@@ -63,17 +64,20 @@ def add_callout_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Str
                                           for cl in heaped).ljust(heap_t.size * max(64, len(t.lists)), b"\0"))
         if not t.callouts:
             continue
+        by_id = t.id_buckets(co.ctbits)
         sp.add(t.idhash, HASH_SIZE * CALLOUT_BUCKETS,
-               _hash_producer(hash_t, {b: (cs[0].addr, cs[-1].addr) for b, cs in t.id_buckets(co.ctbits).items()}))
+               lazily(functools.partial(_hash_array, hash_t, {b: (cs[0].addr, cs[-1].addr)
+                                                              for b, cs in by_id.items()})))
         buckets = t.list_buckets()
         sp.add(t.clhash, HASH_SIZE * CALLOUT_BUCKETS,
-               _hash_producer(hash_t, {b: (ls[0].addr, ls[-1].addr) for b, ls in buckets.items()}))
+               lazily(functools.partial(_hash_array, hash_t, {b: (ls[0].addr, ls[-1].addr)
+                                                              for b, ls in buckets.items()})))
         due = [cl for cl in t.lists if cl.bucket < 0]
         links: dict[int, tuple[int, int]] = {}
         for chain in [due, *buckets.values()]:
             links.update(_chain(chain))
         idlinks: dict[int, tuple[int, int]] = {}
-        for ids in t.id_buckets(co.ctbits).values():
+        for ids in by_id.values():
             idlinks.update(_chain(ids))
         for cl in t.lists:
             nxt, prv = links[cl.addr]
@@ -89,14 +93,8 @@ def add_callout_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Str
     assert len(co.tables) % CALLOUT_NTYPES == 0
 
 
-def _hash_producer(hash_t: Any, heads: dict[int, tuple[int, int]]) -> Callable[[int, int], bytes]:
-    """A callout_hash_t[CALLOUT_BUCKETS] array, encoded on its first read."""
-    cache: list[bytes] = []
-
-    def produce(off: int, n: int) -> bytes:
-        if not cache:
-            empty = encode(hash_t, {})
-            cache.append(b"".join(encode(hash_t, {"ch_head": heads[b][0], "ch_tail": heads[b][1]})
-                                  if b in heads else empty for b in range(CALLOUT_BUCKETS)))
-        return cache[0][off:off + n]
-    return produce
+def _hash_array(hash_t: Any, heads: dict[int, tuple[int, int]]) -> bytes:
+    """A callout_hash_t[CALLOUT_BUCKETS] array: each bucket's head and tail."""
+    empty = encode(hash_t, {})
+    return b"".join(encode(hash_t, {"ch_head": heads[b][0], "ch_tail": heads[b][1]})
+                    if b in heads else empty for b in range(CALLOUT_BUCKETS))

@@ -48,10 +48,11 @@ def disp_addr(dump: Any, cpu_index: int) -> int:
     return DISP_REGION + DISP_STRIDE * cpu_index
 
 
-def links(dump: Any) -> dict[int, int]:
-    """Each queued thread's t_link: the next thread of its priority."""
+def links(queues: dict[int, list[Thread]]) -> dict[int, int]:
+    """Each queued thread's t_link (QUEUES: run_queues()): the next thread
+    of its priority."""
     out: dict[int, int] = {}
-    for q in run_queues(dump).values():
+    for q in queues.values():
         by_pri: dict[int, list[Thread]] = {}
         for t in q:
             by_pri.setdefault(t.pri, []).append(t)
@@ -61,10 +62,9 @@ def links(dump: Any) -> dict[int, int]:
     return out
 
 
-def disp_values(dump: Any, cpu_index: int, disp_t: Any, dispq_t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The disp_t of the CPU at CPU_INDEX and its dispq_t array."""
-    c = dump.cpus[cpu_index]
-    q = run_queues(dump).get(c.id, [])
+def disp_values(dump: Any, cpu_index: int, q: list[Thread], dispq_t: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The disp_t of the CPU at CPU_INDEX, whose run queue is Q, and its
+    dispq_t array."""
     base = disp_addr(dump, cpu_index) + DISPQ_OFFSET
     queues: list[dict[str, Any]] = [{} for _ in range(NGLOBPRIS)]
     for t in q:

@@ -10,7 +10,6 @@ with pointers linking them as in an illumos kernel (``t_procp``,
 from __future__ import annotations
 
 import functools
-import datetime
 import struct
 from typing import Any, Callable
 
@@ -21,6 +20,7 @@ from kdb.target.model import SSTATES, TS_BITS
 from kdb.target.callouts import CALLOUT_TYPES
 from kdb.target.cyclics import CYC_REGION, CYC_STRIDE, CYCLIC_TYPES
 from kdb.target.deathrow import deathrow_next
+from kdb.target.systime import epoch
 from kdb.target.dispq import DISP_TYPES, disp_addr, disp_values, links as dispq_links, run_queues
 from kdb.target.taskqs import TASKQ_TYPES, taskqs
 from kdb.target.turnstiles import image_values, turnstiles
@@ -234,6 +234,18 @@ class Strings:
         return a
 
 
+def lazily(make: Callable[[], bytes]) -> Callable[[int, int], bytes]:
+    """A region's producer that makes its bytes on the first read (a dump of
+    a million threads pays for the images it shows), then slices them."""
+    cache: list[bytes] = []
+
+    def produce(off: int, n: int) -> bytes:
+        if not cache:
+            cache.append(make())
+        return cache[0][off:off + n]
+    return produce
+
+
 def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                       extra: "tuple[Callable[[AddressSpace, TypeSystem, Any, Strings], None], ...]" = ()) -> None:
     """Map every process, thread, zone and CPU as its kernel structure;
@@ -242,13 +254,7 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
     encoders: dict[int, Callable[[Any], bytes]] = {}
 
     def image(t: CType, make: Callable[[], dict]) -> Callable[[int, int], bytes]:
-        cache: list[bytes] = []
-
-        def produce(off: int, n: int) -> bytes:
-            if not cache:
-                cache.append(compile_encoder(t, encoders)(make()))
-            return cache[0][off:off + n]
-        return produce
+        return lazily(lambda: compile_encoder(t, encoders)(make()))
 
     def build(sp: AddressSpace) -> None:
         # intern every string an image can point to, in a fixed order, so
@@ -311,7 +317,8 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
 
         tstiles = turnstiles(dump)
         queue_of = taskqs(dump).of_thread
-        runq_link = dispq_links(dump)
+        queues = run_queues(dump)         # each CPU's, once: the links, cpu_t and disp_t use it
+        runq_link = dispq_links(queues)
 
         lists: dict[int, tuple[list, dict[int, int]]] = {}
         deathrow = deathrow_next(dump)
@@ -378,11 +385,10 @@ def add_entity_images(space: AddressSpace, ts: TypeSystem, dump: Any,
                 "cpu_kprunrun": int(c.kprunrun), "cpu_base_spl": c.bspl, "cpu_disp": disp_addr(dump, i),
                 "cpu_cyclic": CYC_REGION + CYC_STRIDE * i}
 
-        queues = run_queues(dump)
         disp_t, dispq_t = ts.lookup("disp_t"), ts.lookup("dispq_t")
         for i, c in enumerate(cpus):
             sp.add(c.addr, cpu_t.size, image(cpu_t, functools.partial(cpu_values, c, i)))
-            disp, dqs = disp_values(dump, i, disp_t, dispq_t)
+            disp, dqs = disp_values(dump, i, queues.get(c.id, []), dispq_t)
             sp.add_bytes(disp_addr(dump, i), encode(disp_t, disp))
             sp.add_bytes(disp["disp_q"], b"".join(encode(dispq_t, q) for q in dqs))
         add_sobjs(sp, ts, dump)
@@ -484,6 +490,4 @@ def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int
 
 
 def _epoch(ts: str | None) -> int:
-    if not ts:
-        return 0
-    return int(datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())
+    return epoch(ts) or 0

@@ -8,10 +8,11 @@ agree.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import functools
+from typing import Any
 
 from kdb.target.ctype import TypeSystem
-from kdb.target.images import Strings, encode
+from kdb.target.images import Strings, encode, lazily
 from kdb.target.memory import AddressSpace
 from kdb.target.taskqs import DISPATCH_CV_OFFSET, Taskq, taskqs
 
@@ -51,7 +52,7 @@ def add_taskq_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Strin
             "tq_tcreates": n if q.dynamic else 0})
 
     for q in tqs.all:
-        sp.add(q.addr, tq_t.size, _producer(queue_image, q))
+        sp.add(q.addr, tq_t.size, lazily(functools.partial(queue_image, q)))
         head = q.addr + head_off
         ents = q.queue
         for i, task in enumerate(ents):
@@ -66,14 +67,3 @@ def add_taskq_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: Strin
             sp.add_bytes(q.bucket, encode(bucket_t, {
                 "tqbucket_taskq": q.addr, "tqbucket_freelist": {"tqent_next": fl, "tqent_prev": fl},
                 "tqbucket_nalloc": q.active, "tqbucket_nfree": len(q.members) - q.active}))
-
-
-def _producer(make: Callable[[Taskq], bytes], q: Taskq) -> Callable[[int, int], bytes]:
-    """The image of Q, encoded on its first read."""
-    cache: list[bytes] = []
-
-    def produce(off: int, n: int) -> bytes:
-        if not cache:
-            cache.append(make(q))
-        return cache[0][off:off + n]
-    return produce

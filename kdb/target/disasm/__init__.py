@@ -24,9 +24,9 @@ from typing import Callable
 
 from kdb.errors import ReadError
 
-from .common import UNKNOWN_OP, Arch, Symbols, label
+from .common import UNKNOWN_OP, Arch, Symbols, label, unreadable
 
-__all__ = ["UNKNOWN_OP", "Arch", "Symbols", "label", "arch_for", "ins2str", "previns"]
+__all__ = ["UNKNOWN_OP", "Arch", "Symbols", "label", "unreadable", "arch_for", "ins2str", "previns"]
 
 Reader = Callable[[int, int], bytes]
 

@@ -20,6 +20,12 @@ class Symbols(Protocol):
         """``sym+off`` when a symbol holds ``addr``, else None."""
 
 
+def unreadable(e: Any) -> str:
+    """libdisasm_read's warning for an instruction it cannot read (E: the
+    ReadError), errno text appended as mdb_warn does."""
+    return f"failed to read instruction at 0x{e.addr:x}: {e.reason}"
+
+
 def label(syms: Symbols, addr: int) -> str:
     """``%a``: ``sym+off``, or the address itself in the current radix."""
     from kdb.numbers import numtostr
