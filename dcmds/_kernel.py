@@ -363,3 +363,12 @@ def follow(call: Call | Walk, first: int, type_name: str, link: str, what: str) 
         obj = read_struct(call, type_name, addr, what)
         yield addr, obj
         addr = obj[link]
+
+
+def stack_active(t: Any, addr: int) -> str:
+    """kmem.c stack_active: where ADDR lies against the thread's sp."""
+    if t.state == "free":
+        return " (inactive interrupt thread)"
+    if t.sp is None or addr >= t.sp:
+        return ""
+    return " (possibly below sp)" if t.state == "onproc" else " (below sp)"

@@ -502,7 +502,211 @@ def tqstall() -> None:
         msgs("2011-08-03T18:04:12Z", ["WARNING: acmeraid0: reset: 512 commands still outstanding, waiting"])})
 
 
+#: the caches of a file server's kernel (name, buffer size, buffers in use,
+#: the variable their chain hangs from); counts scaled down to keep the dump small
+LEAK_CACHES = [
+    ("kmem_magazine_1", 16, 3120, "genunix`kmem_depot_mags"),
+    ("kmem_magazine_15", 128, 1840, "genunix`kmem_depot_mags"),
+    ("kmem_slab_cache", 56, 9650, "genunix`kmem_slab_pool"),
+    ("kmem_bufctl_cache", 24, 11210, "genunix`kmem_bufctl_pool"),
+    ("kmem_alloc_8", 8, 14521, "genunix`kmem_small_pool"),
+    ("kmem_alloc_16", 16, 11873, "genunix`kmem_small_pool"),
+    ("kmem_alloc_32", 32, 9412, "genunix`kmem_small_pool"),
+    ("kmem_alloc_64", 64, 7310, "genunix`kmem_small_pool"),
+    ("kmem_alloc_128", 128, 4218, "genunix`kmem_small_pool"),
+    ("kmem_alloc_256", 256, 2317, "genunix`kmem_small_pool"),
+    ("kmem_alloc_512", 512, 1204, "genunix`kmem_small_pool"),
+    ("kmem_alloc_1024", 1024, 611, "genunix`kmem_small_pool"),
+    ("kmem_alloc_4096", 4096, 142, "genunix`kmem_small_pool"),
+    ("thread_cache", 1296, 612, "genunix`thread_pool"),
+    ("lwp_cache", 1904, 391, "genunix`thread_pool"),
+    ("process_cache", 3896, 48, "genunix`proc_pool"),
+    ("cred_cache", 184, 402, "genunix`cred_pool"),
+    ("file_cache", 56, 1733, "genunix`file_pool"),
+    ("vn_cache", 200, 21877, "genunix`vn_pool"),
+    ("anon_cache", 48, 18840, "genunix`anon_pool"),
+    ("seg_cache", 96, 1622, "genunix`seg_pool"),
+    ("zio_cache", 880, 214, "zfs`zio_pool"),
+    ("dnode_t", 752, 8512, "zfs`dnode_pool"),
+    ("arc_buf_hdr_t", 176, 12410, "zfs`arc_pool"),
+]
+
+
+def leak() -> None:
+    """A slow kernel memory leak: a firmware-monitoring daemon asks a driver
+    for its status every second, and the driver's ioctl forgets to free the
+    status buffer it allocates. After three weeks the kernel holds most of
+    memory, allocations wait for memory that never comes, and the operator
+    forces a dump (``reboot -d``). kmem_flags was 0xf (auditing on) since the
+    first stall, so every buffer remembers who allocated it."""
+    s = Scenario("leak", "vault03", 83, ncpu=4, time="2011-09-14T09:41:27Z")
+    s.dump["system"]["boot_time"] = "2011-08-21T07:02:55Z"
+    s.background()
+    status = ["acmefw`acmefw_get_status+0x4c", "acmefw`acmefw_ioctl+0x112", "cdev_ioctl+0x45",
+              "specfs`spec_ioctl+0x5a", "fop_ioctl+0x7b", "ioctl+0x18e", SYSCALL]
+    mon = s.thread("u", ["swtch+0x141", "cv_timedwait_sig_hires+0x39d", "cv_waituntil_sig+0xfa",
+                         "nanosleep+0x19f", SYSCALL])
+    s.proc(611, "fwmond", "/opt/acme/sbin/fwmond -i 1", threads=[mon], start="2011-08-21T07:03:40Z")
+    # threads waiting for kernel memory: kmem grows its slabs from vmem, which waits
+    vmwait = ["swtch+0x141", "cv_wait+0x70", "vmem_xalloc+0x64e", "vmem_alloc+0x14a",
+              "segkmem_xalloc+0xb0", "segkmem_alloc_vn+0xcd", "segkmem_alloc+0x24", "vmem_xalloc+0x502",
+              "vmem_alloc+0x14a", "kmem_slab_create+0x87", "kmem_slab_alloc+0xbc",
+              "kmem_cache_alloc+0x1e8"]
+    heap_cv = "0xffffff01d0b10032"
+    waiters = [
+        s.thread("u", vmwait + ["kmem_zalloc+0x47", "zfs`zfs_znode_alloc+0x42", "zfs`zfs_mknode+0x9d7",
+                                "zfs`zfs_create+0x4e0", "fop_create+0xc5", "vn_createat+0x5d4",
+                                "vn_openat+0x1f5", "copen+0x435", "openat32+0x1a", SYSCALL],
+                 wchan=heap_cv, sobj="cv"),
+        s.thread("u", vmwait + ["allocb+0x64", "sockfs`socopyinuio+0x87", "sockfs`so_sendmsg+0x2a1",
+                                "sockfs`socket_sendmsg+0x57", "sockfs`sendit+0x180", "send+0x64", SYSCALL],
+                 wchan=heap_cv, sobj="cv"),
+    ]
+    s.proc(2240, "nfsd", "/usr/lib/nfs/nfsd", threads=[waiters[0]], uid=1, start="2011-08-21T07:04:02Z")
+    s.proc(3117, "sshd", "/usr/lib/ssh/sshd -R", ppid=301, threads=[waiters[1]], start="2011-09-14T09:12:50Z")
+    reboot = s.thread("u", ["vpanic", "panic+0x9c", "kadmin+0x4f1", "uadmin+0x11e", SYSCALL],
+                      state="onproc", cpu=2)
+    s.onproc(reboot, 2)
+    s.proc(3201, "reboot", "reboot -d", ppid=3120, threads=[reboot], start="2011-09-14T09:41:26Z")
+    s.proc(3120, "bash", "-bash", ppid=3117, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9",
+           "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]])
+    s.sobjs.append({"addr": heap_cv, "type": "cv", "name": "kmem_va arena vm_cv"})
+    rng = random.Random(83)
+    caches = []
+    kernel = [t["addr"] for t in s.kthreads]
+    for name, size, count, root in LEAK_CACHES:
+        allocated = [{"count": count, "root": root, "thread": rng.choice(kernel), "every": 9_000_000_000,
+                      "time": 400_000_000_000 + rng.randrange(10**9)}]
+        cache: dict = {"name": name, "size": size, "allocated": allocated, "free": count // 7 + 3}
+        if name == "kmem_alloc_512":
+            # the leak: one status buffer per second since fwmond started,
+            # none of them freed, none referenced
+            allocated.append({"count": 2_000_000, "stack": status, "thread": mon["addr"],
+                              "time": 45_000_000_000, "every": 1_000_000_000})
+            cache["fail"] = 1123
+            cache["free"] = 0
+        if name == "kmem_alloc_64":
+            # a handful of real one-off leaks every system has
+            allocated.append({"count": 3, "stack": ["genunix`ddi_strdup+0x2a", "acpica`AcpiOsAllocate+0x1c",
+                                                    "acpica`AcpiUtAllocate+0x48"],
+                              "time": 2_100_000_000})
+        caches.append(cache)
+    s.write({
+        "panic": {"message": "forced crash dump initiated at user request", "cpu": 2,
+                  "thread": reboot["addr"], "time": "2011-09-14T09:41:27Z"},
+        "globals": {"kmem_flags": "0xf"},
+        "kmem": {"caches": caches,
+                 "pages": {"physmem": 524288, "total": 524288, "kernel": 462530, "zfs": 0, "anon": 21544,
+                           "exec": 3890, "page_cache": 8740, "cachelist": 1312}},
+        "modules": [{"id": 0, "name": "unix"}, {"id": 1, "name": "genunix"},
+                    {"id": 61, "name": "specfs", "desc": "filesystem for specfs"},
+                    {"id": 95, "name": "zfs", "desc": "ZFS storage pool"},
+                    {"id": 131, "name": "acmefw", "desc": "ACME firmware control 1.2"}],
+        "msgbuf": msgs("2011-08-21T07:02:55Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                "NOTICE: kmem_flags set to 0xf",
+                                                "pseudo-device: acmefw0", "acmefw0 is /pseudo/acmefw@0"]) +
+        msgs("2011-09-14T08:55:10Z", ["WARNING: /etc/svc/volatile: File system full, swap space limit exceeded"]) +
+        msgs("2011-09-14T09:41:27Z", ["", f"panic[cpu2]/thread={reboot['addr'][2:]}: ",
+                                      "forced crash dump initiated at user request", "",
+                                      "syncing file systems...", " done",
+                                      "dumping to /dev/zvol/dsk/zones/dump, offset 65536, content: kernel"]),
+    })
+
+
+def _kmem_error_lines(path: Path, cache: str) -> list[str]:
+    """kmem_error's report of the freed buffer, from the dump as kdb lays it out."""
+    from kdb.target.dump.load import load_dump
+    from kdb.target.kmem import kmem
+    dump = load_dump(str(path))
+    c = next(c for c in kmem(dump).caches if c.name == cache)
+    i = c.nalloc
+    g, _ = c.group_of(i)
+    now = 72_418 * 10**9
+    delta = now - c.timestamp(i)
+    names = []
+    for pc in c.stack(i, dump.kmem_pcs.__getitem__):
+        sym = dump.symbols.containing(pc)
+        names.append(f"{sym.name}+0x{pc - sym.addr:x}")
+    slab = c.base + (i // c.per_slab) * c.slabsize
+    return [f"buffer={c.buffer(i):x} bufctl={c.bufctl(i):x} cache: {cache}",
+            f"previous transaction on buffer {c.buffer(i):x}:",
+            f"thread={g.thread:x}  time=T-{delta // 10**9}.{delta % 10**9:09d}  slab={slab:x}  cache: {cache}",
+            *names]
+
+
+def uaf() -> None:
+    """A use after free: a NIC driver frees a receive request when the
+    receive completes, but its watchdog still holds the pointer and marks
+    the request timed out, writing into freed memory. kmem_flags is 0xf, so
+    the next allocation of that buffer finds 0xdeadbeef overwritten and
+    kmem_error panics the innocent allocator."""
+    s = Scenario("uaf", "edge12", 97, ncpu=4, time="2011-10-02T22:17:05Z")
+    s.background()
+    cache = "kmem_alloc_64"
+    victim = s.thread("u", ["vpanic", "panic+0x9c", "kmem_error+0x4b6", "kmem_cache_alloc_debug+0x2b3",
+                            "kmem_cache_alloc+0x1e8", "kmem_alloc+0x4b", "zfs`zfs_acl_alloc+0x26",
+                            "zfs`zfs_acl_node_read+0x8d", "zfs`zfs_zaccess_aces_check+0x6e",
+                            "zfs`zfs_zaccess_common+0x8a", "zfs`zfs_zaccess+0xf4", "zfs`zfs_lookup+0x8c",
+                            "fop_lookup+0xa2", "lookuppnvp+0x22e", "lookuppnatcred+0x11b",
+                            "lookupnameatcred+0x97", "cstatat_getvp+0x164", "cstatat64_32+0x82",
+                            "fstatat64_32+0x43", SYSCALL], state="onproc", cpu=1)
+    s.onproc(victim, 1)
+    s.proc(5120, "find", "find /export -name *.core", ppid=5101, threads=[victim],
+           start="2011-10-02T22:16:40Z")
+    s.proc(5101, "bash", "-bash", ppid=301, stacks=[["swtch+0x141", "cv_wait_sig_swap_core+0x1b9",
+           "cv_wait_sig_swap+0x17", "waitid+0x24e", "waitsys32+0x2f", SYSCALL]])
+    intr = s.kthread(["swtch+0x141", "intr_thread_exit+0x4d", "acmenet`acmenet_intr+0x4e"],
+                     start="intr_thread", state="sleep")
+    rng = random.Random(97)
+    kernel = [t["addr"] for t in s.kthreads]
+    caches = []
+    for name, size, count, root in LEAK_CACHES:
+        c: dict = {"name": name, "size": size, "free": count // 9 + 5,
+                   "allocated": [{"count": count // 4, "root": root, "thread": rng.choice(kernel),
+                                  "every": 7_000_000_000, "time": 300_000_000_000 + rng.randrange(10**9)}]}
+        if name == cache:
+            # the receive request acmenet freed at rx completion; its watchdog
+            # then set r_state (offset 0x18) to 2, RX_TIMEDOUT
+            c["freed"] = [{"count": 1, "thread": intr["addr"], "time": 72_410_812_345_678,
+                           "stack": ["acmenet`acmenet_req_free+0x1e", "acmenet`acmenet_rx_done+0x93",
+                                     "acmenet`acmenet_intr+0x13c", "av_dispatch_autovect+0x7c",
+                                     "dispatch_hardint+0x33"],
+                           "written": {"offset": 24, "value": "0xdeadbeef00000002"}}]
+        caches.append(c)
+    s.write({
+        "panic": {"message": "kernel heap corruption detected", "cpu": 1, "thread": victim["addr"],
+                  "time": "2011-10-02T22:17:05Z"},
+        "globals": {"kmem_flags": "0xf"},
+        "kmem": {"caches": caches},
+        "modules": [{"id": 0, "name": "unix"}, {"id": 1, "name": "genunix"},
+                    {"id": 95, "name": "zfs", "desc": "ZFS storage pool"},
+                    {"id": 140, "name": "acmenet", "desc": "ACME 10GbE NIC driver 3.1"}],
+        "msgbuf": msgs("2011-09-30T06:00:12Z", ["SunOS Release 5.11 Version joyent_20110727T191049Z 64-bit",
+                                                "NOTICE: kmem_flags set to 0xf",
+                                                "acmenet0: ACME 10GbE, link up 10000 Mbps full duplex"]) +
+        msgs("2011-10-02T22:16:58Z", ["WARNING: acmenet0: rx watchdog: request timed out, resetting ring 3"]) +
+        msgs("2011-10-02T22:17:05Z", ["", "kernel memory allocator: buffer modified after being freed",
+                                      "modification occurred at offset 0x18 (0xdeadbeefdeadbeef replaced by "
+                                      "0xdeadbeef00000002)", "{BUFFER}", "", "",
+                                      f"panic[cpu1]/thread={victim['addr'][2:]}: ",
+                                      "kernel heap corruption detected", "",
+                                      "syncing file systems...", " done",
+                                      "dumping to /dev/zvol/dsk/zones/dump, offset 65536, content: kernel"]),
+    })
+    path = OUT / "uaf.json"
+    data = json.loads(path.read_text())
+    lines = _kmem_error_lines(path, cache)
+    out = []
+    for m in data["msgbuf"]:
+        if m["text"] == "{BUFFER}\n":
+            out += [{"time": m["time"], "text": line + "\n"} for line in lines]
+        else:
+            out.append(m)
+    data["msgbuf"] = out
+    path.write_text(json.dumps(data, indent=1) + "\n")
+
+
 if __name__ == "__main__":
-    for build in (panic, deadlock, donutshop, rwstarve, nfshang, audioglitch, tqstall):
+    for build in (panic, deadlock, donutshop, rwstarve, nfshang, audioglitch, tqstall, leak, uaf):
         build()
         print(f"built {build.__name__}")

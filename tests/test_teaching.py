@@ -64,7 +64,7 @@ def test_list_shows_summary_and_difficulty(tmp_path):
     assert "jurassic     beginner      7 steps  A hung boot in kmdb: stuck devfsadm, a semaphore, and a " \
            "262,144-entry driver property list." in lines
     assert sorted(line.split()[0] for line in lines) == sorted(
-        ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang", "audioglitch", "tqstall"])
+        ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang", "audioglitch", "tqstall", "leak", "uaf"])
 
 
 def test_shipped_file_is_built_from_the_source_and_hides_answers():
@@ -87,7 +87,7 @@ def test_explanations_open_only_with_the_answer():
     assert exercise.unseal("s", "pid", "100016", sealed) != "the answer is 100015"
 
 
-SCENARIOS = ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang", "audioglitch", "tqstall"]
+SCENARIOS = ["jurassic", "panic", "deadlock", "donutshop", "rwstarve", "nfshang", "audioglitch", "tqstall", "leak", "uaf"]
 
 
 def _source_answers(name):

@@ -130,7 +130,7 @@ def explain(call: Call) -> int | None:
         call.printf("  %s.\n", title[:1].upper() + title[1:] if title else "")
         more = _help_line(stage)
         if stage.name == "::walk" and stage.args and isinstance(stage.args[0], str):
-            w = s.registry.walker(stage.args[0])
+            w = s.registry.session_walker(s, stage.args[0])
             if w is not None:
                 call.printf("  Walker %s: %s.\n", w.name, w.descr)
         if stage.name in ("=", "/", "\\", "?", "@"):

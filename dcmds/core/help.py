@@ -120,7 +120,7 @@ def dcmds(call: Call) -> int | None:
                   "those whose name or (without -n) description matches.",
              options=[NAMES_ONLY])
 def walkers(call: Call) -> int | None:
-    return _listing(call, list(call.session.registry.all_walkers()), "walker")
+    return _listing(call, call.session.registry.session_walkers(call.session), "walker")
 
 
 @module.dcmd("dmods", "[mod]", "list loaded debugger modules",

@@ -12,7 +12,8 @@ from kdb.target.model import Cpu, Dump, Thread
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
-from .._kernel import at_address_or_all, fmt_age, kdump
+from .._kernel import at_address_or_all, fmt_age, kdump, stack_active
+from .kmem import whatis_kmem
 
 module = Module("genunix", targets=("kernel",))
 
@@ -432,12 +433,25 @@ def whatis(call: Call) -> int | None:
     if not addrs:
         return DCMD_USAGE
     for addr in addrs:
-        found = _whatis(call, dump, addr)
+        found: list[tuple[str, str | None]] = [(line, None) for line in _whatis(call, dump, addr)]
+        threads_end = len(found) - _cached_count(call, dump, addr)
+        found[threads_end:threads_end] = whatis_kmem(call, addr, o["q"])
         if not found and not o["q"]:
-            found = [f"{addr:x} is unknown"]
-        for line in (found if o["a"] else found[:1]):
+            found = [(f"{addr:x} is unknown", None)]
+        for line, then in (found if o["a"] else found[:1]):
             call.emit("whatis", {"addr": addr, "text": line}, lambda c, r: c.printf("%s\n", r["text"]))
+            if then is not None:
+                call.session.run_string(then, "(whatis)")
     return None
+
+
+def _cached_count(call: Call, dump: Dump, addr: int) -> int:
+    """How many of _whatis's reports are the thread and process caches kdb
+    implies (they come after kmem's own caches)."""
+    size = call.session.types.lookup("kthread_t").size
+    n = sum(1 for t in dump.threads if t.addr <= addr < t.addr + size and t.proc.pid != 0)
+    psize = call.session.types.lookup("proc_t").size
+    return n + sum(1 for p in dump.procs if p.addr <= addr < p.addr + psize)
 
 
 def _object(era: str, addr: int, base: int) -> str:
@@ -449,15 +463,6 @@ def _object(era: str, addr: int, base: int) -> str:
     if addr == base and era != "opensolaris":
         return f"{addr:x} is "
     return f"{addr:x} is {base:x}+{addr - base:x}, "
-
-
-def _stack_active(t: Any, addr: int) -> str:
-    """kmem.c stack_active: where ADDR lies against the thread's sp."""
-    if t.state == "free":
-        return " (inactive interrupt thread)"
-    if t.sp is None or addr >= t.sp:
-        return ""
-    return " (possibly below sp)" if t.state == "onproc" else " (below sp)"
 
 
 def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
@@ -486,7 +491,7 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
         else:
             bounds = t.stack_bounds()
             if bounds is not None and bounds[0] <= addr < bounds[1]:
-                out.append(f"{addr:x} is in thread {t.addr:x}'s stack{_stack_active(t, addr)}")
+                out.append(f"{addr:x} is in thread {t.addr:x}'s stack{stack_active(t, addr)}")
     for p in dump.procs:
         if p.addr <= addr < p.addr + SIZEOF_PROC:
             out.append(_object(era, addr, p.addr) + "allocated from process_cache")

@@ -27,6 +27,7 @@ from kdb.errors import KdbError
 from kdb.limits import Limits, take_option
 from kdb.target.kernel import dump_files
 from kdb.analysis.locks import wait_for_graph
+from kdb.analysis.memory import memory_report
 from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, doing, function_names, meaningful,
                                 panic_report)
 from kdb.analysis.stackgroups import group_threads
@@ -46,6 +47,11 @@ IDLE_WAITS = {"taskq_thread_wait", "taskq_thread", "taskq_d_thread", "door_retur
               "kctl_wr_thread", "nfs4_async_start", "nfs_async_start"}
 
 
+#: panics an operator forces on a hung system (the dump, not the panic, is the point)
+FORCED = re.compile(r"forced crash dump initiated at user request|NMI received|dump requested|"
+                    r"deadman timer")
+
+
 def _normalise_message(msg: str) -> str:
     """A panic message's class: addresses and numbers replaced."""
     msg = re.sub(r"\b(rp|addr|thread|sp|pc)=[0-9a-fA-Fx]+", r"\1=*", msg)
@@ -53,8 +59,9 @@ def _normalise_message(msg: str) -> str:
     return " ".join(msg.split())
 
 
-def analyse(dump: Any) -> dict[str, Any]:
-    """Everything triage says about one loaded dump."""
+def analyse(dump: Any, target: Any = None) -> dict[str, Any]:
+    """Everything triage says about one loaded dump (TARGET: its kernel
+    target, made here when the memory analysis needs one)."""
     s = dump.system
     report: dict[str, Any] = {
         "dump": dump.path, "nodename": s.nodename, "os": f"{s.release} {s.version}",
@@ -139,6 +146,15 @@ def analyse(dump: Any) -> dict[str, Any]:
         if "impl_make_parlist" in o["stack"]:
             anomalies.append(f"{o['process']} ({o['pid']}) on CPU {o['cpu']} is parsing a driver.conf "
                              f"file ({' < '.join(o['stack'][:4])})")
+    if dump.kmem_spec is not None:
+        if target is None:
+            from kdb.target.kernel import KernelTarget
+            target = KernelTarget(dump)
+        memory = memory_report(dump, target)
+        if memory is not None:
+            report["memory"] = memory
+            if memory["finding"]:
+                anomalies.append(memory["finding"])
     report["anomalies"] = anomalies
     report["messages"] = [m.text.rstrip("\n") for m in dump.msgbuf if NOTABLE.search(m.text)][-10:]
     report["signature"] = signature(report)
@@ -148,7 +164,11 @@ def analyse(dump: Any) -> dict[str, Any]:
 
 def signature(r: dict[str, Any]) -> dict[str, str]:
     """A readable signature and a short stable hash: the same for the same bug."""
-    if "panic" in r:
+    memory = (r.get("memory") or {}).get("signature")
+    forced = "panic" in r and FORCED.search(r["panic"]["message"])
+    if memory and ("panic" not in r or forced or "corruption" in r.get("memory", {})):
+        text = memory
+    elif "panic" in r:
         p = r["panic"]
         frames = [n for n in p["stack"] if n not in PANIC_MACHINERY][:3]
         text = f"panic: {_normalise_message(p['message'])} | {' < '.join(frames)}"
@@ -205,6 +225,15 @@ def render_text(r: dict[str, Any]) -> str:
                    + " < ".join(o["stack"][:5]))
     for a in r["anomalies"]:
         out.append(f"anomaly: {a}")
+    mem = r.get("memory")
+    if mem is not None:
+        for lk in mem["leaks"][:3]:
+            out.append(f"leak: {lk['count']} {lk['cache']} buffers ({lk['bytes']} bytes) from "
+                       + " < ".join(lk["stack"][:3] or [lk["caller"]]))
+        if mem.get("corruption"):
+            c = mem["corruption"]
+            out.append(f"heap corruption: {c['cache']} buffer {c['buffer']}"
+                       + (f" freed by {' < '.join(c['freed_by'][:3])}" if c["freed_by"] else ""))
     if r["blocked_groups"]:
         out.append("blocked on locks and semaphores:")
         for g in r["blocked_groups"][:3]:
@@ -228,11 +257,12 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     from kdb.target.kernel import open_dump
     from kdb.target.dump import release_dump
     try:
-        dump = open_dump(path, limits=limits, freeze=False).dump
+        target = open_dump(path, limits=limits, freeze=False)
+        dump = target.dump
     except KdbError as e:
         return {"dump": path, "error": str(e)}
     try:
-        return analyse(dump)
+        return analyse(dump, target)
     except Exception as e:   # one dump's trouble is one failed row; the others go on
         return {"dump": path, "error": f"internal error analysing it: {type(e).__name__}: {e}"}
     finally:

@@ -158,6 +158,9 @@ class Module:
     walkers: list[Walker] = attrs.Factory(list)
     path: str | None = None
     records: dict[str, RecordKind] = attrs.Factory(dict)
+    #: functions naming walkers the target itself defines (session -> name -> walker),
+    #: as kmem.c adds a walker per cache (kmem_init_walkers)
+    families: list[Callable[[Any], dict[str, Walker]]] = attrs.Factory(list)
 
     def dcmd(self, name: str, usage: str | None, descr: str, *, help: str | None = None,
              options: Sequence[Opt] = (), rest_of_line: bool = False,
@@ -192,6 +195,12 @@ class Module:
             self.walkers.append(Walker(name, descr, func, self))
             return func
         return register
+
+    def walker_family(self, func: Callable[[Any], dict[str, "Walker"]]) -> Callable[[Any], dict[str, "Walker"]]:
+        """Decorator registering FUNC(session) -> {name: Walker}: walkers whose
+        names come from the target (one per kmem cache)."""
+        self.families.append(func)
+        return func
 
     def applies_to(self, target_kind: str) -> bool:
         """Whether the module loads on a target of TARGET_KIND; kmdb is a
@@ -334,7 +343,7 @@ class Walk:
 
 def walk_addresses(session: "Session", name: str, addr: int | None) -> Iterator[int]:
     """Run the walker ``name`` (mdb_pwalk / mdb_walk) and yield its addresses."""
-    walker = session.registry.walker(name)
+    walker = session.registry.session_walker(session, name)
     if walker is None:
         raise CmdError("failed to perform walk: unknown walk name")
     return iter(walker.func(Walk(session, addr)))

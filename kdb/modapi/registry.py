@@ -14,7 +14,7 @@ import os
 import pkgutil
 import sys
 from types import ModuleType
-from typing import Iterable
+from typing import Any, Iterable
 
 from kdb.errors import CmdError
 from kdb.modapi.api import Dcmd, Module, Walker
@@ -59,6 +59,7 @@ class Registry:
             existing.walkers.append(w)
             self._walkers.setdefault(w.name, []).append(w)
         existing.records.update(module.records)
+        existing.families.extend(module.families)
         return True
 
     def remove(self, name: str) -> None:
@@ -163,6 +164,27 @@ class Registry:
             return None
         found = self._walkers.get(name)
         return found[-1] if found else None
+
+    def session_walker(self, session: Any, name: str) -> Walker | None:
+        """A walker by name, the target's own (Module.walker_family) after the modules'."""
+        w = self.walker(name)
+        if w is not None or "`" in name:
+            return w
+        for m in self.modules.values():
+            for family in m.families:
+                found = family(session).get(name)
+                if found is not None:
+                    return found
+        return None
+
+    def session_walkers(self, session: Any) -> list[Walker]:
+        """Every walker: the modules', then the target's own not shadowed by one."""
+        out = list(self.all_walkers())
+        names = {w.name for w in out}
+        for m in self.modules.values():
+            for family in m.families:
+                out.extend(w for n, w in family(session).items() if n not in names)
+        return out
 
     def walker_definitions(self, name: str) -> list[Walker]:
         return list(reversed(self._walkers.get(name, [])))

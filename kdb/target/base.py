@@ -11,7 +11,7 @@ it with ``getattr``: every attribute below exists on every target.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kdb.errors import ENOMAP, CmdError, ReadError
 from kdb.target.ctype import TypeSystem
@@ -67,6 +67,11 @@ class Target:
     def read(self, addr: int, size: int) -> bytes:
         """Read ``size`` bytes of virtual memory at ``addr``."""
         raise ReadError(addr, ENOMAP)
+
+    def regions(self) -> list[tuple[int, int, Any]]:
+        """Every mapped region (start, end, producer), by address: what
+        ``::kgrep`` searches. None without a dump."""
+        return []
 
     def read_string(self, addr: int, limit: int = 4096) -> bytes:
         """Read a NUL-terminated string (without the NUL)."""

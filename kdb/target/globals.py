@@ -23,6 +23,7 @@ from kdb.target.images import encode
 from kdb.target.model import Dump, Symbol
 from kdb.target.callouts import callouts
 from kdb.target.deathrow import deathrow
+from kdb.target.kmem import kmem
 from kdb.target.systime import NCPU, epoch as _epoch, lbolt, max_ncpus
 from kdb.target.turnstiles import turnstiles
 
@@ -68,6 +69,8 @@ class Var:
     value: Callable[["Context"], Any] | None = None
     #: a copy of the image at this address (``panic_cpu``: the panicking CPU)
     copy_of: Callable[[Dump], int | None] | None = None
+    #: whether the dump has the variable at all (default: every dump)
+    present: Callable[[Dump], bool] | None = None
 
 
 @attrs.define
@@ -159,13 +162,35 @@ def _setting(name: str, default: int = 0) -> Callable[[Context], int]:
     return lambda c: int(c.dump.globals.get(name, default))
 
 
+def _has_kmem(d: Dump) -> bool:
+    return d.kmem_spec is not None
+
+
+def _pages(field: str) -> Callable[[Context], int]:
+    """A page count of ::memstat's (kdb.target.kmem), or the dump's own setting."""
+    def value(c: Context) -> int:
+        if field in c.dump.globals:
+            return int(c.dump.globals[field])
+        km = kmem(c.dump)
+        return int(getattr(km.pages, field) or 0) if km is not None else 0
+    return value
+
+
+def _arena(name: str) -> Callable[[Context], int]:
+    def value(c: Context) -> int:
+        km = kmem(c.dump)
+        a = km.arena_by_name.get(name) if km is not None else None
+        return a.addr if a is not None else 0
+    return value
+
+
 VARS: list[Var] = [
     Var("utsname", "unix", "struct utsname", value=_utsname),
     Var("hz", "genunix", "int", value=lambda c: c.dump.system.hz),
     Var("ncpus", "unix", "int", value=lambda c: len(c.dump.cpus)),
     Var("ncpus_online", "unix", "int", value=lambda c: _online(c.dump)),
     Var("max_ncpus", "unix", "int", value=lambda c: max_ncpus(c.dump)),
-    Var("physmem", "unix", "pgcnt_t", value=_setting("physmem")),
+    Var("physmem", "unix", "pgcnt_t", value=_pages("physmem")),
     Var("freemem", "unix", "pgcnt_t", value=_setting("freemem")),
     Var("availrmem", "unix", "pgcnt_t", value=_setting("availrmem")),
     Var("lbolt", "genunix", "clock_t", value=lambda c: lbolt(c.dump)),
@@ -213,6 +238,14 @@ VARS: list[Var] = [
     Var("callout_table_bits", "genunix", "int", value=lambda c: callouts(c.dump).ctbits),
     Var("nsec_per_tick", "genunix", "int", value=lambda c: callouts(c.dump).nsec_per_tick),
     Var("hrtime_last", "unix", "hrtime_t", value=lambda c: callouts(c.dump).now),
+    # kmem.c and vmem.c (kdb.target.kmem), on dumps with a kmem section
+    Var("kmem_ready", "genunix", "int", value=lambda c: 1, present=_has_kmem),
+    Var("kmem_lite_count", "genunix", "int", value=lambda c: 0, present=_has_kmem),
+    Var("kmem_msb_arena", "genunix", "vmem_t *", value=_arena("kmem_msb"), present=_has_kmem),
+    Var("kstat_arena", "genunix", "vmem_t *", value=_arena("kstat"), present=_has_kmem),
+    Var("vmem_list", "genunix", "vmem_t *", value=lambda c: kmem(c.dump).arenas[0].addr  # type: ignore[union-attr]
+        if kmem(c.dump) is not None and kmem(c.dump).arenas else 0, present=_has_kmem),  # type: ignore[union-attr]
+    Var("total_pages", "unix", "pgcnt_t", value=_pages("total"), present=_has_kmem),
 ]
 
 VAR_BY_NAME = {v.name: v for v in VARS}
@@ -250,6 +283,8 @@ def place_globals(dump: Dump, sizeof: Callable[[str], int]) -> dict[str, tuple[i
     images: dict[str, tuple[int, str]] = {}
     cursor = GLOBALS_BASE
     for v in VARS:
+        if v.present is not None and not v.present(dump):
+            continue
         declared = table.lookup(v.name)
         ctype = _concrete(v.ctype, dump)
         size = sizeof(ctype)

@@ -18,6 +18,7 @@ from kdb.target.ddiprops import DDI_DEV_T_NONE, prop_blob, prop_type
 from kdb.target.memory import AddressSpace, add_stacks
 from kdb.target.model import SSTATES, TS_BITS
 from kdb.target.callouts import CALLOUT_TYPES
+from kdb.target.kmem import KMEM_TYPES
 from kdb.target.cyclics import CYC_REGION, CYC_STRIDE, CYCLIC_TYPES
 from kdb.target.deathrow import deathrow_next
 from kdb.target.systime import epoch
@@ -105,6 +106,7 @@ KERNEL_TYPES = [
     "struct cyc_cpu *cpu_cyclic; } cpu_t",
     *TASKQ_TYPES,
     *CALLOUT_TYPES,
+    *KMEM_TYPES,
     *DISP_TYPES,
     *CYCLIC_TYPES,
 ]

@@ -19,6 +19,7 @@ from kdb.target.ctype import CType, TypeSystem
 from kdb.errors import CmdError, KdbError
 from kdb.target.devtree_images import add_devinfo_images
 from kdb.target.taskq_images import add_taskq_images
+from kdb.target.kmem_images import add_kmem_images, place_kmem_roots
 from kdb.target.callout_images import add_callout_images
 from kdb.target.cyclic_images import add_cyclic_images
 from kdb.target.cyclics import place_handlers
@@ -109,9 +110,10 @@ class KernelTarget(Target):
         self._place_objects()
         place_globals(dump, lambda ctype: self.types.lookup(ctype).size)
         place_handlers(dump)
+        place_kmem_roots(dump)
         add_entity_images(self.space, self.types, dump,
                           (add_devinfo_images, add_global_images, add_taskq_images,
-                           add_callout_images, add_cyclic_images))
+                           add_callout_images, add_cyclic_images, add_kmem_images))
 
     def _place_objects(self) -> None:
         """Lay the dump's typed objects into memory, checking types and members.
@@ -181,6 +183,9 @@ class KernelTarget(Target):
     # memory ----------------------------------------------------------------
     def read(self, addr: int, size: int) -> bytes:
         return self.space.read(addr, size)
+
+    def regions(self) -> list[tuple[int, int, Any]]:
+        return self.space.regions()
 
     def disassembler(self) -> "Arch | None":
         """The dump's ISA's disassembler (mdb_dis_builtins: amd64, ia32,

@@ -89,6 +89,14 @@ class AddressSpace:
             a += n
         return bytes(out)
 
+    def regions(self) -> list[tuple[int, int, Producer]]:
+        """Every region, by start address (``::kgrep`` searches them all)."""
+        if self._pending:
+            self._build()
+        if self._new:
+            self._settle()
+        return list(self._regions)
+
     def mapped(self, addr: int) -> bool:
         return self.region(addr) is not None
 

@@ -515,6 +515,9 @@ class Dump:
     turnstiles: Any = None
     taskqs: Any = None
     callouts: Any = None
+    kmem_spec: Any = None           # kdb.target.kmem.KmemSpec, the kmem section
+    kmem_pcs: dict[str, int] = attrs.Factory(dict)   # kmem's own frames, resolved
+    kmem: Any = None                # kdb.target.kmem.Kmem, derived on first use
     _tree: "tuple[dict[int, list[Proc]], list[Proc]] | None" = None
 
     def device_nodes(self) -> list[DevNode]:

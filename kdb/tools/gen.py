@@ -280,6 +280,51 @@ def devices(threads: int, ncpu: int) -> dict[str, Any]:
     }
 
 
+#: kmem caches of a running illumos kernel (name, buffer size), and the
+#: callers that allocate from each kind (docs/dump-format.md, "kmem")
+GEN_CACHES = [("kmem_alloc_" + str(n), n) for n in (8, 16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256,
+                                                    320, 384, 448, 512, 640, 768, 896, 1152, 1344, 1600,
+                                                    2048, 2688, 4096, 8192)] + [
+    ("kmem_magazine_1", 16), ("kmem_magazine_15", 128), ("kmem_slab_cache", 56), ("kmem_bufctl_cache", 24),
+    ("thread_cache", 1296), ("lwp_cache", 1904), ("process_cache", 3896), ("cred_cache", 184),
+    ("file_cache", 56), ("vn_cache", 200), ("anon_cache", 48), ("seg_cache", 96), ("zio_cache", 880),
+    ("dnode_t", 752), ("dmu_buf_impl_t", 192), ("arc_buf_hdr_t", 176), ("streams_mblk", 64),
+    ("streams_dblk_80", 144), ("ip_minor_arena_sa_1", 1), ("taskq_ent_cache", 56)]
+GEN_SITES = [["genunix`kmem_zalloc+0x47", "zfs`zfs_znode_alloc+0x42", "zfs`zfs_mknode+0x9d7", "zfs`zfs_create+0x4e0"],
+             ["genunix`allocb+0x64", "sockfs`socopyinuio+0x87", "sockfs`so_sendmsg+0x2a1"],
+             ["genunix`kmem_zalloc+0x47", "genunix`ddi_soft_state_zalloc+0x5c", "mydrv`mydrv_attach+0x11d"],
+             ["genunix`vn_alloc+0x1a", "zfs`zfs_znode_alloc+0x5b", "zfs`zfs_zget+0x198"],
+             ["genunix`anon_alloc+0x2b", "genunix`anon_zero+0x8d", "genunix`segvn_faultpage+0x3a1"],
+             ["genunix`crdup+0x1f", "genunix`crcopy+0x22", "genunix`setuid+0x120"]]
+
+
+def kmem_section(nbuffers: int, leaked: int, threads: list[str], rng: random.Random) -> dict[str, Any]:
+    """A kmem section of NBUFFERS allocated buffers in the caches of
+    GEN_CACHES (a few big, most small), each cache's in one to three
+    groups with their own callers and a chain root; LEAKED more buffers
+    from mydrv's ioctl that nothing references (docs/dump-format.md, "kmem")."""
+    weights = [1.0 / (k + 1) for k in range(len(GEN_CACHES))]
+    total = sum(weights)
+    caches: list[dict[str, Any]] = []
+    for k, (name, size) in enumerate(GEN_CACHES):
+        n = int(nbuffers * weights[k] / total)
+        groups = []
+        parts = rng.randrange(1, 4)
+        for g in range(parts):
+            count = n // parts + (n % parts if g == 0 else 0)
+            if not count:
+                continue
+            groups.append({"count": count, "stack": rng.choice(GEN_SITES), "thread": rng.choice(threads),
+                           "time": rng.randrange(10**9, 10**12), "every": rng.randrange(1000, 10**7),
+                           "root": f"genunix`kmem_gen_pool{k}"})
+        if name == "kmem_alloc_256" and leaked:
+            groups.append({"count": leaked, "stack": ["mydrv`mydrv_getstats+0x2c", "mydrv`mydrv_ioctl+0x8c",
+                                                      "genunix`cdev_ioctl+0x45", "genunix`ioctl+0x18e"],
+                           "thread": rng.choice(threads), "time": 10**9, "every": 10**9})
+        caches.append({"name": name, "size": size, "allocated": groups, "free": rng.randrange(0, 64)})
+    return {"caches": caches}
+
+
 def write(dump: dict[str, Any], out: TextIO) -> None:
     json.dump(dump, out, separators=(",", ":"))
     out.write("\n")
@@ -299,12 +344,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--realistic", action="store_true",
                    help="stacks as real captures give them: frame pointers and arguments, many "
                         "shapes, symbol tables (benchmarks use this)")
+    p.add_argument("--kmem-buffers", type=int, default=0, metavar="N",
+                   help="a kmem section with N allocated buffers across ~50 caches, audited (kmem_flags 0xf)")
+    p.add_argument("--leak", type=int, default=0, metavar="N",
+                   help="with --kmem-buffers: N more kmem_alloc_256 buffers that nothing references")
     p.add_argument("-o", "--output", help="output file (default stdout)")
     a = p.parse_args(argv)
+    if a.kmem_buffers < 0 or a.leak < 0 or a.kmem_buffers + a.leak > 1 << 24:
+        p.error("--kmem-buffers and --leak must be 0 to 2^24 in all")
     if a.procs < 1 or a.threads < 0 or a.cpus < 1:
         p.error("--procs and --cpus must be at least 1, --threads at least 0")
     dump = generate(a.procs, a.threads, a.seed, panic=a.panic, nodename=a.nodename, ncpu=a.cpus,
                     realistic=a.realistic)
+    if a.kmem_buffers or a.leak:
+        threads = [t["addr"] for p in dump["procs"] for t in p["threads"]] or [None]
+        dump["kmem"] = kmem_section(a.kmem_buffers, a.leak, [t for t in threads if t], random.Random(a.seed + 4))
+        dump.setdefault("globals", {})["kmem_flags"] = "0xf"
+        dump["x_generator"] += f" --kmem-buffers {a.kmem_buffers}" + (f" --leak {a.leak}" if a.leak else "")
     if a.version:
         dump["system"]["version"] = a.version
     if a.domain:

@@ -17,6 +17,7 @@ from kdb.target.model import (DEV_STATES, ZONE_STATUSES, Cpu, DevNode,
 from kdb.target.symbols import SymbolTable, parse_location
 from kdb.target.callouts import Callout
 from kdb.target.taskqs import TASKQ_NAMELEN, Task, Taskq
+from kdb.target.kmem import KMEM_FRAMES
 
 from kdb.target.dump.checks import (DEVNAMES_BASE, DumpError, MODCTL_BASE, NODE_PROP_REGION, PROP_REGION,
                                     SIZEOF_DDI_PROP, _show,
@@ -27,6 +28,7 @@ from kdb.target.dump.schema import (CPU_KEYS, DEV_KEYS, KMDB_KEYS, MAJOR_KEYS, M
                                     SOBJ_KEYS, SYMBOL_KEYS, SYSTEM_KEYS, TASK_KEYS, TASKQ_KEYS, TOP_KEYS, CALLOUT_KEYS,
                                     ZONE_KEYS)
 from kdb.target.dump.blocking import derive as derive_blocking
+from kdb.target.dump.kmem_section import parse_kmem
 from kdb.target.dump.blocking import StackUnpacker, synthesize_sobj_ops
 from kdb.target.dump.procs import ProcessChecks
 from kdb.target.dump.cache import decode_stack as decode_cached_stack
@@ -82,6 +84,10 @@ class Builder(ProcessChecks):
         msgbuf = self.msgbuf(top.get("msgbuf"))
         taskq_specs = self.taskqs(top.get("taskqs"), thread_by_addr)
         callout_specs = self.callouts(top.get("callouts"), cpu_ids)
+        kmem_spec = parse_kmem(top.get("kmem"), self.want, set(thread_by_addr))
+        if kmem_spec is not None:
+            for loc in KMEM_FRAMES:
+                self.want(loc)
         panic = self.panic(panic_raw, thread_by_addr, cpu_ids)
         kmdb = self.kmdb(top.get("kmdb"), cpu_ids)
         if "dump" not in top["system"]:
@@ -149,6 +155,12 @@ class Builder(ProcessChecks):
                 task.func = resolve(task.func)
         for co in callout_specs:
             co.func = resolve(co.func)
+        kmem_pcs: dict[str, int] = {}
+        if kmem_spec is not None:
+            kmem_pcs = {loc: resolve(loc) for loc in KMEM_FRAMES}
+            for cs in kmem_spec.caches:
+                for g in cs.allocated + cs.freed:
+                    g.stack = [resolve(pc) for pc in g.stack]
 
         dump = Dump(self.path, system, panic, kmdb, modules, cpus, zones, procs, sobjs, majors,
                     devinfo, msgbuf, types, objects, memory)
@@ -167,6 +179,8 @@ class Builder(ProcessChecks):
         dump.symbols = table
         dump.taskq_specs = taskq_specs
         dump.callout_specs = callout_specs
+        dump.kmem_spec = kmem_spec
+        dump.kmem_pcs = kmem_pcs
         dump.globals = self.globals(top.get("globals"), len(cpus))
         return dump
 

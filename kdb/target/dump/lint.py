@@ -171,6 +171,43 @@ def warnings(dump: Dump) -> list[tuple[str, str]]:
         if q.maxq and q.maxq < len(q.queue):
             out.append((f"$.taskqs[{i}].maxq", f"{q.maxq} is fewer than the {len(q.queue)} tasks "
                                                "queued: MAXQ shows the most ever queued"))
+    out += _kmem_warnings(dump)
+    return out
+
+
+#: variables kdb places itself: a chain root must not be one (its image would win)
+_KDB_VARIABLES = frozenset(("practive", "allthreads", "panicstr", "panic_thread", "physmem", "freemem",
+                            "vmem_list", "kmem_ready", "total_pages", "cpu", "ncpus", "hz", "lbolt"))
+
+
+def _kmem_warnings(dump: Dump) -> list[tuple[str, str]]:
+    """What loads in a kmem section but breaks the story it tells."""
+    spec = dump.kmem_spec
+    if spec is None:
+        return []
+    out: list[tuple[str, str]] = []
+    from kdb.target.globals import VAR_BY_NAME
+    for i, c in enumerate(spec.caches):
+        for j, g in enumerate(c.allocated):
+            if g.root is None:
+                continue
+            bare = g.root.rpartition("`")[2]
+            sym = dump.symbols.lookup(g.root) or dump.symbols.lookup(bare)
+            if bare in VAR_BY_NAME or bare in _KDB_VARIABLES or (sym is not None and not sym.synthetic):
+                out.append((f"$.kmem.caches[{i}].allocated[{j}].root",
+                            f"{g.root!r} is a variable kdb or the dump already gives a value: the chain "
+                            "would hang from nothing and ::findleaks report it leaked; pick a new name"))
+        if c.flags is not None and "KMF_AUDIT" not in c.flags and any(g.stack for g in c.allocated + c.freed):
+            out.append((f"$.kmem.caches[{i}].flags", f"{c.name} records stacks but has no KMF_AUDIT: "
+                                                     "without auditing kmem keeps no bufctl stacks"))
+    pages = spec.pages
+    if pages is not None and pages.kernel is not None:
+        from kdb.target.kmem import PAGESIZE, kmem
+        km = kmem(dump)
+        heap = sum(a.inuse for a in km.arenas if a.parent is None) // PAGESIZE if km is not None else 0
+        if pages.kernel < heap:
+            out.append(("$.kmem.pages.kernel", f"{pages.kernel} kernel pages is less than the {heap} "
+                                               "pages the kmem caches and arenas hold"))
     return out
 
 

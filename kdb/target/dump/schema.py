@@ -27,7 +27,7 @@ def json_keys(cls: Any) -> frozenset[str]:
 
 TOP_KEYS = frozenset({"kdb_dump", "system", "panic", "kmdb", "modules", "cpus", "zones", "procs",
                       "sobjs", "majors", "devinfo", "msgbuf", "types", "objects", "memory",
-                      "globals", "taskqs", "callouts"})
+                      "globals", "taskqs", "callouts", "kmem"})
 SYSTEM_KEYS = json_keys(model.SystemInfo)
 PROC_KEYS = json_keys(model.Proc)
 THREAD_KEYS = json_keys(model.Thread)
