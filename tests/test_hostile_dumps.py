@@ -45,6 +45,14 @@ def kitchen_sink() -> dict:
     d["callouts"] = [{"func": "ts_update", "cpu": 0, "realtime": True, "expires": 4},
                      {"func": "ip`tcp_timer_callback", "arg": "0x40", "cpu": 2, "expires": -30,
                       "executing": True, "hrestime": True}]
+    # the allocator: audited caches, a chain root, a leak, a write after free
+    d["kmem"] = {"caches": [
+        {"name": "kmem_alloc_64", "size": 64, "flags": ["KMF_AUDIT", "KMF_DEADBEEF", "KMF_REDZONE"],
+         "allocated": [{"count": 6, "root": "mydrv`kept", "thread": tq[0] if tq else 0},
+                       {"count": 2, "stack": ["mydrv`lose_it+0x10"], "time": 5000}],
+         "freed": [{"count": 1, "stack": ["mydrv`req_free+0x1e"], "written": {"offset": 8, "value": "0x2"}}]},
+        {"name": "vn_cache", "size": 200, "allocated": [{"count": 3, "root": "genunix`vn_pool"}], "free": 2}],
+        "pages": {"physmem": 4096, "kernel": 1024, "anon": 12}}
     return d
 
 
@@ -71,7 +79,10 @@ COMMANDS = ["::status", "::ps -f", "::threadlist", "::stacks", "::walk thread | 
             "::walk thread | ::wchaninfo", "::nm ! head -3", "::taskq -t",
             "::walk taskq_cache | ::walk taskq_entry | ::taskq_entry", "3000::dis -n 4", "2000,2/i",
             "::callout", "::callout -L -v", "::callout -A | ::walk callouts_bytime",
-            "::walk deathrow | ::thread", "::walk cpu | ::walk cpu_dispq"]
+            "::walk deathrow | ::thread", "::walk cpu | ::walk cpu_dispq",
+            "::kmastat", "::kmem_cache", "::walk kmem_cache | ::walk bufctl | ::bufctl -v", "::memstat",
+            "::vmem", "::kmem_verify", "::findleaks -fd", "::walk kmem_cache | ::walk freemem | ::whatis",
+            "mydrv`kept/K"]
 
 
 def run_battery(dump) -> None:

@@ -8,6 +8,7 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from kdb.engine.session import Session
 from kdb.target.dump.checks import DumpError
@@ -182,8 +183,41 @@ def test_kgrep_by_inversion_finds_what_a_scan_of_every_word_finds():
     c, c2 = km.caches
     arena = km.arena_by_name["kmem_default"]
     values = [c.buffer(1), c.buffer(100), c2.buffer(0), c.bufctl(3), c.addr, c2.base, 0x77,
-              arena.segs[1][0], arena.seg0 + 0x200, 0xFEEDFACEFEEDFACE, 0xDEADBEEFDEADBEEF]
+              arena.segs[1][0], arena.seg0 + 0x200, 0xFEEDFACEFEEDFACE]
+    out: list[str] = []
+    s = Session(KernelTarget(build_dump(d)), write=out.append, write_err=out.append)
+
+    def run(cmd: str) -> str:
+        out.clear()
+        s.run_string(cmd + "\n")
+        s.out.nlflush()
+        return "".join(out)
     for v in values:
-        exact = _run(d, f"{v:x}::kgrep")
-        scan = _run(d, f"{v:x}::kgrep -d 1")
+        exact, scan = run(f"{v:x}::kgrep"), run(f"{v:x}::kgrep -d 1")
         assert exact == scan and exact, f"{v:x}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 20000), st.sampled_from([8, 16, 64, 4096]),
+                          st.sampled_from([None, [], ["KMF_AUDIT"], ["KMF_DEADBEEF", "KMF_REDZONE"]]),
+                          st.lists(st.integers(0, 3000), min_size=1, max_size=3), st.integers(0, 50)),
+                min_size=1, max_size=4),
+       st.data())
+def test_every_buffer_and_bufctl_maps_back_to_its_index(specs, data):
+    caches = [{"name": f"c{k}", "size": size, "align": align, **({"flags": flags} if flags is not None else {}),
+               "allocated": [{"count": n} for n in counts], "free": free}
+              for k, (size, align, flags, counts, free) in enumerate(specs)]
+    km = kmem(build_dump(_dump(caches)))
+    ends = []
+    for c in km.caches:
+        assert c.chunk >= c.bufsize and c.chunk % 8 == 0 and c.per_slab >= 1
+        assert c.total >= c.nalloc + c.nfreed and c.total % c.per_slab == 0
+        ends.append((c.base, c.end()))
+        for i in data.draw(st.lists(st.integers(0, max(c.total - 1, 0)), max_size=5)) if c.total else []:
+            off = data.draw(st.integers(0, c.chunk - 1))
+            assert c.index_of(c.buffer(i) + off) == (i, off)
+            assert km.cache_of(c.buffer(i) + off) is c
+            if c.bctl:
+                assert c.bufctl_index(c.bufctl(i)) == i and km.bufctl_of(c.bufctl(i)) == (c, i)
+    ends.sort()
+    assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))

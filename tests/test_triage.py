@@ -40,6 +40,27 @@ def test_panic_names_the_faulting_frame():
     assert d["panic"]["process"] == "mydrvstat"
 
 
+def test_a_forced_dump_of_a_leaking_kernel_is_signed_by_the_leak():
+    """The kernel holds most of memory and the biggest cache's buffers are
+    leaked: the finding names the cache and the caller, the signature the
+    leak (the forced panic is only how the dump was taken)."""
+    d = json.loads(triage("--format", "json", "leak").stdout)["dumps"][0]
+    mem = d["memory"]
+    assert mem["kernel_percent"] == 88 and mem["top_caches"][0]["cache"] == "kmem_alloc_512"
+    assert mem["leaks"][0] == {"cache": "kmem_alloc_512", "count": 2000000, "bytes": 1024000000,
+                               "caller": "acmefw_get_status",
+                               "stack": ["acmefw_get_status", "acmefw_ioctl", "cdev_ioctl", "spec_ioctl"]}
+    assert d["signature"]["text"] == "memory leak: kmem_alloc_512 from acmefw_get_status < acmefw_ioctl < cdev_ioctl"
+
+
+def test_a_heap_corruption_panic_is_signed_by_who_freed_the_buffer():
+    r = triage("uaf")
+    assert "heap corruption: kmem_alloc_64 buffer 0xffffff210e027b58 freed by acmenet_req_free < " \
+           "acmenet_rx_done < acmenet_intr" in r.stdout
+    assert r.stdout.rstrip().endswith(
+        "heap corruption: kmem_alloc_64 freed from acmenet_req_free < acmenet_rx_done < acmenet_intr")
+
+
 def test_exit_codes(tmp_path):
     assert triage("deadlock").returncode == 0
     assert triage("--fail-on", "deadlock", "deadlock").returncode == 3

@@ -6,6 +6,7 @@ are not read byte by byte), unless the pattern could match a zero word."""
 
 from __future__ import annotations
 
+import struct
 from typing import Iterator
 
 from kdb.modapi import DCMD_ERR, DCMD_OK, DCMD_USAGE, Call, Module, Opt
@@ -17,6 +18,7 @@ from .._kernel import kdump
 module = Module("genunix", targets=("kernel",))
 
 FULL = (1 << 64) - 1
+_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
 
 @module.dcmd("kgrep", ":", "search kernel as for a pointer",
@@ -114,7 +116,17 @@ def _values(call: Call, size: int, zero_matches: bool, exact: int | None) -> Ite
             n = min(end, a + (1 << 16)) - a
             data = produce(a - start, n)
             first = (-a) % size
-            for k in range(first, len(data) - size + 1, size):
-                v = int.from_bytes(data[k:k + size], "little")
+            if exact is not None and exact and size == 8:
+                # the common case: find the pattern's bytes, keep the aligned hits
+                needle = exact.to_bytes(8, "little")
+                k = data.find(needle, first)
+                while k >= 0:
+                    if (a + k) % 8 == 0:
+                        yield a + k, exact
+                    k = data.find(needle, k + 1)
+                continue
+            count = (len(data) - first) // size
+            values = struct.unpack_from(f"<{count}{_CODES[size]}", data, first)
+            for k, v in enumerate(values):
                 if v or zero_matches:
-                    yield a + k, v
+                    yield a + first + k * size, v

@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterator
 
 from kdb.errors import CmdError
 from kdb.modapi import ADDR, DCMD_ERR, DCMD_OK, DCMD_USAGE, INT, STR, Call, Module, Opt, Walk
-from kdb.target.kmem import PAGESIZE, Arena, kmem
+from kdb.target.kmem import kmem
+from kdb.target.vmem import PAGESIZE, Arena
 
 from .._kernel import kdump, read_struct
 from .kmem import kmem_of

@@ -36,16 +36,13 @@ from typing import Any
 import attrs
 
 from kdb.target.model import DERIVED
+from kdb.target.vmem import PAGESIZE, Arena, ArenaSpec, layout
 
-PAGESIZE = 4096
 BUFTAG_SIZE = 24                    # sizeof (kmem_buftag_t): redzone, bufctl, bxstat
 BUFCTL_SIZE = 0xC0                  # sizeof (kmem_bufctl_audit_t), KMEM_STACK_DEPTH 15, LP64
 KMEM_STACK_DEPTH = 15
 CACHE_STRIDE = 0x800                # kmem_cache_t images, one per stride
 KMEM_CACHES = 0xFFFFFF2000000000    # kdb's own regions for the allocator
-VMEM_ARENAS = 0xFFFFFF2001000000    # vmem_t images (VMEM_STRIDE apart)
-VMEM_STRIDE = 0x400
-VMEM_SEGS = 0xFFFFFF4100000000          # after the bufctls: a segment per slab
 ROOTS = 0xFFFFFF2000F00000          # the root variables a dump names without a symbol
 BUFFERS = 0xFFFFFF2100000000        # buffers, each cache's slabs after the last's
 BUFCTLS = 0xFFFFFF3100000000        # bufctls, likewise
@@ -150,21 +147,6 @@ class CacheSpec:
     fail: int = 0
     allocated: list[BufGroup] = attrs.Factory(list)
     freed: list[BufGroup] = attrs.Factory(list)
-
-
-@attrs.define(slots=True)
-class ArenaSpec:
-    """A vmem arena: its name, the arena it imports from, its span and use."""
-
-    name: str
-    source: str | None = None
-    base: int = 0
-    size: int = 0
-    inuse: int | None = None
-    alloc: int | None = None
-    fail: int = 0
-    quantum: int = PAGESIZE
-    identifier: bool = False
 
 
 @attrs.define(slots=True)
@@ -397,26 +379,6 @@ class Cache:
         return ([symbol_pc(loc) for loc in top] + list(g.stack))[:KMEM_STACK_DEPTH]
 
 
-@attrs.define(slots=True, eq=False)
-class Arena:
-    """A vmem arena with its kstats."""
-
-    spec: ArenaSpec
-    addr: int
-    seg0: int
-    parent: "Arena | None"
-    inuse: int
-    total: int
-    imported: int
-    alloc: int
-    free: int
-    segs: list[tuple[int, int, int]] = attrs.Factory(list)    # (start, end, type) of each segment
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
 @attrs.define(slots=True)
 class Kmem:
     caches: list[Cache]
@@ -498,20 +460,6 @@ def _slab(chunk: int, hashed: bool) -> tuple[int, int]:
     return size, size // chunk
 
 
-#: the arenas kdb gives a dump that lists none: the kernel's own at boot
-#: (vmem.c, kmem.c kmem_init; amd64), in creation order
-DEFAULT_ARENAS = [
-    ("heap", None), ("vmem_metadata", "heap"), ("vmem_seg", "vmem_metadata"),
-    ("vmem_hash", "vmem_metadata"), ("vmem_vmem", "vmem_metadata"), ("static", None),
-    ("static_alloc", "static"), ("kstat", "heap"), ("kmem_metadata", "heap"),
-    ("kmem_msb", "kmem_metadata"), ("kmem_cache", "kmem_metadata"), ("kmem_hash", "kmem_metadata"),
-    ("kmem_log", "heap"), ("kmem_oversize", "heap"), ("kmem_va", "heap"),
-    ("kmem_default", "kmem_va"), ("kmem_firewall_va", "heap"), ("kmem_firewall", "kmem_firewall_va"),
-]
-HEAP_BASE = 0xFFFFFF2000000000
-HEAP_SIZE = 0x4000000000
-
-
 def build(spec: KmemSpec, kmem_flags: int, physmem: int | None, now: int) -> Kmem:
     """Lay out the allocator a dump describes (once per dump)."""
     caches: list[Cache] = []
@@ -551,7 +499,14 @@ def build(spec: KmemSpec, kmem_flags: int, physmem: int | None, now: int) -> Kme
             else:
                 roots[g.root] = c.buffer(g.first)
             last[g.root] = (c, g.first + g.count - 1)
-    arenas = _arenas(spec.vmem, caches)
+    # kmem's own metadata (kmem.c kmem_init): bufctls and slab structures in
+    # kmem_msb, the caches' structures and hash tables, the transaction log
+    meta = {"kmem_msb": sum(c.total * (BUFCTL_SIZE if c.audit else 24) + c.slabs * 0x50
+                            for c in caches if c.flags & KMF_HASH),
+            "kmem_cache": len(caches) * 0x2000,
+            "kmem_hash": sum(8 * max(64, 1 << (c.total // 4).bit_length()) for c in caches if c.flags & KMF_HASH),
+            "kmem_log": 0x1000000 if any(c.audit for c in caches) else 0}
+    arenas = layout(spec.vmem, caches, meta)
     by_name = {a.name: a for a in arenas}
     for c in caches:
         c.arena = by_name.get(c.spec.arena)
@@ -568,63 +523,6 @@ def build(spec: KmemSpec, kmem_flags: int, physmem: int | None, now: int) -> Kme
     root_addrs = {name: ROOTS + 8 * i for i, name in enumerate(roots)}
     return Kmem(caches, arenas, {c.addr: c for c in caches}, by_name, roots, root_addrs, pages,
                 [c.end() for c in caches])
-
-
-def _arenas(specs: list[ArenaSpec], caches: list[Cache]) -> list[Arena]:
-    """The arenas the dump gives, or kdb's defaults, with kstats derived
-    from the caches that allocate slabs from them (a parent's use is its
-    children's totals, imported)."""
-    specs_given = bool(specs)
-    if not specs:
-        specs = [ArenaSpec(n, s) for n, s in DEFAULT_ARENAS]
-        specs[0].base, specs[0].size = HEAP_BASE, HEAP_SIZE
-        for c in caches:
-            if c.spec.arena not in {s.name for s in specs}:
-                specs.append(ArenaSpec(c.spec.arena, "kmem_va"))
-    out: list[Arena] = []
-    by_name: dict[str, Arena] = {}
-    seg = VMEM_SEGS
-    for i, s in enumerate(specs):
-        parent = by_name.get(s.source) if s.source else None
-        a = Arena(s, VMEM_ARENAS + i * VMEM_STRIDE, 0, parent, 0, 0, 0, 0, 0)
-        out.append(a)
-        by_name[s.name] = a
-    own = {a.name: [c for c in caches if c.spec.arena == a.name] for a in out}
-    # kmem's own metadata (kmem.c kmem_init): bufctls and slab structures in
-    # kmem_msb, the caches' structures and hash tables, the transaction log
-    meta = {"kmem_msb": sum(c.total * (BUFCTL_SIZE if c.audit else 24) + c.slabs * 0x50
-                            for c in caches if c.flags & KMF_HASH),
-            "kmem_cache": len(caches) * 0x2000,
-            "kmem_hash": sum(8 * max(64, 1 << (c.total // 4).bit_length()) for c in caches if c.flags & KMF_HASH),
-            "kmem_log": 0x1000000 if any(c.audit for c in caches) else 0}
-    for a in reversed(out):                 # children were created after their parents
-        slabs = own[a.name]
-        inuse = sum(c.slabs * c.slabsize for c in slabs) + (meta.get(a.name, 0) if not specs_given else 0)
-        kids = [k for k in out if k.parent is a]
-        inuse += sum(k.total for k in kids)
-        if a.spec.inuse is not None:
-            inuse = a.spec.inuse
-        quantum = max(a.spec.quantum, PAGESIZE)
-        total = a.spec.size or (-(-inuse // (quantum * 64)) * quantum * 64 if inuse else 0)
-        a.inuse, a.total = inuse, max(total, inuse)
-        a.imported = a.total if a.parent is not None else 0
-        a.alloc = a.spec.alloc if a.spec.alloc is not None else \
-            sum(c.slabs for c in slabs) + len(kids) + (1 if meta.get(a.name) else 0)
-        a.free = 0
-    # segments: a span for the arena, then one allocated segment per slab or child span
-    cursor = HEAP_BASE
-    for a in out:
-        start = a.spec.base or cursor
-        if not a.spec.base:
-            cursor += -(-a.total // 0x1000000) * 0x1000000 + 0x1000000
-        a.seg0 = seg
-        a.segs = [(start, start + a.total, 3)] if a.total else []
-        for c in own[a.name]:
-            for n in range(c.slabs):
-                b = c.base + n * c.slabsize
-                a.segs.append((b, b + c.slabsize, 1))
-        seg += 0x100 * (len(a.segs) + 1)
-    return out
 
 
 def kmem(dump: Any) -> Kmem | None:

@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from kdb.target.ctype import TypeSystem
 from kdb.target.images import Strings, compile_encoder, lazily
-from kdb.target.kmem import (BUFCTL_SIZE, KMF_BUFTAG, KMF_HASH, VMEM_ARENAS, Arena, Cache, Kmem,
+from kdb.target.vmem import VMEM_ARENAS, Arena
+from kdb.target.kmem import (BUFCTL_SIZE, KMF_BUFTAG, KMF_HASH, Cache, Kmem,
                              kmem)
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Symbol

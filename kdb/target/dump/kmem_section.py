@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from kdb.target.kmem import (CFLAG_NAMES, FLAG_NAMES, KMEM_STACK_DEPTH, REGION_CAP, ArenaSpec,
+from kdb.target.vmem import ArenaSpec
+from kdb.target.kmem import (CFLAG_NAMES, FLAG_NAMES, KMEM_STACK_DEPTH, REGION_CAP,
                              BufGroup, CacheSpec, KmemSpec, Pages, _flags, _slab)
 
 from .checks import DumpError, address, boolean, integer, location, lst, obj, text

@@ -202,7 +202,8 @@ def _kmem_warnings(dump: Dump) -> list[tuple[str, str]]:
                                                      "without auditing kmem keeps no bufctl stacks"))
     pages = spec.pages
     if pages is not None and pages.kernel is not None:
-        from kdb.target.kmem import PAGESIZE, kmem
+        from kdb.target.kmem import kmem
+        from kdb.target.vmem import PAGESIZE
         km = kmem(dump)
         heap = sum(a.inuse for a in km.arenas if a.parent is None) // PAGESIZE if km is not None else 0
         if pages.kernel < heap:
