@@ -14,7 +14,6 @@ from typing import Any, Iterator
 from kdb.errors import CmdError
 from kdb.modapi import ADDR, DCMD_ERR, DCMD_OK, DCMD_USAGE, INT, STR, Call, Module, Opt, Walk, Walker
 from kdb.target.kmem import FREE_PATTERN, KMF_DEADBEEF, KMF_REDZONE, KMEM_STACK_DEPTH, Cache, Kmem, kmem
-from kdb.target.kmem_images import bufctl_value
 from kdb.target.memory import stack_words
 
 from .._kernel import kdump, read_struct, stack_active
@@ -444,5 +443,3 @@ def whatthread(call: Call) -> int | None:
                 break
     return DCMD_OK
 
-
-__all__ = ["bufctl_value"]

@@ -422,8 +422,6 @@ class Kmem:
             stack.extend(reversed(kids.get(a.addr, [])))
         return out
 
-    def heap_pages(self) -> int:
-        return sum(a.total for a in self.arenas if a.parent is None and a.spec.name == "heap") // PAGESIZE
 
 
 def _flags(spec: CacheSpec, kmem_flags: int) -> tuple[int, int, int]:
