@@ -221,3 +221,29 @@ def test_every_buffer_and_bufctl_maps_back_to_its_index(specs, data):
                 assert c.bufctl_index(c.bufctl(i)) == i and km.bufctl_of(c.bufctl(i)) == (c, i)
     ends.sort()
     assert all(a[1] <= b[0] for a, b in zip(ends, ends[1:]))
+
+
+def test_kgrep_of_any_size_reads_regions_shorter_than_a_value():
+    """A region of fewer bytes than the search size (a 1-byte string, the
+    end of a chunk) is skipped, not an internal error."""
+    mem = [{"addr": "0xfffffffff8000001", "hex": "aa"}, {"addr": "0xfffffffff8000010", "hex": "0102030405"}]
+    out = _run(_dump([_leaky_cache()], memory=mem), "0x0201::kgrep -s 2 -v", "0xaa::kgrep -s 1",
+               "0x04030201::kgrep -s 4")
+    assert "internal error" not in out
+    assert "fffffffff8000010: 201" in " ".join(out.split()) and "fffffffff8000001" in out
+
+
+def test_the_sparse_words_kgrep_reads_are_the_images_bytes():
+    """kgrep's shortcuts (Cache.chunk_words, Cache.bufctl_words) say what
+    memory holds: compared with the encoded images, word for word."""
+    d = _dump([_leaky_cache()])
+    dump = build_dump(d)
+    target = KernelTarget(dump)
+    c = kmem(dump).caches[0]
+    raw = target.read(c.bctl, c.total * 0xC0)
+    want = {c.bctl + k: int.from_bytes(raw[k:k + 8], "little") for k in range(0, len(raw), 8)}
+    assert dict(c.bufctl_words(dump.kmem_pcs)) == {a: v for a, v in want.items() if v}
+    for i in (0, 99, 100, c.total - 1):
+        data = target.read(c.buffer(i), c.chunk)
+        words = {k: int.from_bytes(data[k:k + 8], "little") for k in range(0, c.chunk - 7, 8)}
+        assert c.chunk_words(i) == {k: v for k, v in words.items() if v}

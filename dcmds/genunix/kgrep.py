@@ -102,6 +102,9 @@ def _values(call: Call, size: int, zero_matches: bool, exact: int | None) -> Ite
         if b is not None and exact and km is not None:
             yield from ((a, exact) for a in b.bufctl_holding(exact, kdump(call).kmem_pcs))
             continue
+        if b is not None and size == 8 and not zero_matches:
+            yield from b.bufctl_words(kdump(call).kmem_pcs)
+            continue
         c = slabs.get(start)
         if c is not None and exact is not None and exact and km is not None:
             yield from ((a, exact) for a in c.holding(exact, km))
@@ -126,6 +129,8 @@ def _values(call: Call, size: int, zero_matches: bool, exact: int | None) -> Ite
                     k = data.find(needle, k + 1)
                 continue
             count = (len(data) - first) // size
+            if count <= 0:
+                continue
             values = struct.unpack_from(f"<{count}{_CODES[size]}", data, first)
             for k, v in enumerate(values):
                 if v or zero_matches:

@@ -31,7 +31,7 @@ computed from a buffer's index (``Cache.buffer``, ``Cache.index_of``,
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
@@ -326,6 +326,35 @@ class Cache:
                 elif gk[1] == 0:
                     out += [self.buffer(i) for i, nxt in self.chain_next.items() if nxt == value]
         return sorted(out)
+
+    def bufctl_words(self, pcs: dict[str, int]) -> "Iterator[tuple[int, int]]":
+        """(address, value) of every non-zero word of this cache's bufctls, in
+        address order (the layout of kmem_images.bufctl_value), without
+        encoding them: a group's stack, thread and depth are worked out once."""
+        if not self.bctl:
+            return
+        per_group: dict[int, list[tuple[int, int]]] = {}
+        for i in range(self.total):
+            a = self.bufctl(i)
+            yield a + 0x08, self.buffer(i)
+            yield a + 0x10, self.base + (i // self.per_slab) * self.slabsize
+            yield a + 0x18, self.addr
+            if not self.audit:
+                continue
+            gk = self.group_of(i)
+            if gk is None:
+                continue
+            g, k = gk
+            ts = (g.time or 0) + k * g.every
+            if ts:
+                yield a + 0x20, ts
+            fixed = per_group.get(g.first)
+            if fixed is None:
+                stack = self.stack(i, pcs.__getitem__)
+                fixed = per_group[g.first] = ([(0x28, g.thread)] if g.thread else []) + \
+                    [(0x40, len(stack))] + [(0x48 + 8 * n, pc) for n, pc in enumerate(stack) if pc]
+            for off, v in fixed:
+                yield a + off, v
 
     def bufctl_holding(self, value: int, pcs: dict[str, int]) -> list[int]:
         """The addresses of this cache's bufctls (kmem_bufctl_audit_t, the
