@@ -66,10 +66,10 @@ def kgrep(call: Call) -> int | None:
     def hit(v: int) -> bool:
         return ((v ^ pat) & m) == 0 or (v - pat) & size_mask < dist
 
-    seen = False
     exact = size == 8 and m == FULL and not dist
+    # kg_seen: whether any memory was searched (every region here is readable)
+    seen = bool(call.session.target.regions())
     for addr, value in _values(call, size, hit(0), pat if exact else None):
-        seen = True
         if addr < lo or (hi and addr >= hi) or not hit(value):
             continue
         if call.pipe_out:

@@ -459,14 +459,16 @@ def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Str
             total += p.repeat
             ends.append(total)
         size = prop_t.size
+        memo: dict[int, Callable[[Any], bytes]] = {}     # the encoder's plan, made once
 
-        def produce(off: int, n: int, mj: Any = mj, ends: list[int] = ends, count: int = count) -> bytes:
+        def produce(off: int, n: int, mj: Any = mj, ends: list[int] = ends, count: int = count,
+                    memo: dict[int, Callable[[Any], bytes]] = memo) -> bytes:
             out = bytearray()
             i = off // size
             while len(out) < n + off % size and i < count:
                 p = mj.props[bisect.bisect_right(ends, i)]
                 rec = _prop_image(prop_t, strings, p.name, p.value,
-                                  mj.prop_base + (i + 1) * size if i + 1 < count else 0)
+                                  mj.prop_base + (i + 1) * size if i + 1 < count else 0, memo)
                 out += rec
                 i += 1
             start = off % size
@@ -481,11 +483,12 @@ def add_driver_images(sp: AddressSpace, ts: TypeSystem, dump: Any, strings: "Str
             "mod_installed": 1, "mod_loadcnt": 1, "mod_text": m.text, "mod_text_size": m.text_size}))
 
 
-def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int) -> bytes:
+def _prop_image(prop_t: Any, strings: "Strings", name: str, value: Any, nxt: int,
+                memo: dict[int, Callable[[Any], bytes]] | None = None) -> bytes:
     """One ``struct ddi_prop``: its name, type flags, value and next link
     (kdb.target.ddiprops decides the type and the bytes)."""
     blob = prop_blob(value)
-    return encode(prop_t, {"prop_next": nxt, "prop_name": strings.addr(name),
+    return encode(prop_t, memo=memo, value={"prop_next": nxt, "prop_name": strings.addr(name),
                            "prop_flags": prop_type(value), "prop_len": len(blob),
                            "prop_val": strings.blob(blob) if blob else 0,
                            "prop_dev": DDI_DEV_T_NONE})
