@@ -123,7 +123,7 @@ def run() -> None:
     for 100,000 threads, and nothing is left to do (history lines and
     reports are written as they come; the cache writer is on its own)."""
     status = main()
-    if sys.argv[1:2] and sys.argv[1] in ("check", "triage", "exercise") \
+    if sys.argv[1:2] and sys.argv[1] in ("check", "triage", "exercise", "import") \
             or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(status)            # (a profiler or a coverage tool writes its results at exit)
     for stream in (sys.stdout, sys.stderr):
@@ -163,6 +163,9 @@ def _dispatch(args_list: list[str]) -> int:
         if args_list and args_list[0] == "exercise":
             from kdb.apps.exercise import main as exercise_main
             return exercise_main(args_list[1:])
+        if args_list and args_list[0] == "import":
+            from kdb.apps.importer import main as import_main
+            return import_main(args_list[1:])
         return _main(args_list)
     except BrokenPipeError:
         _quiet_stdout()

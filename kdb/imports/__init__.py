@@ -1,0 +1,1 @@
+"""Importing captures: the text of mdb sessions turned into dumps (kdb import)."""

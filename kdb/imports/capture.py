@@ -1,0 +1,92 @@
+"""A capture: the text of an mdb session as people paste it, cut into
+commands and their output.
+
+Recognised forms (docs/import.md):
+
+* mdb's prompt, ``> CMD``, and kmdb's, ``[N]> CMD``; the output runs to the
+  next prompt (or shell line);
+* a shell line that feeds mdb: ``# echo '::ps' | mdb -k``, ``$ echo
+  "::status; ::stack" | mdb -k unix.0 vmcore.0``, ``mdb -k <<EOF`` with
+  the commands on the lines up to ``EOF`` (their outputs follow in order,
+  a pipeline's ``;`` separated commands concatenated: kdb cannot split
+  them and imports such a block only when it holds one command);
+* the ``mdb: ...`` and ``kdb: ...`` warnings are output of the command
+  before them.
+
+Anything else before the first command is noise, reported with its line
+number, never fatal.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+PROMPT = re.compile(r"^(?:\[\d+\])?> ?(?P<cmd>\S.*)$")
+SHELL_ECHO = re.compile(r"""^[#$%] *echo +(?P<q>['"])(?P<cmds>.*)(?P=q) *\| *mdb\b.*$""")
+HEREDOC = re.compile(r"^[#$%]? *mdb\b[^<]*<< *['\"]?(?P<tag>\w+)['\"]? *$")
+
+
+@attrs.define(slots=True)
+class Block:
+    """One command of the capture and what it printed."""
+
+    command: str
+    output: list[str]
+    line: int                  # the command's line number (1-based)
+
+
+@attrs.define(slots=True)
+class Split:
+    blocks: list[Block]
+    noise: list[tuple[int, str]]       # (line number, why it was skipped)
+
+
+def split(text: str) -> Split:
+    lines = text.splitlines()
+    blocks: list[Block] = []
+    noise: list[tuple[int, str]] = []
+    current: Block | None = None
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip("\r")
+        n = i + 1
+        m = PROMPT.match(line)
+        e = SHELL_ECHO.match(line)
+        h = HEREDOC.match(line)
+        if m:
+            current = Block(m.group("cmd").strip(), [], n)
+            blocks.append(current)
+        elif e:
+            cmds = [c.strip() for c in e.group("cmds").replace("\\n", ";").split(";") if c.strip()]
+            if len(cmds) == 1:
+                current = Block(cmds[0], [], n)
+                blocks.append(current)
+            else:
+                current = None
+                noise.append((n, f"{len(cmds)} commands in one shell line: their outputs cannot "
+                                 "be told apart (give one command per mdb run)"))
+        elif h:
+            tag, body = h.group("tag"), []
+            i += 1
+            while i < len(lines) and lines[i].strip() != tag:
+                body.append(lines[i].strip())
+                i += 1
+            cmds = [c for c in body if c]
+            if len(cmds) == 1:
+                current = Block(cmds[0], [], n)
+                blocks.append(current)
+            else:
+                current = None
+                noise.append((n, f"{len(cmds)} commands in one here-document: their outputs cannot "
+                                 "be told apart (give one command per mdb run)"))
+        elif current is not None:
+            current.output.append(line)
+        elif line.strip():
+            noise.append((n, "text before any command (not after an mdb prompt or shell line)"))
+        i += 1
+    for b in blocks:                    # a capture often ends with a bare prompt or blank lines
+        while b.output and not b.output[-1].strip():
+            b.output.pop()
+    return Split(blocks, noise)

@@ -1,0 +1,54 @@
+"""What a capture says, entity by entity, with the line that said it: a
+second command that says something else about the same entity is a
+contradiction, refused with both lines named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+
+class Contradiction(Exception):
+    """Two lines of the capture disagree about one entity."""
+
+    def __init__(self, what: str, first: tuple[int, Any], second: tuple[int, Any]) -> None:
+        super().__init__(f"{what}: line {first[0]} says {first[1]!r}, line {second[0]} says {second[1]!r}")
+        self.what = what
+
+
+@attrs.define(slots=True)
+class Entity:
+    """One thing the capture shows (the system, a process, a thread): its
+    fields and the line each came from."""
+
+    name: str
+    fields: dict[str, Any] = attrs.Factory(dict)
+    lines: dict[str, int] = attrs.Factory(dict)
+
+    def put(self, key: str, value: Any, line: int) -> None:
+        if key in self.fields and self.fields[key] != value:
+            raise Contradiction(f"{self.name} {key}", (self.lines[key], self.fields[key]), (line, value))
+        if key not in self.fields:
+            self.fields[key] = value
+            self.lines[key] = line
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+
+@attrs.define(slots=True)
+class Facts:
+    system: Entity = attrs.Factory(lambda: Entity("the system"))
+    panic: Entity = attrs.Factory(lambda: Entity("the panic"))
+    procs: dict[int, Entity] = attrs.Factory(dict)          # by pid
+    threads: dict[int, Entity] = attrs.Factory(dict)        # by address
+    messages: list[str] | None = None
+    messages_line: int = 0
+    notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
+
+    def proc(self, pid: int) -> Entity:
+        return self.procs.setdefault(pid, Entity(f"process {pid}"))
+
+    def thread(self, addr: int) -> Entity:
+        return self.threads.setdefault(addr, Entity(f"thread {addr:x}"))

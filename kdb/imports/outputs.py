@@ -1,0 +1,145 @@
+"""Parsers of mdb's output, one per dcmd layout (both eras where they
+differ), each writing what it reads into :class:`~kdb.imports.facts.Facts`.
+A parser is chosen by the last stage of the command line: ``::ps``,
+``::status``, ``::msgbuf``, ``::findstack [-v]`` (also at the end of a
+pipeline: ``::walk thread | ::findstack -v``), ``$C``. Lines a parser does
+not recognise are reported, never fatal."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from kdb.imports.facts import Facts
+
+Parser = Callable[[Facts, list[str], int, list[tuple[int, str]], str], None]
+
+DEBUGGING = re.compile(r"^debugging (?:crash dump (?P<file>\S+) \((?P<bits>\d+)-bit\) from (?P<node>\S+)"
+                       r"|live kernel \((?P<lbits>\d+)-bit\) on (?P<lnode>\S+))$")
+OS = re.compile(r"^operating system: (?P<release>\S+) (?P<version>\S+) \((?P<machine>[^)]+)\)$")
+PS_ROW = re.compile(r"^(?P<s>[A-Z]) +(?P<pid>\d+) +(?P<ppid>\d+) +(?P<pgid>\d+) +(?P<sid>\d+) +(?P<uid>\d+) +"
+                    r"0x(?P<flags>[0-9a-f]+) +(?P<addr>[0-9a-f]+) +(?P<name>.*)$")
+SP_LINE = re.compile(r"^stack pointer for thread (?P<t>[0-9a-f]+)(?P<free> \(TS_FREE\))?"
+                     r"(?: \((?P<desc>.*)\))?: (?P<sp>[0-9a-f]+)$")
+RESUME = re.compile(r"^\[ (?P<sp>[0-9a-f]+) (?P<pc>\S+)\(\) \]$")
+FRAME = re.compile(r"^(?P<fp>[0-9a-f]+) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
+PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
+
+
+def _hex(s: str) -> int:
+    return int(s, 16)
+
+
+def status(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """kt_status_dcmd: the dump, the release, the panic message."""
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        m = DEBUGGING.match(text)
+        o = OS.match(text)
+        if m:
+            crash = m.group("file") is not None
+            f.system.put("nodename", m.group("node") or m.group("lnode"), n)
+            f.system.put("dump", "crash" if crash else "live", n)
+            if crash:
+                f.system.put("dump_file", m.group("file"), n)
+            bits = m.group("bits") or m.group("lbits")
+            f.system.put("bits", int(bits), n)
+        elif o:
+            f.system.put("release", o.group("release"), n)
+            f.system.put("version", o.group("version"), n)
+            f.system.put("machine", o.group("machine"), n)
+        elif text.startswith("image uuid: "):
+            uuid = text[len("image uuid: "):]
+            f.system.put("image_uuid", None if uuid == "(not set)" else uuid, n)
+        elif text.startswith("panic message: "):
+            f.panic.put("message", text[len("panic message: "):], n)
+        elif text.startswith("dump content: "):
+            f.system.put("content", text[len("dump content: "):], n)
+        elif text.strip():
+            problems.append((n, f"::status: a line kdb does not know: {text[:60]!r}"))
+
+
+def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """genunix.c ps, both eras' columns (the values are the same)."""
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:3] == ["S", "PID", "PPID"]:
+            continue
+        m = PS_ROW.match(text.strip())
+        if m is None:
+            if text.strip():
+                problems.append((n, f"::ps: not a process line: {text[:60]!r}"))
+            continue
+        p = f.proc(int(m.group("pid")))
+        for key in ("ppid", "pgid", "sid", "uid"):
+            p.put(key, int(m.group(key)), n)
+        p.put("flags", _hex(m.group("flags")), n)
+        p.put("addr", _hex(m.group("addr")), n)
+        p.put("comm", m.group("name"), n)
+        p.put("ps_state", m.group("s"), n)
+
+
+def msgbuf(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """log.c msgbuf without options: a MESSAGE header (illumos), then the text."""
+    lines = list(out)
+    if lines and lines[0].rstrip() == "MESSAGE":
+        f.system.put("msgbuf_header", True, line + 1)
+        lines = lines[1:]
+    if f.messages is not None and f.messages != lines:
+        problems.append((line, f"::msgbuf: differs from the one at line {f.messages_line}; kept that one"))
+        return
+    f.messages, f.messages_line = lines, line
+
+
+def findstack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """findstack.c print_stack: the stack pointer line, the resume pc, the
+    frames (``$C`` with -v; ``$C0`` without, whose empty parentheses say
+    nothing about arguments). A thread seen twice must show the same frames;
+    -v's arguments are kept."""
+    verbose = "-v" in options.split()
+    t = None
+    frames: list[dict] = []
+
+    def done() -> None:
+        if t is None:
+            return
+        old = t.fields.get("frames")
+        if old is None or (verbose and not t.fields.get("frames_verbose")):
+            if old is not None and [(x["pc"], x["fp"]) for x in old] != [(x["pc"], x["fp"]) for x in frames]:
+                t.put("frames", frames, line)        # refused: names both lines
+            t.fields["frames"], t.lines["frames"] = frames, line
+            t.fields["frames_verbose"] = verbose
+        elif [(x["pc"], x["fp"]) for x in old] != [(x["pc"], x["fp"]) for x in frames]:
+            t.put("frames", frames, line)
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        m = SP_LINE.match(text)
+        if m:
+            done()
+            frames = []
+            t = f.thread(_hex(m.group("t")))
+            t.put("sp", _hex(m.group("sp")), n)
+            t.put("free", m.group("free") is not None, n)
+            if m.group("desc") is not None:
+                t.put("desc", m.group("desc"), n)
+            t.fields.setdefault("resume", None)
+            continue
+        if t is None:
+            if text.strip():
+                problems.append((n, f"::findstack: a line before any stack pointer line: {text[:60]!r}"))
+            continue
+        r = RESUME.match(text)
+        fr = FRAME.match(text.strip()) if text.startswith("  ") else None
+        if r:
+            t.fields["resume"] = r.group("pc")
+        elif fr:
+            args = [a.strip() for a in fr.group("args").split(",") if a.strip()]
+            frames.append({"pc": fr.group("pc"), "fp": _hex(fr.group("fp")),
+                           "args": [_hex(a) for a in args] if verbose else []})
+        elif text.strip():
+            problems.append((n, f"::findstack: not a frame: {text[:60]!r}"))
+    done()
+
+
+#: the last pipeline stage's dcmd -> its parser
+PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack}

@@ -1,0 +1,91 @@
+"""kdb import: captures cut into commands, outputs read back into a dump
+whose replay prints the captured text byte for byte (docs/import.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kdb.engine.session import Session
+from kdb.imports.capture import split
+from kdb.target.dump import build_dump
+from kdb.target.kernel import KernelTarget, open_dump
+
+COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack"]
+
+
+def _print(target, command: str) -> str:
+    out: list[str] = []
+    s = Session(target, write=out.append, write_err=out.append)
+    s.run_string(command + "\n")
+    s.out.nlflush()
+    return "".join(out)
+
+
+def kdb(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kdb", *args], input=stdin, capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("name", ["panic", "deadlock", "tqstall", "audioglitch", "rwstarve", "nfshang", "uaf"])
+def test_the_text_kdb_prints_imports_and_replays_identically(name, tmp_path):
+    original = open_dump(name)
+    printed = {c: _print(original, c) for c in COMMANDS}
+    capture = "".join(f"> {c}\n{text}" for c, text in printed.items())
+    (tmp_path / "cap.txt").write_text(capture)
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0, r.stderr
+    imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
+    for c in COMMANDS:
+        assert _print(imported, c) == printed[c], c
+
+
+def test_what_the_capture_did_not_show_is_marked():
+    d = json.loads(kdb("import", "-", "-o", "/dev/stdout", stdin="> ::walk thread | ::findstack\n"
+                       "stack pointer for thread ffffff01e4a286c0 (mydrvstat/1): ffffff0008281c80\n"
+                       "  ffffff0008281cc0 vpanic()\n").stdout)
+    (proc,) = [p for p in d["procs"] if p["comm"] == "mydrvstat"]
+    assert proc["x_import"] and proc["threads"][0]["x_import"]
+    assert d["system"]["x_import"] == ["nodename: the capture has no ::status"]
+
+
+def test_prompts_shell_lines_and_here_documents_are_commands_and_the_rest_is_noise():
+    text = ("Last login: today\n"
+            "> ::status\nline a\n"
+            "[3]> ::ps\nline b\n"
+            "# echo '::msgbuf' | mdb -k\nline c\n"
+            "$ echo \"::stacks; ::ps\" | mdb -k\nlost\n"
+            "# mdb -k <<EOF\n::walk thread | ::findstack -v\nEOF\nline d\n")
+    cut = split(text)
+    assert [(b.command, b.output, b.line) for b in cut.blocks] == [
+        ("::status", ["line a"], 2), ("::ps", ["line b"], 4), ("::msgbuf", ["line c"], 6),
+        ("::walk thread | ::findstack -v", ["line d"], 10)]
+    assert [n for n, _ in cut.noise] == [1, 8, 9]     # the shell line of two commands, its output
+
+
+def test_unknown_commands_are_reported_and_contradictions_refused(tmp_path):
+    cap = tmp_path / "c.txt"
+    cap.write_text("> ::status\ndebugging crash dump vmcore.0 (64-bit) from a\n"
+                   "> ::frobnicate\nwhatever\n"
+                   "> ::status\ndebugging crash dump vmcore.0 (64-bit) from b\n")
+    r = kdb("import", str(cap), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 1
+    assert r.stderr == (f"kdb import: refused: {cap}: the system nodename: line 2 says 'a', "
+                        "line 6 says 'b'\n")
+    cap.write_text("> ::status\ndebugging crash dump vmcore.0 (64-bit) from a\n> ::frobnicate\nwhatever\n")
+    r = kdb("import", str(cap), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0 and r.stderr == f"{cap}:3: skipped: kdb does not import the output of '::frobnicate'\n"
+    assert kdb("import", str(cap)).returncode == 2
+
+
+def test_triage_signs_an_imported_panic_as_it_signs_the_dump(tmp_path):
+    original = open_dump("panic")
+    capture = "".join(f"> {c}\n{_print(original, c)}" for c in ("::status", "::walk thread | ::findstack -v"))
+    (tmp_path / "cap.txt").write_text(capture)
+    assert kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json")).returncode == 0
+    sig = [json.loads(kdb("triage", "--format", "json", d).stdout)["dumps"][0]["signature"]["text"]
+           for d in ("panic", str(tmp_path / "d.json"))]
+    assert sig[0] == sig[1] and "mydrv_ioctl" in sig[0]
