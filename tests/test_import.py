@@ -14,7 +14,8 @@ from kdb.imports.capture import split
 from kdb.target.dump import build_dump
 from kdb.target.kernel import KernelTarget, open_dump
 
-COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack"]
+COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
+            "::threadlist", "::threadlist -v"]
 
 
 def _print(target, command: str) -> str:
@@ -30,7 +31,8 @@ def kdb(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-@pytest.mark.parametrize("name", ["panic", "deadlock", "tqstall", "audioglitch", "rwstarve", "nfshang", "uaf"])
+@pytest.mark.parametrize("name", ["jurassic", "panic", "deadlock", "donutshop", "tqstall", "audioglitch",
+                                  "rwstarve", "nfshang", "uaf", "leak", "tests/data/panic-snv.json"])
 def test_the_text_kdb_prints_imports_and_replays_identically(name, tmp_path):
     original = open_dump(name)
     printed = {c: _print(original, c) for c in COMMANDS}

@@ -59,9 +59,15 @@ def assemble(f: Facts) -> dict[str, Any]:
 def _procs(f: Facts) -> list[dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     by_comm: dict[str, list[int]] = {}
+    by_addr: dict[int, int] = {}
+    listed = list(f.procs)                   # the order ::ps printed them
     for pid, p in sorted(f.procs.items()):
         d: dict[str, Any] = {"addr": f"0x{p.get('addr', 0):x}", "pid": pid, "comm": p.get("comm", "?"),
                              "threads": []}
+        # ::ps walks the process tree with each parent's children newest
+        # first: start times that keep the captured order (none is shown)
+        d["start"] = _start(len(listed) - listed.index(pid))
+        d["x_import"] = ["start: synthesized to keep ::ps's order (the capture shows no start time)"]
         for key in ("ppid", "pgid", "sid", "uid", "flags"):
             if key in p.fields:
                 d[key] = p.fields[key]
@@ -69,37 +75,67 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
             d["state"] = "zomb"
         out[pid] = d
         by_comm.setdefault(d["comm"], []).append(pid)
-    next_pid = max(out, default=0) + 100000
+        if "addr" in p.fields:
+            by_addr[p.fields["addr"]] = pid
+    invented = max(out, default=0) + 100000
+
+    def new_proc(comm: str, addr: int | None, why: str) -> int:
+        nonlocal invented
+        pid, invented = invented, invented + 1
+        a = addr if addr is not None else 0xFFFFFF0D00000000 + 0x1000 * (pid - 100000)
+        out[pid] = {"addr": f"0x{a:x}", "pid": pid, "comm": comm, "threads": [],
+                    "x_import": [f"synthesized: {why} (pid invented)"]}
+        by_comm.setdefault(comm, []).append(pid)
+        by_addr[a] = pid
+        return pid
+    seen: list[int] = []
     for addr, t in f.threads.items():           # in the order the capture shows them (the thread walk)
         desc = t.get("desc") or ""
+        if f.threadlist and t.get("proc_addr") is None and t.get("free") is False:
+            t.fields["free"] = True         # ::threadlist lists every thread but the free ones
         td = _thread(addr, t, desc)
+        comm, _, tid = desc.rpartition("/") if "/" in desc and not desc.endswith("()") else ("", "", "")
+        comm = comm.split(" [", 1)[0]
+        if tid.split(" ", 1)[0].isdigit():
+            td["tid"] = int(tid.split(" ", 1)[0])
         owner: int | None = None
-        if "/" in desc and not desc.endswith("()"):
-            comm, _, tid = desc.rpartition("/")
-            comm = comm.split(" [", 1)[0]
+        paddr = t.get("proc_addr")
+        if paddr is not None:
+            owner = by_addr.get(paddr)
+            if owner is None and paddr == SCHED_ADDR or (owner is None and not comm):
+                owner = by_addr.get(paddr)
+            if owner is None:
+                owner = new_proc(comm or "?", paddr, "::threadlist names its address, ::ps does not list it")
+        elif comm:
             pids = by_comm.get(comm, [])
-            if tid.split(" ", 1)[0].isdigit():
-                td["tid"] = int(tid.split(" ", 1)[0])
             if len(pids) == 1:
                 owner = pids[0]
             else:
                 f.notes.append(f"thread {addr:x}: {comm!r} names " + (
                     f"{len(pids)} processes of ::ps ({', '.join(map(str, pids))})" if pids else "no process of ::ps")
-                    + ": placed in a process of its own (::ps -t or ::threadlist would place it)")
-                owner = next_pid
-                next_pid += 1
-                out[owner] = {"addr": f"0x{0xFFFFFF0D00000000 + 0x1000 * (owner - 100000):x}", "pid": owner,
-                              "comm": comm, "threads": [],
-                              "x_import": [f"synthesized: the capture names {comm} in a thread's "
-                                           "description but shows no ::ps line for it (pid invented)"]}
-                by_comm.setdefault(comm, []).append(owner)
+                    + ": placed in a process of its own (::threadlist would place it)")
+                owner = new_proc(comm, None, f"the capture names {comm} in a thread's description only")
         if owner is None:
             if 0 not in out:
                 out[0] = {"addr": f"0x{SCHED_ADDR:x}", "pid": 0, "comm": "sched", "threads": [],
                           "x_import": ["synthesized: the kernel's threads need p0"]}
+                by_addr[SCHED_ADDR] = 0
             owner = 0
+        if t.get("psargs") is not None:
+            out[owner].setdefault("psargs", t.get("psargs"))
         out[owner]["threads"].append(td)
-    return [out[pid] for pid in sorted(out)]
+        if owner not in seen:
+            seen.append(owner)
+    # kdb walks threads process by process in the dump's order: the order
+    # the capture's thread walk met them, then the processes without threads
+    return [out[pid] for pid in seen] + [out[pid] for pid in sorted(out) if pid not in seen]
+
+
+def _start(n: int) -> str:
+    """The Nth second of 2000, as ISO 8601."""
+    import datetime
+    t = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=n)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
@@ -115,13 +151,25 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
             d["resume"] = t.get("resume")
     if "sp" in t.fields:
         d["sp"] = f"0x{t.fields['sp']:x}"
-    d["stack"] = [{"pc": fr["pc"], "fp": f"0x{fr['fp']:x}", "args": [f"0x{a:x}" for a in fr["args"]]}
-                  for fr in frames]
+    for key in ("lwp", "wchan"):
+        if t.get(key):
+            d[key] = f"0x{t.get(key):x}"
+    if t.get("pri") is not None:
+        d["pri"] = t.get("pri")
+    if any(fr["fp"] is None for fr in frames):
+        d["stack"] = [fr["pc"] for fr in frames]
+    else:
+        d["stack"] = [{"pc": fr["pc"], "fp": f"0x{fr['fp']:x}", "args": [f"0x{a:x}" for a in fr["args"]]}
+                      for fr in frames]
+    if t.get("start"):
+        d["start"] = t.get("start")
+    if t.get("taskq"):
+        d["name"] = f"tq:{t.get('taskq')}"
     if desc and "/" not in desc:
         if desc.endswith("()"):
-            d["start"] = desc[:-2]
-        else:
+            d.setdefault("start", desc[:-2])
+        elif not desc.startswith("tq:") or "name" not in d:
             d["name"] = desc
-    d["x_import"] = ["from ::findstack: state, wait channel and priority not shown (sleep if a "
-                     "resume pc was printed, else on CPU)"]
+    d["x_import"] = ["state from ::findstack (asleep if it printed a resume pc, else on a CPU); "
+                     "what the capture did not show is unset"]
     return d

@@ -46,6 +46,7 @@ class Facts:
     messages: list[str] | None = None
     messages_line: int = 0
     notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
+    threadlist: bool = False                                # a ::threadlist was read: it omits free threads
 
     def proc(self, pid: int) -> Entity:
         return self.procs.setdefault(pid, Entity(f"process {pid}"))

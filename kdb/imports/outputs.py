@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from kdb.imports.facts import Facts
+from kdb.imports.facts import Entity, Facts
 
 Parser = Callable[[Facts, list[str], int, list[tuple[int, str]], str], None]
 
@@ -23,6 +23,11 @@ SP_LINE = re.compile(r"^stack pointer for thread (?P<t>[0-9a-f]+)(?P<free> \(TS_
                      r"(?: \((?P<desc>.*)\))?: (?P<sp>[0-9a-f]+)$")
 RESUME = re.compile(r"^\[ (?P<sp>[0-9a-f]+) (?P<pc>\S+)\(\) \]$")
 FRAME = re.compile(r"^(?P<fp>[0-9a-f]+) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
+TL_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+) +(?P<desc>\S.*)$")
+TLV_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+) +(?P<cls>\d+) +"
+                     r"(?P<pri>-?\d+) +(?P<wchan>[0-9a-f]+)$")
+TLV_PC = re.compile(r"^  PC: (?P<pc>\S+)    (?P<what>THREAD|CMD|TASKQ): (?P<rest>.*)$")
+BARE_FRAME = re.compile(r"^(?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
 PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
 
 
@@ -91,32 +96,44 @@ def msgbuf(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
     f.messages, f.messages_line = lines, line
 
 
-def findstack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """findstack.c print_stack: the stack pointer line, the resume pc, the
-    frames (``$C`` with -v; ``$C0`` without, whose empty parentheses say
-    nothing about arguments). A thread seen twice must show the same frames;
-    -v's arguments are kept."""
-    verbose = "-v" in options.split()
-    t = None
-    frames: list[dict] = []
+def _set_frames(t: Entity, frames: list[dict], verbose: bool, line: int) -> None:
+    """A thread's frames, from one more listing: the pcs must agree with what
+    was seen; frame pointers (None when not printed) and -v's arguments are
+    kept from whichever listing had them."""
+    old = t.fields.get("frames")
+    if old is None:
+        t.fields["frames"], t.lines["frames"] = frames, line
+        t.fields["frames_verbose"] = verbose
+        return
+    if [x["pc"] for x in old] != [x["pc"] for x in frames]:
+        t.put("frames", [x["pc"] for x in frames], line)      # refused, naming both lines
+    for o, x in zip(old, frames):
+        if o["fp"] is None:
+            o["fp"] = x["fp"]
+        elif x["fp"] is not None and o["fp"] != x["fp"]:
+            t.put("frames", [x["pc"] for x in frames], line)
+        if verbose and not t.fields.get("frames_verbose"):
+            o["args"] = x["args"]
+    t.fields["frames_verbose"] = t.fields.get("frames_verbose") or verbose
 
-    def done() -> None:
-        if t is None:
-            return
-        old = t.fields.get("frames")
-        if old is None or (verbose and not t.fields.get("frames_verbose")):
-            if old is not None and [(x["pc"], x["fp"]) for x in old] != [(x["pc"], x["fp"]) for x in frames]:
-                t.put("frames", frames, line)        # refused: names both lines
-            t.fields["frames"], t.lines["frames"] = frames, line
-            t.fields["frames_verbose"] = verbose
-        elif [(x["pc"], x["fp"]) for x in old] != [(x["pc"], x["fp"]) for x in frames]:
-            t.put("frames", frames, line)
-    for k, text in enumerate(out):
-        n = line + 1 + k
+
+def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
+           problems: list[tuple[int, str]], who: str) -> None:
+    """print_stack's lines (already unindented by the caller's indent): the
+    stack pointer line, the resume pc, the frames indented 2."""
+    t: Entity | None = None
+    frames: list[dict] = []
+    first = 0
+    pattern = FRAME if with_fp else BARE_FRAME
+    for n, text in lines + [(0, "")]:
         m = SP_LINE.match(text)
-        if m:
-            done()
-            frames = []
+        if m or n == 0:
+            if t is not None:
+                _set_frames(t, frames, verbose, first)
+            if n == 0:
+                break
+            assert m is not None
+            frames, first = [], n
             t = f.thread(_hex(m.group("t")))
             t.put("sp", _hex(m.group("sp")), n)
             t.put("free", m.group("free") is not None, n)
@@ -126,20 +143,73 @@ def findstack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str
             continue
         if t is None:
             if text.strip():
-                problems.append((n, f"::findstack: a line before any stack pointer line: {text[:60]!r}"))
+                problems.append((n, f"{who}: a line before any stack pointer line: {text[:60]!r}"))
             continue
         r = RESUME.match(text)
-        fr = FRAME.match(text.strip()) if text.startswith("  ") else None
+        fr = pattern.match(text.strip()) if text.startswith("  ") else None
         if r:
             t.fields["resume"] = r.group("pc")
         elif fr:
             args = [a.strip() for a in fr.group("args").split(",") if a.strip()]
-            frames.append({"pc": fr.group("pc"), "fp": _hex(fr.group("fp")),
+            frames.append({"pc": fr.group("pc"), "fp": _hex(fr.group("fp")) if with_fp else None,
                            "args": [_hex(a) for a in args] if verbose else []})
         elif text.strip():
-            problems.append((n, f"::findstack: not a frame: {text[:60]!r}"))
-    done()
+            problems.append((n, f"{who}: not a frame: {text[:60]!r}"))
+
+
+def findstack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """findstack.c print_stack: the stack pointer line, the resume pc, the
+    frames (``$C`` with -v; ``$C0`` without, whose empty parentheses say
+    nothing about arguments)."""
+    _stack(f, [(line + 1 + k, text) for k, text in enumerate(out)], "-v" in options.split(), True,
+           problems, "::findstack")
+
+
+def threadlist(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """thread.c threadlist: each thread's process and LWP, and its
+    description; with -v its class, priority and wait channel, what it runs
+    (THREAD start(), CMD the process's arguments, TASKQ its queue) and its
+    ::findstack, indented 2, without frame pointers."""
+    verbose = "-v" in options.split()
+    f.threadlist = True
+    t: Entity | None = None
+    stacks: list[tuple[int, str]] = []
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:3] == ["ADDR", "PROC", "LWP"]:
+            continue
+        m = (TLV_ROW if verbose else TL_ROW).match(text)
+        if m:
+            t = f.thread(_hex(m.group("t")))
+            t.put("proc_addr", _hex(m.group("proc")), n)
+            t.put("lwp", _hex(m.group("lwp")), n)
+            if verbose:
+                t.put("pri", int(m.group("pri")), n)
+                if int(m.group("wchan"), 16):
+                    t.put("wchan", _hex(m.group("wchan")), n)
+            else:
+                t.put("desc", m.group("desc"), n)
+            continue
+        if t is not None and verbose:
+            pc = TLV_PC.match(text)
+            if pc:
+                what, rest = pc.group("what"), pc.group("rest")
+                if what == "THREAD" and rest.endswith("()"):
+                    t.put("start", rest[:-2], n)
+                elif what == "TASKQ":
+                    t.put("taskq", rest, n)
+                else:
+                    t.put("psargs", rest, n)
+                continue
+            if text.startswith("  "):
+                stacks.append((n, text[2:]))
+                continue
+        if text.strip():
+            problems.append((n, f"::threadlist: not a thread's line: {text[:60]!r}"))
+    if stacks:
+        _stack(f, stacks, False, False, problems, "::threadlist -v")
 
 
 #: the last pipeline stage's dcmd -> its parser
-PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack}
+PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
+                               "threadlist": threadlist}
