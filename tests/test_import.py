@@ -15,7 +15,7 @@ from kdb.target.dump import build_dump
 from kdb.target.kernel import KernelTarget, open_dump
 
 COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
-            "::threadlist", "::threadlist -v"]
+            "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo"]
 
 
 def _print(target, command: str) -> str:

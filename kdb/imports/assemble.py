@@ -32,28 +32,76 @@ def assemble(f: Facts) -> dict[str, Any]:
     dump: dict[str, Any] = {"kdb_dump": 1, "system": system}
     if "message" in f.panic.fields:
         dump["panic"] = {"message": f.panic.fields["message"]}
+        for key in ("cpu",):
+            if key in f.panic.fields:
+                dump["panic"][key] = f.panic.fields[key]
+        if "thread" in f.panic.fields:
+            dump["panic"]["thread"] = f"0x{f.panic.fields['thread']:x}"
+        if "registers" in f.panic.fields:
+            dump["panic"]["registers"] = {k: f"0x{v:x}" for k, v in f.panic.fields["registers"].items()}
+    _cpu_threads(f)
     procs = _procs(f)
     dump["procs"] = procs
-    onproc = [t for p in procs for t in p["threads"] if t.get("state") == "onproc"]
-    if onproc:
+    threads = {t["addr"]: t for p in procs for t in p["threads"]}
+    onproc = [t for t in threads.values() if t.get("state") == "onproc"]
+    if f.cpus:
+        cpus = []
+        for cid, c in sorted(f.cpus.items()):
+            d: dict[str, Any] = {"id": cid}
+            for key in ("flags", "nrun", "bspl", "pri", "runrun", "kprunrun", "switch_ticks"):
+                if key in c.fields:
+                    d[key] = c.fields[key]
+            for key in ("addr", "thread", "idle_thread"):
+                if c.fields.get(key):
+                    d[key] = f"0x{c.fields[key]:x}"
+            if "thread" in d and d["thread"] in threads:
+                threads[d["thread"]]["cpu"] = cid
+            for a in c.get("runq") or []:
+                if f"0x{a:x}" in threads:
+                    threads[f"0x{a:x}"]["cpu"] = cid
+            if c.get("nrun") and len(c.get("runq") or []) < c.get("nrun"):
+                f.notes.append(f"CPU {cid}: ::cpuinfo counts {c.get('nrun')} runnable threads but the capture "
+                               "does not say which (::cpuinfo -v would)")
+            cpus.append(d)
+        dump["cpus"] = cpus
+        for t in onproc:
+            t.setdefault("cpu", 0)
+    elif onproc:
         cpus = []
         for i, t in enumerate(onproc):
             t["cpu"] = i
             cpus.append({"id": i, "addr": f"0x{CPU_BASE + 0x1000 * i:x}", "thread": t["addr"],
                          "x_import": ["synthesized: a CPU for each thread the capture shows on one"]})
         dump["cpus"] = cpus
-    if "panic" in dump:
+    if "panic" in dump and "thread" not in dump["panic"]:
         # the panic thread: the one on a CPU whose stack starts in panic
         # (vpanic, panic, panicsys); the capture's ::panicinfo would say
         for t in onproc:
-            first = t["stack"][0]["pc"] if t["stack"] else ""
+            first = t["stack"][0] if t["stack"] else ""
+            first = first["pc"] if isinstance(first, dict) else first
             if first.split("+", 1)[0].split("`")[-1] in ("vpanic", "panic", "panicsys"):
                 dump["panic"].update(thread=t["addr"], cpu=t["cpu"],
                                      x_import=["thread: the thread on a CPU whose stack starts in panic"])
                 break
+    if f.modules:
+        dump["modules"] = [{"id": mid, "name": m.get("name"), "desc": m.get("desc"),
+                            "text": f"0x{m.get('text', 0):x}", "text_size": f"0x{m.get('text_size', 0):x}"}
+                           for mid, m in sorted(f.modules.items())]
     if f.messages is not None:
         dump["msgbuf"] = [{"text": text + "\n"} for text in f.messages]
     return dump
+
+
+def _cpu_threads(f: Facts) -> None:
+    """A thread ::cpuinfo names that no stack listing showed: on that CPU,
+    its stack unknown."""
+    for cid, c in f.cpus.items():
+        for key in ("thread", "idle_thread"):
+            a = c.get(key)
+            if a and a not in f.threads:
+                t = f.thread(a)
+                t.fields.update(resume=None, free=False, frames=[])
+                t.fields["x_import_cpu"] = cid
 
 
 def _procs(f: Facts) -> list[dict[str, Any]]:
@@ -149,6 +197,8 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
         d["state"] = "sleep"
         if t.get("resume") != DEFAULT_RESUME:
             d["resume"] = t.get("resume")
+    if t.get("state") == "run":            # on a run queue (::cpuinfo -v)
+        d["state"] = "run"
     if "sp" in t.fields:
         d["sp"] = f"0x{t.fields['sp']:x}"
     for key in ("lwp", "wchan"):

@@ -43,6 +43,8 @@ class Facts:
     panic: Entity = attrs.Factory(lambda: Entity("the panic"))
     procs: dict[int, Entity] = attrs.Factory(dict)          # by pid
     threads: dict[int, Entity] = attrs.Factory(dict)        # by address
+    cpus: dict[int, Entity] = attrs.Factory(dict)           # by id
+    modules: dict[int, Entity] = attrs.Factory(dict)        # by id
     messages: list[str] | None = None
     messages_line: int = 0
     notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
@@ -53,3 +55,9 @@ class Facts:
 
     def thread(self, addr: int) -> Entity:
         return self.threads.setdefault(addr, Entity(f"thread {addr:x}"))
+
+    def cpu(self, cid: int) -> Entity:
+        return self.cpus.setdefault(cid, Entity(f"CPU {cid}"))
+
+    def module(self, mid: int) -> Entity:
+        return self.modules.setdefault(mid, Entity(f"module {mid}"))

@@ -28,6 +28,13 @@ TLV_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+
                      r"(?P<pri>-?\d+) +(?P<wchan>[0-9a-f]+)$")
 TLV_PC = re.compile(r"^  PC: (?P<pc>\S+)    (?P<what>THREAD|CMD|TASKQ): (?P<rest>.*)$")
 BARE_FRAME = re.compile(r"^(?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
+PANICINFO = re.compile(r"^ *(?P<key>\S+) (?P<value>.*)$")
+CPU_ROW = re.compile(r"^ *(?P<id>\d+) (?P<addr>[0-9a-f]+) +(?P<flags>[0-9a-f]+) +(?P<nrun>\d+) +(?P<bspl>\d+) +"
+                     r"(?P<pri>-?\d+) +(?P<rnrn>yes|no) +(?P<krnrn>yes|no) +(?P<switch>t-\d+|-) +"
+                     r"(?P<thread>[0-9a-f]+) (?P<proc>.*)$")
+RUNQ_ROW = re.compile(r"^ +(?:[A-Z]+ +)?(?P<pri>-?\d+) (?P<thread>[0-9a-f]{8,16}) (?P<proc>.+)$")
+MOD_ROW = re.compile(r"^ *(?P<id>\d+) +(?P<addr>[0-9a-f]+) +(?P<size>[0-9a-f]+) +(?P<rev>\d+) (?P<name>\S+) "
+                     r"\((?P<desc>.*)\)$")
 PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
 
 
@@ -210,6 +217,90 @@ def threadlist(f: Facts, out: list[str], line: int, problems: list[tuple[int, st
         _stack(f, stacks, False, False, problems, "::threadlist -v")
 
 
+def panicinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """genunix.c panicinfo: the CPU, the thread, the message, the registers."""
+    regs: dict[str, int] = {}
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        m = PANICINFO.match(text)
+        if m is None:
+            if text.strip():
+                problems.append((n, f"::panicinfo: not a line of it: {text[:60]!r}"))
+            continue
+        key, value = m.group("key"), m.group("value").strip()
+        if key == "cpu":
+            f.panic.put("cpu", int(value), n)
+        elif key == "thread":
+            f.panic.put("thread", _hex(value), n)
+        elif key == "message":
+            f.panic.put("message", m.group("value"), n)
+        elif re.fullmatch(r"[0-9a-f]+", value):
+            regs[key] = _hex(value)
+        else:
+            problems.append((n, f"::panicinfo: not a register value: {text[:60]!r}"))
+    if regs:
+        f.panic.put("registers", regs, line)
+
+
+def cpuinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """cpuinfo.c cpuinfo_walk_cpu, without -v: each CPU's address, flags,
+    run queue, priority, preemption flags, ticks since it switched and its
+    thread ("(idle)" when that is its idle thread)."""
+    c: Entity | None = None
+    cid = 0
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:3] == ["ID", "ADDR", "FLG"]:
+            continue
+        m = CPU_ROW.match(text)
+        if m is None:
+            # -v: the flags drawn under FLG, and the run queue: PRI THREAD PROC
+            q = RUNQ_ROW.match(text) if c is not None else None
+            if q is not None and c is not None:
+                t = f.thread(_hex(q.group("thread")))
+                t.put("state", "run", n)
+                t.put("cpu", cid, n)
+                t.put("pri", int(q.group("pri")), n)
+                c.fields.setdefault("runq", []).append(_hex(q.group("thread")))
+            elif text.strip() and not re.fullmatch(r"[ |+<>A-Z-]*", text.replace("RUNNING", "")
+                                                                    .replace("PRI THREAD", "").replace("PROC", "")):
+                problems.append((n, f"::cpuinfo: not a CPU line: {text[:60]!r}"))
+            continue
+        cid = int(m.group("id"))
+        c = f.cpu(cid)
+        c.put("addr", _hex(m.group("addr")), n)
+        c.put("flags", _hex(m.group("flags")), n)
+        c.put("nrun", int(m.group("nrun")), n)
+        c.put("bspl", int(m.group("bspl")), n)
+        c.put("pri", int(m.group("pri")), n)
+        c.put("runrun", m.group("rnrn") == "yes", n)
+        c.put("kprunrun", m.group("krnrn") == "yes", n)
+        if m.group("switch") != "-":
+            c.put("switch_ticks", int(m.group("switch")[2:]), n)
+        c.put("thread", _hex(m.group("thread")), n)
+        if m.group("proc").strip() == "(idle)":
+            c.put("idle_thread", _hex(m.group("thread")), n)
+
+
+def modinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """krtld.c modinfo: id, text address and size, name and description."""
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:3] == ["ID", "LOADADDR", "SIZE"]:
+            continue
+        m = MOD_ROW.match(text)
+        if m is None:
+            if text.strip():
+                problems.append((n, f"::modinfo: not a module line: {text[:60]!r}"))
+            continue
+        mod = f.module(int(m.group("id")))
+        mod.put("name", m.group("name"), n)
+        mod.put("text", _hex(m.group("addr")), n)
+        mod.put("text_size", _hex(m.group("size")), n)
+        mod.put("desc", None if m.group("desc") == "?" else m.group("desc"), n)
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
-                               "threadlist": threadlist}
+                               "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
+                               "modinfo": modinfo}
