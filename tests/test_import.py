@@ -15,7 +15,8 @@ from kdb.target.dump import build_dump
 from kdb.target.kernel import KernelTarget, open_dump
 
 COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
-            "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo"]
+            "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo",
+            "::stacks"]
 
 
 def _print(target, command: str) -> str:
@@ -45,13 +46,27 @@ def test_the_text_kdb_prints_imports_and_replays_identically(name, tmp_path):
         assert _print(imported, c) == printed[c], c
 
 
+@pytest.mark.parametrize("name", ["jurassic", "panic", "deadlock"])
+def test_stacks_alone_synthesizes_the_threads_each_group_counts(name, tmp_path):
+    original = open_dump(name)
+    printed = {c: _print(original, c) for c in ("::status", "::stacks")}
+    (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
+    assert kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json")).returncode == 0
+    d = json.loads((tmp_path / "d.json").read_text())
+    imported = KernelTarget(build_dump(d))
+    assert _print(imported, "::stacks") == printed["::stacks"]
+    made = [t for p in d["procs"] for t in p["threads"] if "synthesized" in " ".join(t["x_import"])]
+    assert len(made) == len(original.dump.threads)          # ::stacks alone shows every thread as a count
+
+
 def test_what_the_capture_did_not_show_is_marked():
     d = json.loads(kdb("import", "-", "-o", "/dev/stdout", stdin="> ::walk thread | ::findstack\n"
                        "stack pointer for thread ffffff01e4a286c0 (mydrvstat/1): ffffff0008281c80\n"
                        "  ffffff0008281cc0 vpanic()\n").stdout)
     (proc,) = [p for p in d["procs"] if p["comm"] == "mydrvstat"]
     assert proc["x_import"] and proc["threads"][0]["x_import"]
-    assert d["system"]["x_import"] == ["nodename: the capture has no ::status"]
+    assert d["system"]["x_import"] == ["nodename: the capture has no ::status",
+                                       "version: the capture has no ::status; its layouts are illumos's"]
 
 
 def test_prompts_shell_lines_and_here_documents_are_commands_and_the_rest_is_noise():

@@ -27,9 +27,26 @@ def assemble(f: Facts) -> dict[str, Any]:
         if key in s.fields:
             system[key] = s.fields[key]
     notes = [] if "nodename" in s.fields else ["nodename: the capture has no ::status"]
+    if "message" not in f.panic.fields and ("thread" in f.panic.fields
+                                            or any(g["state"] == "panic" for g in f.stack_groups)):
+        notes.append("panic message: the capture shows a panicking thread but no message")
+    era = f.era.get("era")
+    if "version" not in s.fields and era == "illumos":
+        system["version"] = "illumos"
+        notes.append("version: the capture has no ::status; its layouts are illumos's")
+    elif "version" in s.fields and era is not None:
+        from kdb.target.model import SystemInfo
+        told = SystemInfo(nodename="x", version=s.fields["version"], release=s.get("release", "5.11")).era
+        if told != era:
+            f.notes.append(f"the version {s.fields['version']} renders as the {told} mdb, but the layouts "
+                           f"(line {f.era.lines['era']}) are the {era} mdb's: replay will differ")
     if notes:
         system["x_import"] = notes
     dump: dict[str, Any] = {"kdb_dump": 1, "system": system}
+    _cpu_threads(f)
+    _stack_groups(f)
+    if "message" not in f.panic.fields and "thread" in f.panic.fields:
+        f.panic.fields["message"] = ""         # ::stacks shows a PANIC thread, nothing shows the message
     if "message" in f.panic.fields:
         dump["panic"] = {"message": f.panic.fields["message"]}
         for key in ("cpu",):
@@ -39,7 +56,6 @@ def assemble(f: Facts) -> dict[str, Any]:
             dump["panic"]["thread"] = f"0x{f.panic.fields['thread']:x}"
         if "registers" in f.panic.fields:
             dump["panic"]["registers"] = {k: f"0x{v:x}" for k, v in f.panic.fields["registers"].items()}
-    _cpu_threads(f)
     procs = _procs(f)
     dump["procs"] = procs
     threads = {t["addr"]: t for p in procs for t in p["threads"]}
@@ -90,6 +106,49 @@ def assemble(f: Facts) -> dict[str, Any]:
     if f.messages is not None:
         dump["msgbuf"] = [{"text": text + "\n"} for text in f.messages]
     return dump
+
+
+INVENTED_THREADS = 0xFFFFFF0E00000000
+INVENTED_SOBJS = 0xFFFFFF0E80000000
+
+
+def _stack_groups(f: Facts) -> None:
+    """::stacks's groups: the threads with a group's stack take its state
+    and sync object type; a group counting more threads than the capture
+    shows gets the rest synthesized (invented addresses, x_import notes)."""
+    invented = 0
+    for g in f.stack_groups:
+        if g["state"] == "panic":               # ::stacks's name for the panicking thread
+            g["state"] = "onproc"
+            f.panic.fields.setdefault("thread", g["rep"])
+            f.panic.lines.setdefault("thread", g["line"])
+        oncpu = g["state"] == "onproc"
+        same = [a for a, t in f.threads.items()
+                if [fr["pc"] for fr in t.get("frames") or []] == g["pcs"] and "group_state" not in t.fields]
+        # two groups with one stack (on a CPU, and runnable): a resume pc
+        # tells which (a thread on a CPU has none, but for kmdb's stopped one)
+        same.sort(key=lambda a: (a != g["rep"], (f.threads[a].get("resume") is None) != oncpu))
+        members = same[:g["count"]]
+        if g["rep"] not in f.threads:
+            t = f.thread(g["rep"])
+            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False,
+                            resume=None if g["state"] == "onproc" else "_resume_from_idle+0xf1",
+                            sp=INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads), synthesized=g["line"])
+            members.insert(0, g["rep"])
+        for a in members:
+            t = f.threads[a]
+            t.fields.setdefault("group_state", g["state"])
+            if g["sobj"]:
+                t.fields.setdefault("sobj_type", g["sobj"])
+        for _ in range(g["count"] - len(members)):
+            a = INVENTED_THREADS + 0x1000 * invented
+            invented += 1
+            t = f.thread(a)
+            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False,
+                            resume=None if g["state"] == "onproc" else "_resume_from_idle+0xf1",
+                            group_state=g["state"], synthesized=g["line"], sp=a - 0x200)
+            if g["sobj"]:
+                t.fields["sobj_type"] = g["sobj"]
 
 
 def _cpu_threads(f: Facts) -> None:
@@ -150,8 +209,12 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
         paddr = t.get("proc_addr")
         if paddr is not None:
             owner = by_addr.get(paddr)
-            if owner is None and paddr == SCHED_ADDR or (owner is None and not comm):
-                owner = by_addr.get(paddr)
+            kernel = t.get("start") is not None or t.get("taskq") is not None or (desc and "/" not in desc)
+            if owner is None and kernel and 0 not in out:
+                # a kernel thread's process: p0, at the address ::threadlist gives
+                out[0] = {"addr": f"0x{paddr:x}", "pid": 0, "comm": "sched", "threads": [],
+                          "x_import": ["synthesized: the kernel's threads' process, p0"]}
+                by_addr[paddr] = owner = 0
             if owner is None:
                 owner = new_proc(comm or "?", paddr, "::threadlist names its address, ::ps does not list it")
         elif comm:
@@ -171,6 +234,9 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
             owner = 0
         if t.get("psargs") is not None:
             out[owner].setdefault("psargs", t.get("psargs"))
+            if "tid" not in td:             # not a kernel thread (CMD:, not THREAD:): some LWP
+                td["tid"] = 1
+                td["x_import"].append("tid: 1 (::threadlist -v shows a process's thread; its LWP id unseen)")
         out[owner]["threads"].append(td)
         if owner not in seen:
             seen.append(owner)
@@ -197,8 +263,18 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
         d["state"] = "sleep"
         if t.get("resume") != DEFAULT_RESUME:
             d["resume"] = t.get("resume")
+    gs = t.get("group_state")
+    if gs in ("run", "stopped", "wait", "zomb", "free") and d["state"] != "onproc":
+        d["state"] = "stop" if gs == "stopped" else gs
+    if gs == "onproc" and d["state"] == "sleep":
+        # on a CPU with a resume pc: kmdb's stopped CPUs save one
+        d["state"] = "onproc"
+        d["resume"] = t.get("resume")
     if t.get("state") == "run":            # on a run queue (::cpuinfo -v)
         d["state"] = "run"
+    if t.get("sobj_type") and d["state"] == "sleep":
+        w = t.get("wchan") or INVENTED_SOBJS + 0x40 * (hash(t.get("sobj_type")) % 7)
+        d["sobj"] = {"type": t.get("sobj_type"), "addr": f"0x{w:x}"}
     if "sp" in t.fields:
         d["sp"] = f"0x{t.fields['sp']:x}"
     for key in ("lwp", "wchan"):
@@ -220,6 +296,10 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
             d.setdefault("start", desc[:-2])
         elif not desc.startswith("tq:") or "name" not in d:
             d["name"] = desc
-    d["x_import"] = ["state from ::findstack (asleep if it printed a resume pc, else on a CPU); "
-                     "what the capture did not show is unset"]
+    if t.get("synthesized"):
+        d["x_import"] = [f"synthesized: one of the threads ::stacks counts at line {t.get('synthesized')}; "
+                         "address invented"]
+    else:
+        d["x_import"] = ["state from the stack listings (asleep if a resume pc was printed, else on a CPU); "
+                         "what the capture did not show is unset"]
     return d

@@ -48,6 +48,8 @@ class Facts:
     messages: list[str] | None = None
     messages_line: int = 0
     notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
+    stack_groups: list[dict[str, Any]] = attrs.Factory(list)   # ::stacks's groups
+    era: Entity = attrs.Factory(lambda: Entity("the era (from the layouts)"))
     threadlist: bool = False                                # a ::threadlist was read: it omits free threads
 
     def proc(self, pid: int) -> Entity:

@@ -33,6 +33,7 @@ CPU_ROW = re.compile(r"^ *(?P<id>\d+) (?P<addr>[0-9a-f]+) +(?P<flags>[0-9a-f]+) 
                      r"(?P<pri>-?\d+) +(?P<rnrn>yes|no) +(?P<krnrn>yes|no) +(?P<switch>t-\d+|-) +"
                      r"(?P<thread>[0-9a-f]+) (?P<proc>.*)$")
 RUNQ_ROW = re.compile(r"^ +(?:[A-Z]+ +)?(?P<pri>-?\d+) (?P<thread>[0-9a-f]{8,16}) (?P<proc>.+)$")
+STACKS_ROW = re.compile(r"^(?P<t>[0-9a-f]{8,16}) (?P<state>[A-Z]+) +(?P<sobj>\S+) +(?P<count>\d+)$")
 MOD_ROW = re.compile(r"^ *(?P<id>\d+) +(?P<addr>[0-9a-f]+) +(?P<size>[0-9a-f]+) +(?P<rev>\d+) (?P<name>\S+) "
                      r"\((?P<desc>.*)\)$")
 PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
@@ -76,6 +77,8 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
     for k, text in enumerate(out):
         n = line + 1 + k
         if text.split()[:3] == ["S", "PID", "PPID"]:
+            # left-aligned columns since illumos #11690 (2019), right before
+            f.era.put("era", "illumos" if text.startswith("S PID") else "opensolaris", n)
             continue
         m = PS_ROW.match(text.strip())
         if m is None:
@@ -95,7 +98,6 @@ def msgbuf(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
     """log.c msgbuf without options: a MESSAGE header (illumos), then the text."""
     lines = list(out)
     if lines and lines[0].rstrip() == "MESSAGE":
-        f.system.put("msgbuf_header", True, line + 1)
         lines = lines[1:]
     if f.messages is not None and f.messages != lines:
         problems.append((line, f"::msgbuf: differs from the one at line {f.messages_line}; kept that one"))
@@ -146,6 +148,7 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
             t.put("free", m.group("free") is not None, n)
             if m.group("desc") is not None:
                 t.put("desc", m.group("desc"), n)
+            f.era.put("era", "opensolaris" if m.group("desc") is None else "illumos", n)
             t.fields.setdefault("resume", None)
             continue
         if t is None:
@@ -300,7 +303,30 @@ def modinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]]
         mod.put("desc", None if m.group("desc") == "?" else m.group("desc"), n)
 
 
+def stacks(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """findstack.c stacks, without options: each group's first thread, its
+    state, sync object type and count, then the frames' pcs."""
+    if options.strip():
+        problems.append((line, f"::stacks{options}: only ::stacks without options is read"))
+        return
+    group: dict | None = None
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split() == ["THREAD", "STATE", "SOBJ", "COUNT"]:
+            continue
+        m = STACKS_ROW.match(text)
+        if m:
+            group = {"rep": _hex(m.group("t")), "state": m.group("state").lower(),
+                     "sobj": None if m.group("sobj") == "<NONE>" else m.group("sobj").lower(),
+                     "count": int(m.group("count")), "pcs": [], "line": n}
+            f.stack_groups.append(group)
+        elif group is not None and text.startswith(" " * 17) and text.strip():
+            group["pcs"].append(text.strip())
+        elif text.strip():
+            problems.append((n, f"::stacks: not a line of a group: {text[:60]!r}"))
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
                                "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
-                               "modinfo": modinfo}
+                               "modinfo": modinfo, "stacks": stacks}
