@@ -59,6 +59,22 @@ def test_stacks_alone_synthesizes_the_threads_each_group_counts(name, tmp_path):
     assert len(made) == len(original.dump.threads)          # ::stacks alone shows every thread as a count
 
 
+@pytest.mark.parametrize("name", ["panic", "uaf", "leak", "tests/data/panic-snv.json"])
+@pytest.mark.parametrize("more", [(), ("::walk thread | ::findstack -v", "::panicinfo")])
+def test_the_panic_threads_stack_alone_or_with_the_rest_replays(name, more, tmp_path):
+    """$C, $c and ::stack print the panic thread's stack: alone, they make it
+    (address invented); with ::panicinfo or the thread walk, they are its."""
+    original = open_dump(name)
+    commands = ("::status", "$C", "$c", "::stack", *more)
+    printed = {c: _print(original, c) for c in commands}
+    (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0, r.stderr
+    imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
+    for c in commands:
+        assert _print(imported, c) == printed[c], c
+
+
 def test_what_the_capture_did_not_show_is_marked():
     d = json.loads(kdb("import", "-", "-o", "/dev/stdout", stdin="> ::walk thread | ::findstack\n"
                        "stack pointer for thread ffffff01e4a286c0 (mydrvstat/1): ffffff0008281c80\n"

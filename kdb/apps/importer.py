@@ -16,12 +16,14 @@ from typing import Any
 from kdb.imports.assemble import assemble
 from kdb.imports.capture import split
 from kdb.imports.facts import Contradiction, Facts
-from kdb.imports.outputs import PARSERS
+from kdb.imports.outputs import PARSERS, current_stack
 
 USAGE = "usage: kdb import CAPTURE... -o DUMP\n"
 MAX_CAPTURE = 64 << 20
 #: the last stage of a command line: [addr]::dcmd [options]
 STAGE = re.compile(r"^(?:[0-9A-Za-z`_.+]*)?::(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
+#: $C, $c and ::stack, with an optional thread address
+DOLLAR = re.compile(r"^(?P<addr>(?:0x)?[0-9a-fA-F]+)?(?:\$(?P<which>[Cc])\d*|::stack)$")
 
 
 def import_text(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], list[str]]:
@@ -37,12 +39,18 @@ def import_text(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], list[str]
             stage = b.command.split("|")[-1].strip()
             m = STAGE.match(stage)
             parser = PARSERS.get(m.group("name")) if m else None
+            d = DOLLAR.match(stage) if "|" not in b.command else None
+            options = m.group("rest") if m else ""
+            if d is not None:
+                parser = current_stack
+                addr = (d.group("addr") or "").lower().removeprefix("0x")
+                options = ("C" if d.group("which") == "C" else "c") + (f":{addr}" if addr else "")
             if parser is None:
                 report.append(f"{name}:{b.line}: skipped: kdb does not import the output of {b.command!r}")
                 continue
             problems: list[tuple[int, str]] = []
             try:
-                parser(facts, b.output, b.line, problems, m.group("rest") if m else "")
+                parser(facts, b.output, b.line, problems, options)
             except Contradiction as e:
                 raise Contradiction(f"{name}: {e.what}", (0, ""), (0, "")) from e
             used += 1

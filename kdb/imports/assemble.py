@@ -45,6 +45,7 @@ def assemble(f: Facts) -> dict[str, Any]:
     dump: dict[str, Any] = {"kdb_dump": 1, "system": system}
     _cpu_threads(f)
     _stack_groups(f)
+    _current(f)
     if "message" not in f.panic.fields and "thread" in f.panic.fields:
         f.panic.fields["message"] = ""         # ::stacks shows a PANIC thread, nothing shows the message
     if "message" in f.panic.fields:
@@ -149,6 +150,30 @@ def _stack_groups(f: Facts) -> None:
                             group_state=g["state"], synthesized=g["line"], sp=a - 0x200)
             if g["sobj"]:
                 t.fields["sobj_type"] = g["sobj"]
+
+
+def _current(f: Facts) -> None:
+    """$C's frames: the thread it named, else the panic thread (made when
+    nothing else shows it: on a CPU, its address invented)."""
+    from kdb.imports.outputs import _set_frames
+    for addr, frames, line in f.current:
+        if addr is None:
+            addr = f.panic.get("thread")
+        if addr is None:
+            for a, t in f.threads.items():
+                first = (t.get("frames") or [{"pc": ""}])[0]["pc"]
+                if t.get("resume") is None and first.split("+")[0] in ("vpanic", "panic", "panicsys") \
+                        and [x["pc"] for x in t.get("frames") or []] == [x["pc"] for x in frames]:
+                    addr = a
+                    break
+        if addr is None:
+            addr = INVENTED_THREADS - 0x100000
+            t = f.thread(addr)
+            t.fields.update(resume=None, free=False, synthesized=line, sp=frames[0]["fp"] - 0x40
+                            if frames[0]["fp"] else addr - 0x200)
+            f.panic.fields.setdefault("thread", addr)
+            f.panic.lines.setdefault("thread", line)
+        _set_frames(f.thread(addr), frames, True, line)
 
 
 def _cpu_threads(f: Facts) -> None:

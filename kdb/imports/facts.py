@@ -49,6 +49,7 @@ class Facts:
     messages_line: int = 0
     notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
     stack_groups: list[dict[str, Any]] = attrs.Factory(list)   # ::stacks's groups
+    current: list[tuple[int | None, list[dict[str, Any]], int]] = attrs.Factory(list)   # $C: (thread, frames, line)
     era: Entity = attrs.Factory(lambda: Entity("the era (from the layouts)"))
     threadlist: bool = False                                # a ::threadlist was read: it omits free threads
 

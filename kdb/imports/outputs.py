@@ -326,6 +326,27 @@ def stacks(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
             problems.append((n, f"::stacks: not a line of a group: {text[:60]!r}"))
 
 
+def current_stack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """``$C`` (frame pointers and arguments), ``$c`` and ``::stack`` (the
+    frames): the stack of the thread OPTIONS names (``ADDR$C``), else of the
+    current thread, the panic thread of a crash dump."""
+    with_fp = options.startswith("C")
+    addr = options.split(":", 1)[1] if ":" in options else ""
+    frames = []
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        m = (FRAME if with_fp else BARE_FRAME).match(text.strip())
+        if m is None:
+            if text.strip():
+                problems.append((n, f"$C: not a frame: {text[:60]!r}"))
+            continue
+        args = [a.strip() for a in m.group("args").split(",") if a.strip()]
+        frames.append({"pc": m.group("pc"), "fp": _hex(m.group("fp")) if with_fp else None,
+                       "args": [_hex(a) for a in args]})
+    if frames:
+        f.current.append((int(addr, 16) if addr else None, frames, line))
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
                                "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
