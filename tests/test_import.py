@@ -60,7 +60,7 @@ def test_stacks_alone_synthesizes_the_threads_each_group_counts(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["panic", "uaf", "leak", "tests/data/panic-snv.json"])
-@pytest.mark.parametrize("more", [(), ("::walk thread | ::findstack -v", "::panicinfo")])
+@pytest.mark.parametrize("more", [(), ("::walk thread | ::findstack -v", "::threadlist", "::panicinfo")])
 def test_the_panic_threads_stack_alone_or_with_the_rest_replays(name, more, tmp_path):
     """$C, $c and ::stack print the panic thread's stack: alone, they make it
     (address invented); with ::panicinfo or the thread walk, they are its."""
