@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from pathlib import Path
 
 from kdb.engine.session import Session
 from kdb.imports.capture import split
@@ -122,3 +123,24 @@ def test_triage_signs_an_imported_panic_as_it_signs_the_dump(tmp_path):
     sig = [json.loads(kdb("triage", "--format", "json", d).stdout)["dumps"][0]["signature"]["text"]
            for d in ("panic", str(tmp_path / "d.json"))]
     assert sig[0] == sig[1] and "mydrv_ioctl" in sig[0]
+
+
+def test_the_published_kmdb_session_of_the_seed_imports_and_replays(tmp_path):
+    """A real capture (tests/data/captures/seed-jurassic-kmdb.txt, quoted in
+    a 2008 blog post): its noise and its cut frame are reported, and its one
+    pipeline replays on the import with the frames, pid and arguments it
+    shows (the blog lost the two-space indentation; a wrapped frame's last
+    argument is gone)."""
+    cap = Path(__file__).parent / "data" / "captures" / "seed-jurassic-kmdb.txt"
+    r = kdb("import", str(cap), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0, r.stderr
+    assert f"{cap}:12: skipped: ::findstack: a frame's arguments are cut off" in r.stderr
+    assert f"{cap}:21: skipped: kdb does not import the output of 'e4::major2name'" in r.stderr
+    text = cap.read_text().splitlines()
+    start = text.index("> 0t100015::pid2proc | ::walk thread | ::findstack -v")
+    captured = [x.strip() for x in text[start + 1:start + 11]]
+    imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
+    replay = [x.strip() for x in _print(imported, text[start][2:]).splitlines()]
+    assert len(replay) == len(captured)
+    for got, want in zip(replay, captured):
+        assert got == want or (want.endswith(",") and got.startswith(want[:-1])), (got, want)

@@ -22,6 +22,8 @@ USAGE = "usage: kdb import CAPTURE... -o DUMP\n"
 MAX_CAPTURE = 64 << 20
 #: the last stage of a command line: [addr]::dcmd [options]
 STAGE = re.compile(r"^(?:[0-9A-Za-z`_.+]*)?::(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<rest>.*)$")
+#: a pipeline that starts at one process: 0tPID::pid2proc | ::walk thread | ...
+PID2PROC = re.compile(r"^(?P<pid>0t\d+|0x[0-9a-fA-F]+|[0-9a-fA-F]+)::pid2proc *\| *::walk +thread *\|")
 #: $C, $c and ::stack, with an optional thread address
 DOLLAR = re.compile(r"^(?P<addr>(?:0x)?[0-9a-fA-F]+)?(?:\$(?P<which>[Cc])\d*|::stack)$")
 
@@ -49,12 +51,19 @@ def import_text(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], list[str]
                 report.append(f"{name}:{b.line}: skipped: kdb does not import the output of {b.command!r}")
                 continue
             problems: list[tuple[int, str]] = []
+            before = set(facts.threads)
             try:
                 parser(facts, b.output, b.line, problems, options)
             except Contradiction as e:
                 raise Contradiction(f"{name}: {e.what}", (0, ""), (0, "")) from e
             used += 1
             report += [f"{name}:{n}: skipped: {why}" for n, why in problems]
+            p2p = PID2PROC.match(b.command.strip())
+            if p2p is not None:             # the threads of that one process
+                raw = p2p.group("pid")
+                pid = int(raw[2:]) if raw.startswith("0t") else int(raw.removeprefix("0x"), 16)
+                for a in set(facts.threads) - before:
+                    facts.threads[a].put("pid", pid, b.line)
     if not used:
         raise ValueError("nothing to import: no command whose output kdb reads")
     dump = assemble(facts)

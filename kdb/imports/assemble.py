@@ -232,7 +232,15 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
             td["tid"] = int(tid.split(" ", 1)[0])
         owner: int | None = None
         paddr = t.get("proc_addr")
-        if paddr is not None:
+        if t.get("pid") is not None and paddr is None:
+            owner = t.get("pid")
+            if owner not in out:
+                out[owner] = {"addr": f"0x{0xFFFFFF0D00000000 + 0x1000 * (owner % 0x10000):x}", "pid": owner,
+                              "comm": comm or "?", "threads": [],
+                              "x_import": [f"synthesized: the pipeline 0t{owner}::pid2proc names the process; "
+                                           "its address and name are not shown"]}
+                by_comm.setdefault(comm or "?", []).append(owner)
+        elif paddr is not None:
             owner = by_addr.get(paddr)
             kernel = t.get("start") is not None or t.get("taskq") is not None or (desc and "/" not in desc)
             if owner is None and kernel and 0 not in out:

@@ -27,6 +27,8 @@ TL_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+)
 TLV_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+) +(?P<cls>\d+) +"
                      r"(?P<pri>-?\d+) +(?P<wchan>[0-9a-f]+)$")
 TLV_PC = re.compile(r"^  PC: (?P<pc>\S+)    (?P<what>THREAD|CMD|TASKQ): (?P<rest>.*)$")
+#: a frame line whose arguments were cut off (a wrapped line lost when pasted)
+CUT_FRAME = re.compile(r"^(?P<fp>[0-9a-f]+) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*[0-9a-f],)$")
 BARE_FRAME = re.compile(r"^(?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
 PANICINFO = re.compile(r"^ *(?P<key>\S+) (?P<value>.*)$")
 CPU_ROW = re.compile(r"^ *(?P<id>\d+) (?P<addr>[0-9a-f]+) +(?P<flags>[0-9a-f]+) +(?P<nrun>\d+) +(?P<bspl>\d+) +"
@@ -156,7 +158,13 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
                 problems.append((n, f"{who}: a line before any stack pointer line: {text[:60]!r}"))
             continue
         r = RESUME.match(text)
-        fr = pattern.match(text.strip()) if text.startswith("  ") else None
+        # frames are indented 2; pasted text often loses the indentation
+        fr = pattern.match(text.strip())
+        cut = CUT_FRAME.match(text.strip()) if fr is None and with_fp else None
+        if cut is not None:
+            problems.append((n, f"{who}: a frame's arguments are cut off: {text.strip()[:60]!r} "
+                                "(kept those shown)"))
+            fr = cut
         if r:
             t.fields["resume"] = r.group("pc")
         elif fr:
