@@ -17,7 +17,7 @@ from kdb.target.kernel import KernelTarget, open_dump
 
 COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
             "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo",
-            "::stacks"]
+            "::stacks", "::zone", "::ps -fzt", "::ps -l"]
 
 
 def _print(target, command: str) -> str:

@@ -100,6 +100,21 @@ def assemble(f: Facts) -> dict[str, Any]:
                 dump["panic"].update(thread=t["addr"], cpu=t["cpu"],
                                      x_import=["thread: the thread on a CPU whose stack starts in panic"])
                 break
+    zones = {zid for p in procs if isinstance(p.get("zone"), int) for zid in [p["zone"]]} | set(f.zones)
+    if zones - {0} or f.zones:
+        dump["zones"] = []
+        for zid in sorted(zones):
+            z = f.zones.get(zid)
+            d = {"id": zid, "name": z.get("name") if z else ("global" if zid == 0 else f"zone{zid}")}
+            if z is not None:
+                for key in ("path", "status"):
+                    if z.get(key) is not None:
+                        d[key] = z.get(key)
+                if z.get("addr") is not None:
+                    d["addr"] = f"0x{z.get('addr'):x}"
+            else:
+                d["x_import"] = ["synthesized: ::ps -z names the zone id; its name and path are not shown"]
+            dump["zones"].append(d)
     if f.modules:
         dump["modules"] = [{"id": mid, "name": m.get("name"), "desc": m.get("desc"),
                             "text": f"0x{m.get('text', 0):x}", "text_size": f"0x{m.get('text_size', 0):x}"}
@@ -203,6 +218,12 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
         for key in ("ppid", "pgid", "sid", "uid", "flags"):
             if key in p.fields:
                 d[key] = p.fields[key]
+        if p.get("psargs") is not None:
+            d["psargs"] = p.get("psargs")
+            if "comm" not in p.fields:      # ::ps -f alone: the command's base name, as exec sets u_comm
+                d["comm"] = p.get("psargs").split(" ", 1)[0].rsplit("/", 1)[-1][:16] or "?"
+        if p.get("zone") is not None:
+            d["zone"] = p.get("zone")
         if p.get("ps_state") == "Z":
             d["state"] = "zomb"
         out[pid] = d
@@ -221,7 +242,10 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
         by_addr[a] = pid
         return pid
     seen: list[int] = []
-    for addr, t in f.threads.items():           # in the order the capture shows them (the thread walk)
+    # the thread walk's order where the capture shows one, then the rest as met
+    order = list(f.walk) + [a for a in f.threads if a not in f.walk]
+    for addr in order:
+        t = f.threads[addr]
         desc = t.get("desc") or ""
         if f.threadlist and t.get("proc_addr") is None and t.get("free") is False:
             t.fields["free"] = True         # ::threadlist lists every thread but the free ones
@@ -232,7 +256,9 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
             td["tid"] = int(tid.split(" ", 1)[0])
         owner: int | None = None
         paddr = t.get("proc_addr")
-        if t.get("pid") is not None and paddr is None:
+        if t.get("pid") is not None and paddr is None and t.get("pid") in out:
+            owner = t.get("pid")
+        elif t.get("pid") is not None and paddr is None:
             owner = t.get("pid")
             if owner not in out:
                 out[owner] = {"addr": f"0x{0xFFFFFF0D00000000 + 0x1000 * (owner % 0x10000):x}", "pid": owner,
@@ -303,6 +329,11 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
         # on a CPU with a resume pc: kmdb's stopped CPUs save one
         d["state"] = "onproc"
         d["resume"] = t.get("resume")
+    ps_state = t.get("ps_state")           # ::ps -t's TS_ state
+    if ps_state and ps_state != "onproc" and (d["state"] == "sleep" or not t.get("frames")):
+        d["state"] = ps_state
+    elif ps_state == "onproc" and d["state"] == "sleep":
+        d["state"], d["resume"] = "onproc", t.get("resume")     # kmdb's stopped CPU saved a resume pc
     if t.get("state") == "run":            # on a run queue (::cpuinfo -v)
         d["state"] = "run"
     if t.get("sobj_type") and d["state"] == "sleep":
@@ -313,6 +344,8 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
     for key in ("lwp", "wchan"):
         if t.get(key):
             d[key] = f"0x{t.get(key):x}"
+    if t.get("tid") is not None:
+        d["tid"] = t.get("tid")
     if t.get("pri") is not None:
         d["pri"] = t.get("pri")
     if any(fr["fp"] is None for fr in frames):

@@ -24,6 +24,7 @@ class Entity:
 
     name: str
     fields: dict[str, Any] = attrs.Factory(dict)
+    name_pid: int = 0                   # a process's pid (ps -t's threads)
     lines: dict[str, int] = attrs.Factory(dict)
 
     def put(self, key: str, value: Any, line: int) -> None:
@@ -44,6 +45,7 @@ class Facts:
     procs: dict[int, Entity] = attrs.Factory(dict)          # by pid
     threads: dict[int, Entity] = attrs.Factory(dict)        # by address
     cpus: dict[int, Entity] = attrs.Factory(dict)           # by id
+    zones: dict[int, Entity] = attrs.Factory(dict)          # by id
     modules: dict[int, Entity] = attrs.Factory(dict)        # by id
     messages: list[str] | None = None
     messages_line: int = 0
@@ -51,13 +53,17 @@ class Facts:
     stack_groups: list[dict[str, Any]] = attrs.Factory(list)   # ::stacks's groups
     current: list[tuple[int | None, list[dict[str, Any]], int]] = attrs.Factory(list)   # $C: (thread, frames, line)
     era: Entity = attrs.Factory(lambda: Entity("the era (from the layouts)"))
-    threadlist: bool = False                                # a ::threadlist was read: it omits free threads
+    threadlist: bool = False
+    walk: dict[int, None] = attrs.Factory(dict)             # threads in thread-walk order (findstack, threadlist)                                # a ::threadlist was read: it omits free threads
 
     def proc(self, pid: int) -> Entity:
         return self.procs.setdefault(pid, Entity(f"process {pid}"))
 
     def thread(self, addr: int) -> Entity:
         return self.threads.setdefault(addr, Entity(f"thread {addr:x}"))
+
+    def zone(self, zid: int) -> Entity:
+        return self.zones.setdefault(zid, Entity(f"zone {zid}"))
 
     def cpu(self, cid: int) -> Entity:
         return self.cpus.setdefault(cid, Entity(f"CPU {cid}"))

@@ -74,26 +74,68 @@ def status(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
             problems.append((n, f"::status: a line kdb does not know: {text[:60]!r}"))
 
 
+TS_STATES = {"TS_SLEEP": "sleep", "TS_RUN": "run", "TS_ONPROC": "onproc", "TS_ZOMB": "zomb",
+             "TS_STOPPED": "stop", "TS_FREE": "free", "TS_WAIT": "wait"}
+PS_T = re.compile(r"^ +T +(?:0x(?P<t>[0-9a-f]+)|(?P<sym>\w+)) <(?P<state>TS_\w+)>$")
+PS_L = re.compile(r"^ +L +0x(?P<lwp>[0-9a-f]+) ID: (?P<id>\d+)$")
+
+
 def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """genunix.c ps, both eras' columns (the values are the same)."""
+    """genunix.c ps, both eras' columns: -f puts the arguments in NAME, -z a
+    ZONE column, -t a T line per thread (address and state), -l an L line
+    per LWP (address and id)."""
+    flags = "".join(w[1:] for w in options.split() if w.startswith("-"))
+    zone_col = False
+    p = None
+    thread = None
     for k, text in enumerate(out):
         n = line + 1 + k
-        if text.split()[:3] == ["S", "PID", "PPID"]:
+        words = text.split()
+        if words[:3] == ["S", "PID", "PPID"]:
             # left-aligned columns since illumos #11690 (2019), right before
             f.era.put("era", "illumos" if text.startswith("S PID") else "opensolaris", n)
+            zone_col = "ZONE" in words
             continue
-        m = PS_ROW.match(text.strip())
+        t = PS_T.match(text)
+        if t is not None and p is not None:
+            if t.group("sym") is not None:      # p0's first thread prints as its symbol
+                thread = None
+                continue
+            thread = f.thread(_hex(t.group("t")))
+            thread.put("pid", p.name_pid, n)
+            thread.put("ps_state", TS_STATES.get(t.group("state"), "sleep"), n)
+            continue
+        lw = PS_L.match(text)
+        if lw is not None and p is not None:
+            if thread is not None:
+                thread.put("lwp", _hex(lw.group("lwp")), n)
+                thread.put("tid", int(lw.group("id")), n)
+            else:
+                p.fields.setdefault("lwps", []).append((_hex(lw.group("lwp")), int(lw.group("id"))))
+            continue
+        row = text.strip()
+        zone = None
+        if zone_col:
+            parts = row.split(None, 6)
+            if len(parts) == 7 and parts[5].isdigit():
+                zone = int(parts[5])
+                row = " ".join(parts[:5]) + " " + parts[6]
+        m = PS_ROW.match(row)
         if m is None:
             if text.strip():
                 problems.append((n, f"::ps: not a process line: {text[:60]!r}"))
             continue
         p = f.proc(int(m.group("pid")))
+        p.name_pid = int(m.group("pid"))
+        thread = None
         for key in ("ppid", "pgid", "sid", "uid"):
             p.put(key, int(m.group(key)), n)
         p.put("flags", _hex(m.group("flags")), n)
         p.put("addr", _hex(m.group("addr")), n)
-        p.put("comm", m.group("name"), n)
+        p.put("psargs" if "f" in flags else "comm", m.group("name"), n)
         p.put("ps_state", m.group("s"), n)
+        if zone is not None:
+            p.put("zone", zone, n)
 
 
 def msgbuf(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -146,6 +188,7 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
             assert m is not None
             frames, first = [], n
             t = f.thread(_hex(m.group("t")))
+            f.walk.setdefault(_hex(m.group("t")))
             t.put("sp", _hex(m.group("sp")), n)
             t.put("free", m.group("free") is not None, n)
             if m.group("desc") is not None:
@@ -199,6 +242,7 @@ def threadlist(f: Facts, out: list[str], line: int, problems: list[tuple[int, st
         m = (TLV_ROW if verbose else TL_ROW).match(text)
         if m:
             t = f.thread(_hex(m.group("t")))
+            f.walk.setdefault(_hex(m.group("t")))
             t.put("proc_addr", _hex(m.group("proc")), n)
             t.put("lwp", _hex(m.group("lwp")), n)
             if verbose:
@@ -355,7 +399,31 @@ def current_stack(f: Facts, out: list[str], line: int, problems: list[tuple[int,
         f.current.append((int(addr, 16) if addr else None, frames, line))
 
 
+ZONE_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) +(?P<id>\d+) +(?:(?P<status>[a-z_]+) +)?(?P<name>\S+) +(?P<path>\S+)$")
+
+
+def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """zone.c zoneprt: address, id, (illumos) status, name and root path."""
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        words = text.split()
+        if words[:2] == ["ADDR", "ID"]:
+            f.era.put("era", "illumos" if "STATUS" in words else "opensolaris", n)
+            continue
+        m = ZONE_ROW.match(text.strip())
+        if m is None:
+            if text.strip():
+                problems.append((n, f"::zone: not a zone line: {text[:60]!r}"))
+            continue
+        z = f.zone(int(m.group("id")))
+        z.put("addr", _hex(m.group("addr")), n)
+        z.put("name", m.group("name"), n)
+        z.put("path", m.group("path"), n)
+        if m.group("status"):
+            z.put("status", m.group("status"), n)
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
                                "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
-                               "modinfo": modinfo, "stacks": stacks}
+                               "modinfo": modinfo, "stacks": stacks, "zone": zone}
