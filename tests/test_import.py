@@ -17,7 +17,7 @@ from kdb.target.kernel import KernelTarget, open_dump
 
 COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
             "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo",
-            "::stacks", "::zone", "::ps -fzt", "::ps -l"]
+            "::stacks", "::zone", "::ps -fzt", "::ps -l", "::walk wchan | ::wchaninfo -v", "::wchaninfo"]
 
 
 def _print(target, command: str) -> str:
@@ -71,6 +71,18 @@ def test_the_panic_threads_stack_alone_or_with_the_rest_replays(name, more, tmp_
     (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
     r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
     assert r.returncode == 0, r.stderr
+    imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
+    for c in commands:
+        assert _print(imported, c) == printed[c], c
+
+
+def test_a_mutex_and_its_owner_replay(tmp_path):
+    original = open_dump("deadlock")
+    commands = ("::status", "::walk thread | ::findstack -v", "::threadlist", "::stacks",
+                "ffffff01e3f20c08::mutex", "ffffff01e3f21410::mutex")
+    printed = {c: _print(original, c) for c in commands}
+    (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
+    assert kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json")).returncode == 0
     imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
     for c in commands:
         assert _print(imported, c) == printed[c], c

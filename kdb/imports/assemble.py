@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from kdb.imports.facts import Entity, Facts
-from kdb.target.model import DEFAULT_RESUME
+from kdb.target.dump.blocking import FIRST_ARG, TOP_FRAMES
+from kdb.target.model import DEFAULT_RESUME, SOBJ_TYPES
 
 SCHED_ADDR = 0xFFFFFFFFFBC2EA80          # p0 where an amd64 kernel has it
 CPU_BASE = 0xFFFFFFFFFBC3D240
@@ -115,6 +116,17 @@ def assemble(f: Facts) -> dict[str, Any]:
             else:
                 d["x_import"] = ["synthesized: ::ps -z names the zone id; its name and path are not shown"]
             dump["zones"].append(d)
+    sobjs = []
+    for a, w in f.wchans.items():
+        if w.get("type") in ("mutex", "rwlock") or w.get("owner") is not None:
+            d = {"addr": f"0x{a:x}", "type": w.get("type") or "mutex"}
+            if w.get("kind"):
+                d["kind"] = w.get("kind")
+            if w.get("owner") is not None:
+                d["owner"] = f"0x{w.get('owner'):x}"
+            sobjs.append(d)
+    if sobjs:
+        dump["sobjs"] = sobjs
     if f.modules:
         dump["modules"] = [{"id": mid, "name": m.get("name"), "desc": m.get("desc"),
                             "text": f"0x{m.get('text', 0):x}", "text_size": f"0x{m.get('text_size', 0):x}"}
@@ -251,7 +263,7 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
             t.fields["free"] = True         # ::threadlist lists every thread but the free ones
         td = _thread(addr, t, desc)
         comm, _, tid = desc.rpartition("/") if "/" in desc and not desc.endswith("()") else ("", "", "")
-        comm = comm.split(" [", 1)[0]
+        comm = comm.split(" [", 1)[0] or t.get("comm_hint") or ""
         if tid.split(" ", 1)[0].isdigit():
             td["tid"] = int(tid.split(" ", 1)[0])
         owner: int | None = None
@@ -304,6 +316,16 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
     return [out[pid] for pid in seen] + [out[pid] for pid in sorted(out) if pid not in seen]
 
 
+def _blocked_on(frames: list[dict[str, Any]]) -> int | None:
+    """The sync object a blocking frame near the top was called with
+    (``mutex_vector_enter(lock)``, ``cv_wait(cv, ...)``): its first argument."""
+    for fr in frames[:TOP_FRAMES]:
+        name = fr["pc"].split("+", 1)[0].split("`")[-1]
+        if name in FIRST_ARG and fr["args"]:
+            return int(fr["args"][0])
+    return None
+
+
 def _start(n: int) -> str:
     """The Nth second of 2000, as ISO 8601."""
     import datetime
@@ -337,7 +359,7 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
     if t.get("state") == "run":            # on a run queue (::cpuinfo -v)
         d["state"] = "run"
     if t.get("sobj_type") and d["state"] == "sleep":
-        w = t.get("wchan") or INVENTED_SOBJS + 0x40 * (hash(t.get("sobj_type")) % 7)
+        w = t.get("wchan") or _blocked_on(frames) or INVENTED_SOBJS + 0x40 * SOBJ_TYPES.index(t.get("sobj_type"))
         d["sobj"] = {"type": t.get("sobj_type"), "addr": f"0x{w:x}"}
     if "sp" in t.fields:
         d["sp"] = f"0x{t.fields['sp']:x}"

@@ -46,6 +46,7 @@ class Facts:
     threads: dict[int, Entity] = attrs.Factory(dict)        # by address
     cpus: dict[int, Entity] = attrs.Factory(dict)           # by id
     zones: dict[int, Entity] = attrs.Factory(dict)          # by id
+    wchans: dict[int, Entity] = attrs.Factory(dict)         # sync objects by address
     modules: dict[int, Entity] = attrs.Factory(dict)        # by id
     messages: list[str] | None = None
     messages_line: int = 0
@@ -61,6 +62,9 @@ class Facts:
 
     def thread(self, addr: int) -> Entity:
         return self.threads.setdefault(addr, Entity(f"thread {addr:x}"))
+
+    def wchan(self, addr: int) -> Entity:
+        return self.wchans.setdefault(addr, Entity(f"sync object {addr:x}"))
 
     def zone(self, zid: int) -> Entity:
         return self.zones.setdefault(zid, Entity(f"zone {zid}"))

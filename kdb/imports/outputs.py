@@ -423,7 +423,68 @@ def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
             z.put("status", m.group("status"), n)
 
 
+WCHAN_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) (?P<type>\w+) +(?P<n>\d+)(?::  (?P<t>[0-9a-f]+) (?P<proc>.*))?$")
+WCHAN_MORE = re.compile(r"^ {20,}(?P<t>[0-9a-f]{8,16}) (?P<proc>.*)$")
+WCHAN_TYPES = {"cond": "cv", "sema": "sema", "mutex": "mutex", "rwlock": "rwlock"}
+MUTEX_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) (?P<kind>adapt|spin) +(?P<held>[0-9a-f]+|-) +(?P<minspl>\S+) +"
+                       r"(?P<oldspl>\S+) +(?P<waiters>yes|no)$")
+
+
+def wchaninfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """sobj.c wchaninfo: each wait channel's type and waiters; with -v the
+    waiting threads: each waits there, on that type of object."""
+    cur: tuple[int, str] | None = None
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:3] == ["ADDR", "TYPE", "NWAITERS"]:
+            continue
+        m = WCHAN_ROW.match(text)
+        more = WCHAN_MORE.match(text) if m is None else None
+        if m is not None:
+            kind = WCHAN_TYPES.get(m.group("type"))
+            if kind is None:
+                problems.append((n, f"::wchaninfo: an unknown type {m.group('type')!r}"))
+                cur = None
+                continue
+            cur = (_hex(m.group("addr")), kind)
+            w = f.wchan(cur[0])
+            w.put("type", kind, n)
+            w.put("waiters", int(m.group("n")), n)
+            tid, pname = m.group("t"), m.group("proc")
+        elif more is not None and cur is not None:
+            tid, pname = more.group("t"), more.group("proc")
+        else:
+            if text.strip():
+                problems.append((n, f"::wchaninfo: not a wait channel line: {text[:60]!r}"))
+            continue
+        if tid is not None and cur is not None:
+            t = f.thread(_hex(tid))
+            t.put("wchan", cur[0], n)
+            t.put("sobj_type", cur[1], n)
+            if pname and pname.strip() not in ("-", "?"):
+                t.put("comm_hint", pname.strip(), n)
+
+
+def mutex(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """sobj.c mutex: an adaptive lock's owner (HELD), a spin lock's SPLs."""
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:2] == ["ADDR", "TYPE"]:
+            continue
+        m = MUTEX_ROW.match(text.strip())
+        if m is None:
+            if text.strip():
+                problems.append((n, f"::mutex: not a mutex line: {text[:60]!r}"))
+            continue
+        w = f.wchan(_hex(m.group("addr")))
+        w.put("type", "mutex", n)
+        w.put("kind", "adaptive" if m.group("kind") == "adapt" else "spin", n)
+        if m.group("held") != "-":
+            w.put("owner", _hex(m.group("held")), n)
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
                                "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
-                               "modinfo": modinfo, "stacks": stacks, "zone": zone}
+                               "modinfo": modinfo, "stacks": stacks, "zone": zone, "wchaninfo": wchaninfo,
+                               "mutex": mutex}

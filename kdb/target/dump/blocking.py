@@ -40,12 +40,12 @@ RW_WRITER, RW_READER = 0, 1
 TURNSTILE_TYPES = frozenset({"mutex", "rwlock"})
 
 #: blocking functions whose first argument is the sync object
-_FIRST_ARG = frozenset({"mutex_vector_enter", "sema_p", "sema_p_sig", "cv_wait", "cv_wait_sig",
+FIRST_ARG = frozenset({"mutex_vector_enter", "sema_p", "sema_p_sig", "cv_wait", "cv_wait_sig",
                         "cv_timedwait", "cv_timedwait_sig", "cv_wait_sig_swap",
                         "cv_wait_sig_swap_core", "cv_timedwait_hires", "cv_timedwait_sig_hires",
                         "cv_reltimedwait", "cv_reltimedwait_sig"})
 #: how many frames from the top a blocking function can be
-_TOP_FRAMES = 4
+TOP_FRAMES = 4
 
 
 def synthesize_sobj_ops(table: SymbolTable) -> None:
@@ -148,7 +148,7 @@ class StackUnpacker:
             return raw
         kinds = self.kinds
         obj: int | None = None
-        for k, f in enumerate(raw[:_TOP_FRAMES]):
+        for k, f in enumerate(raw[:TOP_FRAMES]):
             if isinstance(f, str):
                 pc: int | str = f
             elif f.args:
@@ -179,7 +179,7 @@ def _blocking_kind(pc: object) -> str | None:
     (the sync object), ``rw_enter_sleep`` or ``turnstile_block``; None for
     the other functions."""
     name = _function(pc)
-    if name in _FIRST_ARG:
+    if name in FIRST_ARG:
         return "first"
     if name in ("rw_enter_sleep", "turnstile_block"):
         return name
