@@ -10,6 +10,8 @@ import sys
 import pytest
 from pathlib import Path
 
+from hypothesis import given, settings, strategies as st
+
 from kdb.engine.session import Session
 from kdb.imports.capture import split
 from kdb.target.dump import build_dump
@@ -156,3 +158,35 @@ def test_the_published_kmdb_session_of_the_seed_imports_and_replays(tmp_path):
     assert len(replay) == len(captured)
     for got, want in zip(replay, captured):
         assert got == want or (want.endswith(",") and got.startswith(want[:-1])), (got, want)
+
+
+LINES = ["> ::status", "> ::ps -fzt", "> ::walk thread | ::findstack -v", "> ::stacks", "[3]> ::threadlist -v",
+         "> ::wchaninfo -v", "> ::cpuinfo -v", "> ::zone", "> $C", "# echo '::msgbuf' | mdb -k",
+         "debugging crash dump vmcore.0 (64-bit) from x", "panic message: \x1b[2Jboom",
+         "stack pointer for thread ffffff01e4a286c0 (a/1): ffffff0008281c80",
+         "stack pointer for thread ffffff01e4a286c0: 0", "[ ffffff0008281c80 swtch+0x1() ]",
+         "  ffffff0008281cc0 vpanic()", "  ffffff0008281d00 cv_wait+0x70(ffffff01d0b10032)",
+         "R 1 0 1 1 0 0x4a004000 ffffff01d2b31a48 init", "        T  0xffffff01e4a106e0 <TS_SLEEP>",
+         "ffffff01d2b31a48 1 cond 1:  ffffff01e4a106e0 init", "ffffff0007c06c40 SLEEP    CV   3",
+         "                 swtch+0x141", "  0 fffffffffbc3d240  1b    0    0  -1   no    no t-89   0 (idle)",
+         "fffffffffbc2b480    0 running       global              /", "ffffffffffffffffffff vpanic()"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(LINES), st.text(max_size=40)), max_size=30))
+def test_any_capture_imports_or_is_refused_cleanly(lines):
+    """Hostile or garbled captures: import gives a dump that loads, or says
+    why not (a contradiction, nothing to import, a dump the loader refuses
+    with its path and rule); never an exception of another kind."""
+    from kdb.apps.importer import import_text
+    from kdb.imports.facts import Contradiction
+    from kdb.target.dump import DumpError
+    try:
+        dump, report = import_text([("c", "\n".join(lines))])
+    except (Contradiction, ValueError):
+        return
+    assert all(isinstance(x, str) for x in report)
+    try:
+        build_dump(json.loads(json.dumps(dump)))
+    except DumpError as e:
+        assert e.path.startswith("$") and e.rule

@@ -18,25 +18,25 @@ DEBUGGING = re.compile(r"^debugging (?:crash dump (?P<file>\S+) \((?P<bits>\d+)-
                        r"|live kernel \((?P<lbits>\d+)-bit\) on (?P<lnode>\S+))$")
 OS = re.compile(r"^operating system: (?P<release>\S+) (?P<version>\S+) \((?P<machine>[^)]+)\)$")
 PS_ROW = re.compile(r"^(?P<s>[A-Z]) +(?P<pid>\d+) +(?P<ppid>\d+) +(?P<pgid>\d+) +(?P<sid>\d+) +(?P<uid>\d+) +"
-                    r"0x(?P<flags>[0-9a-f]+) +(?P<addr>[0-9a-f]+) +(?P<name>.*)$")
-SP_LINE = re.compile(r"^stack pointer for thread (?P<t>[0-9a-f]+)(?P<free> \(TS_FREE\))?"
-                     r"(?: \((?P<desc>.*)\))?: (?P<sp>[0-9a-f]+)$")
-RESUME = re.compile(r"^\[ (?P<sp>[0-9a-f]+) (?P<pc>\S+)\(\) \]$")
-FRAME = re.compile(r"^(?P<fp>[0-9a-f]+) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
-TL_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+) +(?P<desc>\S.*)$")
-TLV_ROW = re.compile(r"^(?P<t>[0-9a-f]+) +(?P<proc>[0-9a-f]+) +(?P<lwp>[0-9a-f]+) +(?P<cls>\d+) +"
-                     r"(?P<pri>-?\d+) +(?P<wchan>[0-9a-f]+)$")
+                    r"0x(?P<flags>[0-9a-f]{1,16}) +(?P<addr>[0-9a-f]{1,16}) +(?P<name>.*)$")
+SP_LINE = re.compile(r"^stack pointer for thread (?P<t>[0-9a-f]{1,16})(?P<free> \(TS_FREE\))?"
+                     r"(?: \((?P<desc>.*)\))?: (?P<sp>[0-9a-f]{1,16})$")
+RESUME = re.compile(r"^\[ (?P<sp>[0-9a-f]{1,16}) (?P<pc>\S+)\(\) \]$")
+FRAME = re.compile(r"^(?P<fp>[0-9a-f]{1,16}) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
+TL_ROW = re.compile(r"^(?P<t>[0-9a-f]{1,16}) +(?P<proc>[0-9a-f]{1,16}) +(?P<lwp>[0-9a-f]{1,16}) +(?P<desc>\S.*)$")
+TLV_ROW = re.compile(r"^(?P<t>[0-9a-f]{1,16}) +(?P<proc>[0-9a-f]{1,16}) +(?P<lwp>[0-9a-f]{1,16}) +(?P<cls>\d+) +"
+                     r"(?P<pri>-?\d+) +(?P<wchan>[0-9a-f]{1,16})$")
 TLV_PC = re.compile(r"^  PC: (?P<pc>\S+)    (?P<what>THREAD|CMD|TASKQ): (?P<rest>.*)$")
 #: a frame line whose arguments were cut off (a wrapped line lost when pasted)
-CUT_FRAME = re.compile(r"^(?P<fp>[0-9a-f]+) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*[0-9a-f],)$")
+CUT_FRAME = re.compile(r"^(?P<fp>[0-9a-f]{1,16}) (?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*[0-9a-f],)$")
 BARE_FRAME = re.compile(r"^(?P<pc>[^\s(]+)\((?P<args>[0-9a-f, ]*)\)$")
 PANICINFO = re.compile(r"^ *(?P<key>\S+) (?P<value>.*)$")
-CPU_ROW = re.compile(r"^ *(?P<id>\d+) (?P<addr>[0-9a-f]+) +(?P<flags>[0-9a-f]+) +(?P<nrun>\d+) +(?P<bspl>\d+) +"
+CPU_ROW = re.compile(r"^ *(?P<id>\d+) (?P<addr>[0-9a-f]{1,16}) +(?P<flags>[0-9a-f]{1,16}) +(?P<nrun>\d+) +(?P<bspl>\d+) +"
                      r"(?P<pri>-?\d+) +(?P<rnrn>yes|no) +(?P<krnrn>yes|no) +(?P<switch>t-\d+|-) +"
-                     r"(?P<thread>[0-9a-f]+) (?P<proc>.*)$")
+                     r"(?P<thread>[0-9a-f]{1,16}) (?P<proc>.*)$")
 RUNQ_ROW = re.compile(r"^ +(?:[A-Z]+ +)?(?P<pri>-?\d+) (?P<thread>[0-9a-f]{8,16}) (?P<proc>.+)$")
 STACKS_ROW = re.compile(r"^(?P<t>[0-9a-f]{8,16}) (?P<state>[A-Z]+) +(?P<sobj>\S+) +(?P<count>\d+)$")
-MOD_ROW = re.compile(r"^ *(?P<id>\d+) +(?P<addr>[0-9a-f]+) +(?P<size>[0-9a-f]+) +(?P<rev>\d+) (?P<name>\S+) "
+MOD_ROW = re.compile(r"^ *(?P<id>\d+) +(?P<addr>[0-9a-f]{1,16}) +(?P<size>[0-9a-f]{1,16}) +(?P<rev>\d+) (?P<name>\S+) "
                      r"\((?P<desc>.*)\)$")
 PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
 
@@ -76,8 +76,8 @@ def status(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
 
 TS_STATES = {"TS_SLEEP": "sleep", "TS_RUN": "run", "TS_ONPROC": "onproc", "TS_ZOMB": "zomb",
              "TS_STOPPED": "stop", "TS_FREE": "free", "TS_WAIT": "wait"}
-PS_T = re.compile(r"^ +T +(?:0x(?P<t>[0-9a-f]+)|(?P<sym>\w+)) <(?P<state>TS_\w+)>$")
-PS_L = re.compile(r"^ +L +0x(?P<lwp>[0-9a-f]+) ID: (?P<id>\d+)$")
+PS_T = re.compile(r"^ +T +(?:0x(?P<t>[0-9a-f]{1,16})|(?P<sym>\w+)) <(?P<state>TS_\w+)>$")
+PS_L = re.compile(r"^ +L +0x(?P<lwp>[0-9a-f]{1,16}) ID: (?P<id>\d+)$")
 
 
 def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -289,7 +289,7 @@ def panicinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str
             f.panic.put("thread", _hex(value), n)
         elif key == "message":
             f.panic.put("message", m.group("value"), n)
-        elif re.fullmatch(r"[0-9a-f]+", value):
+        elif re.fullmatch(r"[0-9a-f]{1,16}", value):
             regs[key] = _hex(value)
         else:
             problems.append((n, f"::panicinfo: not a register value: {text[:60]!r}"))
@@ -399,7 +399,7 @@ def current_stack(f: Facts, out: list[str], line: int, problems: list[tuple[int,
         f.current.append((int(addr, 16) if addr else None, frames, line))
 
 
-ZONE_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) +(?P<id>\d+) +(?:(?P<status>[a-z_]+) +)?(?P<name>\S+) +(?P<path>\S+)$")
+ZONE_ROW = re.compile(r"^(?P<addr>[0-9a-f]{1,16}) +(?P<id>\d+) +(?:(?P<status>[a-z_]+) +)?(?P<name>\S+) +(?P<path>\S+)$")
 
 
 def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -423,10 +423,10 @@ def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
             z.put("status", m.group("status"), n)
 
 
-WCHAN_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) (?P<type>\w+) +(?P<n>\d+)(?::  (?P<t>[0-9a-f]+) (?P<proc>.*))?$")
+WCHAN_ROW = re.compile(r"^(?P<addr>[0-9a-f]{1,16}) (?P<type>\w+) +(?P<n>\d+)(?::  (?P<t>[0-9a-f]{1,16}) (?P<proc>.*))?$")
 WCHAN_MORE = re.compile(r"^ {20,}(?P<t>[0-9a-f]{8,16}) (?P<proc>.*)$")
 WCHAN_TYPES = {"cond": "cv", "sema": "sema", "mutex": "mutex", "rwlock": "rwlock"}
-MUTEX_ROW = re.compile(r"^(?P<addr>[0-9a-f]+) (?P<kind>adapt|spin) +(?P<held>[0-9a-f]+|-) +(?P<minspl>\S+) +"
+MUTEX_ROW = re.compile(r"^(?P<addr>[0-9a-f]{1,16}) (?P<kind>adapt|spin) +(?P<held>[0-9a-f]{1,16}|-) +(?P<minspl>\S+) +"
                        r"(?P<oldspl>\S+) +(?P<waiters>yes|no)$")
 
 
