@@ -19,7 +19,8 @@ from kdb.target.kernel import KernelTarget, open_dump
 
 COMMANDS = ["::status", "::ps", "::msgbuf", "::walk thread | ::findstack -v", "::walk thread | ::findstack",
             "::threadlist", "::threadlist -v", "::panicinfo", "::cpuinfo -v", "::cpuinfo", "::modinfo",
-            "::stacks", "::zone", "::ps -fzt", "::ps -l", "::walk wchan | ::wchaninfo -v", "::wchaninfo"]
+            "::stacks", "::zone", "::ps -fzt", "::ps -l", "::walk wchan | ::wchaninfo -v", "::wchaninfo",
+            "::walk thread | ::thread"]
 
 
 def _print(target, command: str) -> str:
@@ -63,12 +64,13 @@ def test_stacks_alone_synthesizes_the_threads_each_group_counts(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["panic", "uaf", "leak", "tests/data/panic-snv.json"])
-@pytest.mark.parametrize("more", [(), ("::walk thread | ::findstack -v", "::threadlist", "::panicinfo")])
+@pytest.mark.parametrize("more", [(), ("::walk thread | ::findstack -v", "::threadlist", "::panicinfo",
+                                         "::modinfo")])
 def test_the_panic_threads_stack_alone_or_with_the_rest_replays(name, more, tmp_path):
     """$C, $c and ::stack print the panic thread's stack: alone, they make it
     (address invented); with ::panicinfo or the thread walk, they are its."""
     original = open_dump(name)
-    commands = ("::status", "$C", "$c", "::stack", *more)
+    commands = ("::status", "$C", "$c", "::stack", "$r", *more)
     printed = {c: _print(original, c) for c in commands}
     (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
     r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))

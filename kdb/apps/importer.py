@@ -43,6 +43,8 @@ def import_text(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], list[str]
             parser = PARSERS.get(m.group("name")) if m else None
             d = DOLLAR.match(stage) if "|" not in b.command else None
             options = m.group("rest") if m else ""
+            if stage in ("$r", "::regs"):
+                parser, options = PARSERS["regs"], ""
             if d is not None:
                 parser = current_stack
                 addr = (d.group("addr") or "").lower().removeprefix("0x")

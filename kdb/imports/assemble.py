@@ -131,6 +131,7 @@ def assemble(f: Facts) -> dict[str, Any]:
         dump["modules"] = [{"id": mid, "name": m.get("name"), "desc": m.get("desc"),
                             "text": f"0x{m.get('text', 0):x}", "text_size": f"0x{m.get('text_size', 0):x}"}
                            for mid, m in sorted(f.modules.items())]
+    _symbols(f, dump, procs)
     if f.messages is not None:
         dump["msgbuf"] = [{"text": text + "\n"} for text in f.messages]
     return dump
@@ -316,6 +317,37 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
     return [out[pid] for pid in seen] + [out[pid] for pid in sorted(out) if pid not in seen]
 
 
+def _symbols(f: Facts, dump: dict[str, Any], procs: list[dict[str, Any]]) -> None:
+    """Symbols a capture places (``%rip = ADDR sym+off``): in the module whose
+    text holds the address (else unix), sized to cover every offset the
+    capture shows of them."""
+    if not f.symbols:
+        return
+    offsets: dict[str, int] = {}
+    for p in procs:
+        for t in p["threads"]:
+            for fr in t["stack"]:
+                pc = fr["pc"] if isinstance(fr, dict) else fr
+                name, _, off = pc.partition("+")
+                offsets[name] = max(offsets.get(name, 0), int(off, 16) if off.startswith("0x") else
+                                    int(off or "0"))
+    mods = dump.setdefault("modules", [])
+    for name, sym in f.symbols.items():
+        mod_name, _, bare = name.rpartition("`")
+        addr = sym.get("addr")
+        home = next((m for m in mods if m.get("text") and int(m["text"], 16) <= addr
+                     < int(m["text"], 16) + int(m.get("text_size", "0x0"), 16)), None)
+        if home is None:
+            home = next((m for m in mods if m["name"] == (mod_name or "unix")), None)
+        if home is None:
+            home = {"id": max([m["id"] for m in mods], default=-1) + 1, "name": mod_name or "unix",
+                    "x_import": ["synthesized: a module for the symbols the capture places"]}
+            mods.append(home)
+        home.setdefault("symbols", []).append(
+            {"name": bare, "addr": f"0x{addr:x}", "size": f"0x{offsets.get(bare, 0) + 1:x}", "kind": "func",
+             "x_import": ["placed by the capture's %rip = ADDR sym+off; sized to the offsets it shows"]})
+
+
 def _blocked_on(frames: list[dict[str, Any]]) -> int | None:
     """The sync object a blocking frame near the top was called with
     (``mutex_vector_enter(lock)``, ``cv_wait(cv, ...)``): its first argument."""
@@ -368,6 +400,11 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
             d[key] = f"0x{t.get(key):x}"
     if t.get("tid") is not None:
         d["tid"] = t.get("tid")
+    for key in ("flags", "pflags", "sflags", "epri", "pil"):
+        if t.get(key):
+            d[key] = t.get(key)
+    if t.get("state") in ("sleep", "run", "onproc", "free", "zomb", "stop", "wait"):
+        d["state"] = t.get("state")            # ::thread said it
     if t.get("pri") is not None:
         d["pri"] = t.get("pri")
     if any(fr["fp"] is None for fr in frames):

@@ -43,6 +43,17 @@ class Split:
     noise: list[tuple[int, str]]       # (line number, why it was skipped)
 
 
+def _one(cmds: list[str], n: int, what: str, blocks: list[Block], noise: list[tuple[int, str]]) -> Block | None:
+    """The block of a shell line's or here-document's one command; several
+    commands' outputs run together and cannot be told apart."""
+    if len(cmds) == 1:
+        blocks.append(Block(cmds[0], [], n))
+        return blocks[-1]
+    noise.append((n, f"{len(cmds)} commands in one {what}: their outputs cannot be told apart "
+                     "(give one command per mdb run)"))
+    return None
+
+
 def split(text: str) -> Split:
     lines = text.splitlines()
     blocks: list[Block] = []
@@ -60,27 +71,14 @@ def split(text: str) -> Split:
             blocks.append(current)
         elif e:
             cmds = [c.strip() for c in e.group("cmds").replace("\\n", ";").split(";") if c.strip()]
-            if len(cmds) == 1:
-                current = Block(cmds[0], [], n)
-                blocks.append(current)
-            else:
-                current = None
-                noise.append((n, f"{len(cmds)} commands in one shell line: their outputs cannot "
-                                 "be told apart (give one command per mdb run)"))
+            current = _one(cmds, n, "shell line", blocks, noise)
         elif h:
             tag, body = h.group("tag"), []
             i += 1
             while i < len(lines) and lines[i].strip() != tag:
                 body.append(lines[i].strip())
                 i += 1
-            cmds = [c for c in body if c]
-            if len(cmds) == 1:
-                current = Block(cmds[0], [], n)
-                blocks.append(current)
-            else:
-                current = None
-                noise.append((n, f"{len(cmds)} commands in one here-document: their outputs cannot "
-                                 "be told apart (give one command per mdb run)"))
+            current = _one([c for c in body if c], n, "here-document", blocks, noise)
         elif current is not None:
             current.output.append(line)
         elif line.strip():

@@ -47,6 +47,7 @@ class Facts:
     cpus: dict[int, Entity] = attrs.Factory(dict)           # by id
     zones: dict[int, Entity] = attrs.Factory(dict)          # by id
     wchans: dict[int, Entity] = attrs.Factory(dict)         # sync objects by address
+    symbols: dict[str, Entity] = attrs.Factory(dict)        # where a sym+off said a symbol is
     modules: dict[int, Entity] = attrs.Factory(dict)        # by id
     messages: list[str] | None = None
     messages_line: int = 0
@@ -62,6 +63,9 @@ class Facts:
 
     def thread(self, addr: int) -> Entity:
         return self.threads.setdefault(addr, Entity(f"thread {addr:x}"))
+
+    def symbol(self, name: str) -> Entity:
+        return self.symbols.setdefault(name, Entity(f"symbol {name}"))
 
     def wchan(self, addr: int) -> Entity:
         return self.wchans.setdefault(addr, Entity(f"sync object {addr:x}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from kdb.imports.facts import Entity, Facts
+from kdb.imports.facts import Contradiction, Entity, Facts
 
 Parser = Callable[[Facts, list[str], int, list[tuple[int, str]], str], None]
 
@@ -294,7 +294,7 @@ def panicinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str
         else:
             problems.append((n, f"::panicinfo: not a register value: {text[:60]!r}"))
     if regs:
-        f.panic.put("registers", regs, line)
+        _merge_registers(f, regs, line, ordered=True)
 
 
 def cpuinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -483,8 +483,67 @@ def mutex(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], 
             w.put("owner", _hex(m.group("held")), n)
 
 
+THREAD_ROW = re.compile(r"^(?P<t>[0-9a-f]{1,16}) (?P<state>\w+) +(?P<flg>[0-9a-f]{1,8}) +(?P<pflg>[0-9a-f]{1,8}) +"
+                        r"(?P<sflg>[0-9a-f]{1,8}) +(?P<pri>-?\d+) +(?P<epri>-?\d+) +(?P<pil>\d+) +\S+$")
+REG = re.compile(r"(?:%(?P<pct>\w+)|(?P<base>fsbase|gsbase)) *= 0x(?P<v>[0-9a-f]{1,16})(?: (?P<sym>[\w`.]+)\+0x(?P<off>[0-9a-f]+)\b)?")
+THREAD_STATES = {"sleep": "sleep", "run": "run", "onproc": "onproc", "free": "free", "zomb": "zomb",
+                 "stopped": "stop", "stop": "stop", "wait": "wait"}
+
+
+def thread(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """thread.c thread, without options: each thread's state, flags,
+    priorities and PIL."""
+    if options.strip():
+        problems.append((line, f"::thread{options}: only ::thread without options is read"))
+        return
+    for k, text in enumerate(out):
+        n = line + 1 + k
+        if text.split()[:2] == ["ADDR", "STATE"]:
+            continue
+        m = THREAD_ROW.match(text.strip())
+        if m is None or m.group("state") not in THREAD_STATES:
+            if text.strip():
+                problems.append((n, f"::thread: not a thread line: {text[:60]!r}"))
+            continue
+        t = f.thread(_hex(m.group("t")))
+        t.put("state", THREAD_STATES[m.group("state")], n)
+        for key, group in (("flags", "flg"), ("pflags", "pflg"), ("sflags", "sflg")):
+            t.put(key, _hex(m.group(group)), n)
+        for key in ("pri", "epri", "pil"):
+            t.put(key, int(m.group(key)), n)
+
+
+def regs(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
+    """``$r`` of a crash dump: the registers panic saved (kvm's
+    kt_regs; under kmdb they are the stopped CPU's, not read here)."""
+    found: dict[str, int] = {}
+    for k, text in enumerate(out):
+        for m in REG.finditer(text):
+            found[m.group("pct") or m.group("base")] = _hex(m.group("v"))
+            if m.group("sym"):              # %rip = ADDR sym+off: where sym is
+                f.symbol(m.group("sym")).put("addr", _hex(m.group("v")) - _hex(m.group("off")), line + 1 + k)
+    if not found:
+        problems.append((line, "$r: no registers in its output"))
+        return
+    _merge_registers(f, found, line)
+
+
+def _merge_registers(f: Facts, found: dict[str, int], line: int, ordered: bool = False) -> None:
+    """Registers from one more listing ($r, ::panicinfo): each must agree.
+    ::panicinfo (ORDERED) prints them in the dump's order: its order wins."""
+    old = f.panic.fields.setdefault("registers", {})
+    for key, v in found.items():
+        if key in old and old[key] != v:
+            raise Contradiction(f"the panic register {key}", (f.panic.lines.get("registers", line), old[key]),
+                                (line, v))
+        old[key] = v
+    if ordered:
+        f.panic.fields["registers"] = {**found, **{k: v for k, v in old.items() if k not in found}}
+    f.panic.lines.setdefault("registers", line)
+
+
 #: the last pipeline stage's dcmd -> its parser
 PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
                                "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
                                "modinfo": modinfo, "stacks": stacks, "zone": zone, "wchaninfo": wchaninfo,
-                               "mutex": mutex}
+                               "mutex": mutex, "thread": thread, "regs": regs}
