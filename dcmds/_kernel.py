@@ -372,3 +372,14 @@ def stack_active(t: Any, addr: int) -> str:
     if t.sp is None or addr >= t.sp:
         return ""
     return " (possibly below sp)" if t.state == "onproc" else " (below sp)"
+
+
+def whatis_head(era: str, addr: int, base: int) -> str:
+    """The head of a whatis report of ADDR inside an object at BASE:
+    mdb_whatis_report_object (mdb_whatis.c, illumos) prints "%p is " when
+    they are equal and "%p is %p+%p, " otherwise. The 2008 form, "%p is
+    %p+%p, " always, is the fidelity issue's reading of the kmem.c of that
+    time, which the index does not hold."""
+    if addr == base and era != "opensolaris":
+        return f"{addr:x} is "
+    return f"{addr:x} is {base:x}+{addr - base:x}, "

@@ -13,10 +13,12 @@ from typing import Any, Iterator
 
 from kdb.errors import CmdError
 from kdb.modapi import ADDR, DCMD_ERR, DCMD_OK, DCMD_USAGE, INT, STR, Call, Module, Opt, Walk, Walker
-from kdb.target.kmem import FREE_PATTERN, KMF_DEADBEEF, KMF_REDZONE, KMEM_STACK_DEPTH, Cache, Kmem, kmem
+from kdb.target.kmem import (BUFTAG_ALLOC, BUFTAG_FREE, FREE_PATTERN, KMC_NOTOUCH, KMF_DEADBEEF, KMF_REDZONE,
+                             KMEM_STACK_DEPTH, REDZONE_PATTERN, Cache, Kmem, kmem)
+from kdb.target.vmem import SEG_STRIDE
 from kdb.target.memory import stack_words
 
-from .._kernel import kdump, read_struct, stack_active
+from .._kernel import kdump, read_struct, stack_active, whatis_head
 
 module = Module("genunix", targets=("kernel",))
 
@@ -313,32 +315,28 @@ def whatis_kmem(call: Call, addr: int, quiet: bool) -> list[tuple[str, str | Non
         return []
     era = call.session.target.era
     out: list[tuple[str, str | None]] = []
-    msb = km.arena_by_name.get("kmem_msb")
-    order = ([c for c in km.caches if c.arena is not msb and not c.cflags & 0x10000]
-             + [c for c in km.caches if c.arena is msb and msb is not None]
-             + [c for c in km.caches if c.arena is not msb and c.cflags & 0x10000])
+    # whatis_run_kmem visits the caches that touch their buffers, then the
+    # metadata caches, then KMC_NOTOUCH ones; their slabs never overlap, so
+    # the one cache whose slabs hold ADDR is the only one that can answer
     c = km.cache_of(addr)
-    if c is not None and c in order:
-        hit = c.index_of(addr)
-        if hit is not None and hit[1] < c.bufsize:
-            i, off = hit
-            base = c.buffer(i)
-            head = f"{addr:x} is " if off == 0 and era != "opensolaris" else f"{addr:x} is {base:x}+{off:x}, "
-            state = "allocated" if i < c.nalloc else "freed"
-            printer = not quiet and c.audit and bool(c.bctl)
-            if c.bctl and not printer and c.audit:
-                head += f"bufctl {c.bufctl(i):x} "
-            if printer:
-                out.append((f"{head}{state} from {c.name}:", f"{c.bufctl(i):x}::bufctl -v\n"))
-            else:
-                out.append((f"{head}{state} from {c.name}", None))
-    for a in reversed(km.prefix()):
+    hit = c.index_of(addr) if c is not None else None
+    if c is not None and hit is not None and hit[1] < c.bufsize:
+        i = hit[0]
+        head = whatis_head(era, addr, c.buffer(i))
+        state = "allocated" if i < c.nalloc else "freed"
+        printer = not quiet and c.audit and bool(c.bctl)
+        if c.bctl and not printer and c.audit:
+            head += f"bufctl {c.bufctl(i):x} "
+        if printer:
+            out.append((f"{head}{state} from {c.name}:", f"{c.bufctl(i):x}::bufctl -v\n"))
+        else:
+            out.append((f"{head}{state} from {c.name}", None))
+    for a in km.postfix():          # whatis_run_vmem walks vmem_postfix
         for k, (start, end, kind) in enumerate(a.segs):
             if kind not in (1, 2) or not start <= addr < end:
                 continue
-            seg = a.seg0 + 0x100 * (k + 1)
-            off = addr - start
-            head = f"{addr:x} is " if off == 0 and era != "opensolaris" else f"{addr:x} is {start:x}+{off:x}, "
+            seg = a.seg0 + SEG_STRIDE * (k + 1)
+            head = whatis_head(era, addr, start)
             if quiet:
                 head += f"vmem_seg {seg:x} "
             text = f"{head}{'allocated' if kind == 1 else 'freed'} from the {a.name} vmem arena"
@@ -372,35 +370,37 @@ def _verify(call: Call, c: Cache, table: bool) -> int:
     if not table:
         call.printf("Summary for cache '%s'\n", c.name)
     out: list[str] = []
-    bt = c.bufsize + (-c.bufsize % 8)
+
+    def buftag(data: bytes) -> tuple[int, int, int]:
+        """bt_redzone, bt_bufctl, bt_bxstat of a chunk (kmem_buftag_t)."""
+        bt = c.buftag
+        return (int.from_bytes(data[bt:bt + 8], "little"), int.from_bytes(data[bt + 8:bt + 16], "little"),
+                int.from_bytes(data[bt + 16:bt + 24], "little"))
     for i in range(c.nalloc):
         addr = c.buffer(i)
-        data = target.read(addr, c.chunk)
-        tag = data[bt:bt + 24]
-        redzone, bctl, bx = (int.from_bytes(tag[k:k + 8], "little") for k in (0, 8, 16))
-        if redzone != 0xFEEDFACEFEEDFACE:
+        redzone, bctl, bx = buftag(target.read(addr, c.chunk))
+        if redzone != REDZONE_PATTERN:
             out.append(f"buffer {addr:x} (allocated) has a corrupt redzone size encoding")
-        elif bx != bctl ^ 0xA110C8ED:
+        elif bx != bctl ^ BUFTAG_ALLOC:
             out.append(f"buffer {addr:x} (allocated) has a corrupt buftag")
         else:
             continue
         bad += 1
     if c.flags & KMF_DEADBEEF:
+        pat = FREE_PATTERN.to_bytes(8, "little")
         for i in range(c.nalloc, c.total):
             addr = c.buffer(i)
             data = target.read(addr, c.chunk)
-            pat = FREE_PATTERN.to_bytes(8, "little")
             off = next((k for k in range(0, c.bufsize - 7, 8) if data[k:k + 8] != pat), None)
             if off is not None:
                 out.append(f"buffer {addr:x} (free) seems corrupted, at {addr + off:x}")
                 bad += 1
                 continue
-            tag = data[bt:bt + 24]
-            redzone, bctl, bx = (int.from_bytes(tag[k:k + 8], "little") for k in (0, 8, 16))
-            if redzone != 0xFEEDFACEFEEDFACE:
+            redzone, bctl, bx = buftag(data)
+            if redzone != REDZONE_PATTERN:
                 out.append(f"buffer {addr:x} (free) seems to have a corrupt redzone pattern")
                 bad += 1
-            elif bx != bctl ^ 0xF4EEF4EE:
+            elif bx != bctl ^ BUFTAG_FREE:
                 out.append(f"buffer {addr:x} (free) has a corrupt buftag")
                 bad += 1
     if table:

@@ -12,7 +12,7 @@ from kdb.target.model import Cpu, Dump, Thread
 from kdb.modapi import ADDR, BOOL, DCMD_USAGE, INT, LIST, NUM, STR, Call, Module, Opt, Walk
 from kdb.output.printf import safe_text
 
-from .._kernel import at_address_or_all, fmt_age, kdump, stack_active
+from .._kernel import at_address_or_all, fmt_age, kdump, stack_active, whatis_head
 from .kmem import whatis_kmem
 
 module = Module("genunix", targets=("kernel",))
@@ -433,9 +433,11 @@ def whatis(call: Call) -> int | None:
     if not addrs:
         return DCMD_USAGE
     for addr in addrs:
-        found: list[tuple[str, str | None]] = [(line, None) for line in _whatis(call, dump, addr)]
-        threads_end = len(found) - _cached_count(call, dump, addr)
-        found[threads_end:threads_end] = whatis_kmem(call, addr, o["q"])
+        early, cached = _whatis(call, dump, addr)
+        # mdb_whatis.c: the early identifiers, then the allocators (kmem's
+        # caches, vmem), then the caches kdb implies for processes and threads
+        found: list[tuple[str, str | None]] = [(line, None) for line in early]
+        found += whatis_kmem(call, addr, o["q"]) + [(line, None) for line in cached]
         if not found and not o["q"]:
             found = [(f"{addr:x} is unknown", None)]
         for line, then in (found if o["a"] else found[:1]):
@@ -445,33 +447,14 @@ def whatis(call: Call) -> int | None:
     return None
 
 
-def _cached_count(call: Call, dump: Dump, addr: int) -> int:
-    """How many of _whatis's reports are the thread and process caches kdb
-    implies (they come after kmem's own caches)."""
-    size = call.session.types.lookup("kthread_t").size
-    n = sum(1 for t in dump.threads if t.addr <= addr < t.addr + size and t.proc.pid != 0)
-    psize = call.session.types.lookup("proc_t").size
-    return n + sum(1 for p in dump.procs if p.addr <= addr < p.addr + psize)
-
-
-def _object(era: str, addr: int, base: int) -> str:
-    """The head of a whatis report of ADDR inside an object at BASE:
-    mdb_whatis_report_object (mdb_whatis.c, illumos) prints "%p is " when
-    they are equal and "%p is %p+%p, " otherwise. The 2008 form, "%p is
-    %p+%p, " always, is the fidelity issue's reading of the kmem.c of that
-    time, which the index does not hold."""
-    if addr == base and era != "opensolaris":
-        return f"{addr:x} is "
-    return f"{addr:x} is {base:x}+{addr - base:x}, "
-
-
-def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
+def _whatis(call: Call, dump: Dump, addr: int) -> tuple[list[str], list[str]]:
     """What mdb's whatis identifiers report for ADDR, in their order
-    (kmem.c and mdb_whatis.c): the modules' segments, then the threads
-    (the thread structure, then its stack), then the kmem caches the dump
-    implies (process_cache for processes, thread_cache for threads other
-    than p0's). Addresses the dump places no other way (CPUs, zones, typed
-    objects) are what mdb would find in caches kdb does not model: unknown."""
+    (kmem.c and mdb_whatis.c): first the early ones, the modules' segments
+    and the threads (the thread structure, then its stack); then the kmem
+    caches the dump implies (process_cache for processes, thread_cache for
+    threads other than p0's). Addresses the dump places no other way (CPUs,
+    zones, typed objects) are what mdb would find in caches kdb does not
+    model: unknown."""
     era = call.session.target.era
     out = []
     ts = call.session.types
@@ -482,20 +465,19 @@ def _whatis(call: Call, dump: Dump, addr: int) -> list[str]:
         seg = "text" if sym.kind == "func" else "data"
         name = sym.name if addr == sym.addr else f"{sym.name}+{addr - sym.addr:#x}"
         out.append(f"{addr:x} is {name}, in {sym.module}'s {seg} segment")
-    cached = []
+    threads = []
     for t in dump.threads:
         if t.addr <= addr < t.addr + SIZEOF_THREAD:
-            out.append(_object(era, addr, t.addr) + "allocated as a thread structure")
+            out.append(whatis_head(era, addr, t.addr) + "allocated as a thread structure")
             if t.proc.pid != 0:
-                cached.append(_object(era, addr, t.addr) + "allocated from thread_cache")
+                threads.append(whatis_head(era, addr, t.addr) + "allocated from thread_cache")
         else:
             bounds = t.stack_bounds()
             if bounds is not None and bounds[0] <= addr < bounds[1]:
                 out.append(f"{addr:x} is in thread {t.addr:x}'s stack{stack_active(t, addr)}")
-    for p in dump.procs:
-        if p.addr <= addr < p.addr + SIZEOF_PROC:
-            out.append(_object(era, addr, p.addr) + "allocated from process_cache")
-    return out + cached
+    procs = [whatis_head(era, addr, p.addr) + "allocated from process_cache"
+             for p in dump.procs if p.addr <= addr < p.addr + SIZEOF_PROC]
+    return out, procs + threads
 
 
 # ---------------------------------------------------------------------------

@@ -28,20 +28,6 @@ TYPE_NAMES = {VMEM_ALLOC: "ALLC", VMEM_FREE: "FREE", VMEM_SPAN: "SPAN", VMEM_ROT
               VMEM_WALKER: "WLKR"}
 
 
-def _postfix(arenas: list[Arena]) -> list[Arena]:
-    out: list[Arena] = []
-
-    def visit(a: Arena) -> None:
-        for k in arenas:
-            if k.parent is a:
-                visit(k)
-        out.append(a)
-    for a in arenas:
-        if a.parent is None:
-            visit(a)
-    return out
-
-
 @module.walker("vmem", "walk vmem structures in pre-fix order")
 def walk_vmem(walk: Walk) -> Iterator[int]:
     order = kmem_of(walk).prefix()
@@ -54,7 +40,7 @@ def walk_vmem(walk: Walk) -> Iterator[int]:
 
 @module.walker("vmem_postfix", "walk vmem structures in post-fix order")
 def walk_vmem_postfix(walk: Walk) -> Iterator[int]:
-    return (a.addr for a in _postfix(kmem_of(walk).arenas))
+    return (a.addr for a in kmem_of(walk).postfix())
 
 
 def _segs(walk: Walk, kind: int, name: str) -> Iterator[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kdb.imports.facts import Entity, Facts
+from kdb.imports.facts import Entity, Facts, set_frames
 from kdb.target.dump.blocking import FIRST_ARG, TOP_FRAMES
 from kdb.target.model import DEFAULT_RESUME, SOBJ_TYPES
 
@@ -183,7 +183,6 @@ def _stack_groups(f: Facts) -> None:
 def _current(f: Facts) -> None:
     """$C's frames: the thread it named, else the panic thread (made when
     nothing else shows it: on a CPU, its address invented)."""
-    from kdb.imports.outputs import _set_frames
     for addr, frames, line in f.current:
         if addr is None:
             addr = f.panic.get("thread")
@@ -201,7 +200,7 @@ def _current(f: Facts) -> None:
                             if frames[0]["fp"] else addr - 0x200)
             f.panic.fields.setdefault("thread", addr)
             f.panic.lines.setdefault("thread", line)
-        _set_frames(f.thread(addr), frames, True, line)
+        set_frames(f.thread(addr), frames, True, line)
 
 
 def _cpu_threads(f: Facts) -> None:

@@ -24,7 +24,6 @@ class Entity:
 
     name: str
     fields: dict[str, Any] = attrs.Factory(dict)
-    name_pid: int = 0                   # a process's pid (ps -t's threads)
     lines: dict[str, int] = attrs.Factory(dict)
 
     def put(self, key: str, value: Any, line: int) -> None:
@@ -78,3 +77,24 @@ class Facts:
 
     def module(self, mid: int) -> Entity:
         return self.modules.setdefault(mid, Entity(f"module {mid}"))
+
+
+def set_frames(t: Entity, frames: list[dict], verbose: bool, line: int) -> None:
+    """A thread's frames, from one more listing: the pcs must agree with what
+    was seen; frame pointers (None when not printed) and -v's arguments are
+    kept from whichever listing had them."""
+    old = t.fields.get("frames")
+    if old is None:
+        t.fields["frames"], t.lines["frames"] = frames, line
+        t.fields["frames_verbose"] = verbose
+        return
+    if [x["pc"] for x in old] != [x["pc"] for x in frames]:
+        t.put("frames", [x["pc"] for x in frames], line)      # refused, naming both lines
+    for o, x in zip(old, frames):
+        if o["fp"] is None:
+            o["fp"] = x["fp"]
+        elif x["fp"] is not None and o["fp"] != x["fp"]:
+            t.put("frames", [x["pc"] for x in frames], line)
+        if verbose and not t.fields.get("frames_verbose"):
+            o["args"] = x["args"]
+    t.fields["frames_verbose"] = t.fields.get("frames_verbose") or verbose

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from kdb.imports.facts import Contradiction, Entity, Facts
+from kdb.imports.facts import Contradiction, Entity, Facts, set_frames
 
 Parser = Callable[[Facts, list[str], int, list[tuple[int, str]], str], None]
 
@@ -87,6 +87,7 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
     flags = "".join(w[1:] for w in options.split() if w.startswith("-"))
     zone_col = False
     p = None
+    pid = 0
     thread = None
     for k, text in enumerate(out):
         n = line + 1 + k
@@ -102,7 +103,7 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
                 thread = None
                 continue
             thread = f.thread(_hex(t.group("t")))
-            thread.put("pid", p.name_pid, n)
+            thread.put("pid", pid, n)
             thread.put("ps_state", TS_STATES.get(t.group("state"), "sleep"), n)
             continue
         lw = PS_L.match(text)
@@ -125,8 +126,8 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
             if text.strip():
                 problems.append((n, f"::ps: not a process line: {text[:60]!r}"))
             continue
-        p = f.proc(int(m.group("pid")))
-        p.name_pid = int(m.group("pid"))
+        pid = int(m.group("pid"))
+        p = f.proc(pid)
         thread = None
         for key in ("ppid", "pgid", "sid", "uid"):
             p.put(key, int(m.group(key)), n)
@@ -149,27 +150,6 @@ def msgbuf(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
     f.messages, f.messages_line = lines, line
 
 
-def _set_frames(t: Entity, frames: list[dict], verbose: bool, line: int) -> None:
-    """A thread's frames, from one more listing: the pcs must agree with what
-    was seen; frame pointers (None when not printed) and -v's arguments are
-    kept from whichever listing had them."""
-    old = t.fields.get("frames")
-    if old is None:
-        t.fields["frames"], t.lines["frames"] = frames, line
-        t.fields["frames_verbose"] = verbose
-        return
-    if [x["pc"] for x in old] != [x["pc"] for x in frames]:
-        t.put("frames", [x["pc"] for x in frames], line)      # refused, naming both lines
-    for o, x in zip(old, frames):
-        if o["fp"] is None:
-            o["fp"] = x["fp"]
-        elif x["fp"] is not None and o["fp"] != x["fp"]:
-            t.put("frames", [x["pc"] for x in frames], line)
-        if verbose and not t.fields.get("frames_verbose"):
-            o["args"] = x["args"]
-    t.fields["frames_verbose"] = t.fields.get("frames_verbose") or verbose
-
-
 def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
            problems: list[tuple[int, str]], who: str) -> None:
     """print_stack's lines (already unindented by the caller's indent): the
@@ -182,7 +162,7 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
         m = SP_LINE.match(text)
         if m or n == 0:
             if t is not None:
-                _set_frames(t, frames, verbose, first)
+                set_frames(t, frames, verbose, first)
             if n == 0:
                 break
             assert m is not None

@@ -176,6 +176,12 @@ def _pages(field: str) -> Callable[[Context], int]:
     return value
 
 
+def _first_arena(c: Context) -> int:
+    """vmem_list: the first arena created (the list goes on through vm_next)."""
+    km = kmem(c.dump)
+    return km.arenas[0].addr if km is not None and km.arenas else 0
+
+
 def _arena(name: str) -> Callable[[Context], int]:
     def value(c: Context) -> int:
         km = kmem(c.dump)
@@ -243,8 +249,7 @@ VARS: list[Var] = [
     Var("kmem_lite_count", "genunix", "int", value=lambda c: 0, present=_has_kmem),
     Var("kmem_msb_arena", "genunix", "vmem_t *", value=_arena("kmem_msb"), present=_has_kmem),
     Var("kstat_arena", "genunix", "vmem_t *", value=_arena("kstat"), present=_has_kmem),
-    Var("vmem_list", "genunix", "vmem_t *", value=lambda c: kmem(c.dump).arenas[0].addr  # type: ignore[union-attr]
-        if kmem(c.dump) is not None and kmem(c.dump).arenas else 0, present=_has_kmem),  # type: ignore[union-attr]
+    Var("vmem_list", "genunix", "vmem_t *", value=_first_arena, present=_has_kmem),
     Var("total_pages", "unix", "pgcnt_t", value=_pages("total"), present=_has_kmem),
 ]
 

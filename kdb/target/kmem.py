@@ -205,6 +205,11 @@ class Cache:
         return -(-self.total // self.per_slab) if self.total else 0
 
     @property
+    def buftag(self) -> int:
+        """cache_buftag: where a chunk's kmem_buftag_t starts (the buffer rounded to 8)."""
+        return self.bufsize + (-self.bufsize % 8)
+
+    @property
     def audit(self) -> bool:
         return bool(self.flags & KMF_AUDIT)
 
@@ -284,7 +289,7 @@ class Cache:
         """The non-zero words of buffer I's whole chunk (its buftag too), by offset."""
         out = self.words(i)
         if self.flags & KMF_BUFTAG:
-            bt = self.bufsize + (-self.bufsize % 8)
+            bt = self.buftag
             bc = self.bufctl(i) if self.bctl else 0
             out = dict(out)
             out[bt] = REDZONE_PATTERN
@@ -300,7 +305,7 @@ class Cache:
         every buffer (``::kgrep`` of a pointer in a cache of millions)."""
         out: list[int] = []
         if self.flags & KMF_BUFTAG:
-            bt = self.bufsize + (-self.bufsize % 8)
+            bt = self.buftag
             if value == REDZONE_PATTERN:
                 return [self.buffer(i) + bt for i in range(self.total)]
             i = self.bufctl_index(value)
@@ -427,6 +432,24 @@ class Kmem:
             if c.base <= addr < c.end():
                 return c
         return None
+
+    def postfix(self) -> list[Arena]:
+        """The arenas as the ``vmem_postfix`` walk visits them: every arena's
+        children, in creation order, before it."""
+        kids: dict[int, list[Arena]] = {}
+        for a in self.arenas:
+            if a.parent is not None:
+                kids.setdefault(a.parent.addr, []).append(a)
+        out: list[Arena] = []
+        stack: list[tuple[Arena, bool]] = [(a, False) for a in reversed(self.arenas) if a.parent is None]
+        while stack:
+            a, visited = stack.pop()
+            if visited:
+                out.append(a)
+                continue
+            stack.append((a, True))
+            stack.extend((k, False) for k in reversed(kids.get(a.addr, [])))
+        return out
 
     def bufctl_of(self, addr: int) -> "tuple[Cache, int] | None":
         """The cache and buffer index of a bufctl address."""

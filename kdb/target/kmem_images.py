@@ -15,13 +15,12 @@ from typing import Any, Callable
 
 from kdb.target.ctype import TypeSystem
 from kdb.target.images import Strings, compile_encoder, lazily
-from kdb.target.vmem import VMEM_ARENAS, Arena
+from kdb.target.vmem import SEG_STRIDE, VMEM_ARENAS, Arena
 from kdb.target.kmem import (BUFCTL_SIZE, KMF_BUFTAG, KMF_HASH, Cache, Kmem,
                              kmem)
 from kdb.target.memory import AddressSpace
 from kdb.target.model import Symbol
 
-SEG_STRIDE = 0x100
 VMEM_ROTOR, VMEM_SPAN = 0x20, 0x10      # sys/vmem_impl.h: ALLOC 0x01, FREE 0x02, SPAN 0x10, ROTOR 0x20
 SEG_TYPES = {1: 0x01, 2: 0x02, 3: VMEM_SPAN}
 
@@ -74,7 +73,7 @@ def _encoded(enc: Callable[[Any], bytes], value: Callable[..., dict[str, Any]], 
 
 
 def _cache_value(c: Cache, nxt: int, prv: int) -> dict[str, Any]:
-    bt = c.bufsize + (-c.bufsize % 8)
+    bt = c.buftag
     return {"cache_name": c.name, "cache_bufsize": c.bufsize, "cache_align": c.spec.align,
             "cache_chunksize": c.chunk, "cache_slabsize": c.slabsize,
             "cache_bufctl": bt + 8 if c.flags & KMF_BUFTAG else bt, "cache_buftag": bt,
@@ -141,11 +140,6 @@ def _vmem_value(km: Kmem, a: Arena, i: int, seg0_off: int) -> dict[str, Any]:
             "vm_kstat": {"vk_mem_inuse": a.inuse, "vk_mem_import": a.imported, "vk_mem_total": a.total,
                          "vk_source_id": a.parent.addr - VMEM_ARENAS if a.parent else 0,
                          "vk_alloc": a.alloc, "vk_free": a.free, "vk_fail": a.spec.fail}}
-
-
-def seg_addrs(a: Arena, seg0_off: int) -> list[int]:
-    """The arena's segment list from vm_seg0 round: the rotor, then each segment."""
-    return [a.seg0 + SEG_STRIDE * k for k in range(len(a.segs) + 1)]
 
 
 def _segments(a: Arena, enc: Callable[[Any], bytes], seg0_off: int) -> Callable[[int, int], bytes]:

@@ -16,6 +16,7 @@ PAGESIZE = 4096
 VMEM_ARENAS = 0xFFFFFF2001000000    # vmem_t images (VMEM_STRIDE apart)
 VMEM_STRIDE = 0x400
 VMEM_SEGS = 0xFFFFFF4100000000          # after the bufctls: a segment per slab
+SEG_STRIDE = 0x100                      # one vmem_seg_t (0xe8 bytes) per stride
 
 
 @attrs.define(slots=True)
@@ -117,5 +118,5 @@ def layout(specs: list[ArenaSpec], caches: list[Any], meta: dict[str, int]) -> l
             for n in range(c.slabs):
                 b = c.base + n * c.slabsize
                 a.segs.append((b, b + c.slabsize, 1))
-        seg += 0x100 * (len(a.segs) + 1)
+        seg += SEG_STRIDE * (len(a.segs) + 1)
     return out
