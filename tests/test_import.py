@@ -192,3 +192,20 @@ def test_any_capture_imports_or_is_refused_cleanly(lines):
         build_dump(json.loads(json.dumps(dump)))
     except DumpError as e:
         assert e.path.startswith("$") and e.rule
+
+
+def test_control_bytes_in_a_capture_never_reach_the_terminal(tmp_path):
+    """A capture is untrusted: its escape sequences end up in the dump's
+    strings and in import's report, and leave kdb only escaped (the bytes
+    written, checked)."""
+    cap = tmp_path / "c.txt"
+    cap.write_bytes(b"> ::status\ndebugging crash dump vmcore.0 (64-bit) from x\n"
+                    b"panic message: \x1b]0;pwned\x07\x1b[2J boom\n> ::bogus\x1b[31m\n\x9b31m\n")
+    r = subprocess.run([sys.executable, "-m", "kdb", "import", str(cap), "-o", str(tmp_path / "d.json")],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0
+    s = subprocess.run([sys.executable, "-m", "kdb", "-e", "::status", str(tmp_path / "d.json")],
+                       capture_output=True, timeout=120)
+    for out in (r.stderr, s.stdout, s.stderr):
+        assert not any(b in out for b in (b"\x1b", b"\x07", b"\x9b", "\x9b".encode()))
+    assert b"boom" in s.stdout
