@@ -16,7 +16,8 @@ from typing import Any
 from kdb.imports.assemble import assemble
 from kdb.imports.capture import split
 from kdb.imports.facts import Contradiction, Facts
-from kdb.imports.outputs import PARSERS, current_stack
+from kdb.imports.outputs import current_stack
+from kdb.imports.parsers import PARSERS
 
 USAGE = "usage: kdb import CAPTURE... -o DUMP\n"
 MAX_CAPTURE = 64 << 20

@@ -4,11 +4,12 @@ show with an ``x_import`` note (docs/import.md)."""
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from typing import Any, Iterator
 
 from kdb.imports.facts import Entity, Facts, set_frames
-from kdb.target.dump.blocking import FIRST_ARG, TOP_FRAMES
-from kdb.target.model import DEFAULT_RESUME, SOBJ_TYPES
+from kdb.target.dump.blocking import BLOCKS_ON, FIRST_ARG, TOP_FRAMES
+from kdb.target.model import DEFAULT_RESUME
 
 SCHED_ADDR = 0xFFFFFFFFFBC2EA80          # p0 where an amd64 kernel has it
 CPU_BASE = 0xFFFFFFFFFBC3D240
@@ -124,6 +125,10 @@ def assemble(f: Facts) -> dict[str, Any]:
                 d["kind"] = w.get("kind")
             if w.get("owner") is not None:
                 d["owner"] = f"0x{w.get('owner'):x}"
+            if d["type"] == "rwlock":
+                d["writer"] = f"0x{w.get('writer'):x}" if w.get("writer") else None
+                d["readers"] = w.get("readers") or 0
+                d["write_wanted"] = bool(w.get("write_wanted"))
             sobjs.append(d)
     if sobjs:
         dump["sobjs"] = sobjs
@@ -131,6 +136,8 @@ def assemble(f: Facts) -> dict[str, Any]:
         dump["modules"] = [{"id": mid, "name": m.get("name"), "desc": m.get("desc"),
                             "text": f"0x{m.get('text', 0):x}", "text_size": f"0x{m.get('text_size', 0):x}"}
                            for mid, m in sorted(f.modules.items())]
+    if f.devices:
+        dump["devinfo"] = _devinfo(f)
     _symbols(f, dump, procs)
     if f.messages is not None:
         dump["msgbuf"] = [{"text": text + "\n"} for text in f.messages]
@@ -158,11 +165,13 @@ def _stack_groups(f: Facts) -> None:
         # tells which (a thread on a CPU has none, but for kmdb's stopped one)
         same.sort(key=lambda a: (a != g["rep"], (f.threads[a].get("resume") is None) != oncpu))
         members = same[:g["count"]]
-        if g["rep"] not in f.threads:
+        if not f.thread(g["rep"]).get("frames"):
+            # the group's representative, not seen elsewhere (or only by ::cpuinfo): its stack is the group's
             t = f.thread(g["rep"])
-            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False,
-                            resume=None if g["state"] == "onproc" else "_resume_from_idle+0xf1",
-                            sp=INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads), synthesized=g["line"])
+            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False)
+            t.fields.setdefault("resume", None if g["state"] == "onproc" else "_resume_from_idle+0xf1")
+            t.fields.setdefault("sp", INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads))
+            t.fields.setdefault("synthesized", g["line"])
             members.insert(0, g["rep"])
         for a in members:
             t = f.threads[a]
@@ -254,14 +263,20 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
         by_addr[a] = pid
         return pid
     seen: list[int] = []
+    sobj_counter = itertools.count()
     # the thread walk's order where the capture shows one, then the rest as met
-    order = list(f.walk) + [a for a in f.threads if a not in f.walk]
+    rest = [a for a in f.threads if a not in f.walk]
+    for w in f.wchans.values():             # ::rwlock lists its waiters in reverse thread order
+        wo = [a for a in w.get("waiter_order") or [] if a in rest]
+        for slot, a in zip(sorted(rest.index(a) for a in wo), wo):
+            rest[slot] = a
+    order = list(f.walk) + rest
     for addr in order:
         t = f.threads[addr]
         desc = t.get("desc") or ""
         if f.threadlist and t.get("proc_addr") is None and t.get("free") is False:
             t.fields["free"] = True         # ::threadlist lists every thread but the free ones
-        td = _thread(addr, t, desc)
+        td = _thread(addr, t, desc, sobj_counter)
         comm, _, tid = desc.rpartition("/") if "/" in desc and not desc.endswith("()") else ("", "", "")
         comm = comm.split(" [", 1)[0] or t.get("comm_hint") or ""
         if tid.split(" ", 1)[0].isdigit():
@@ -347,6 +362,37 @@ def _symbols(f: Facts, dump: dict[str, Any], procs: list[dict[str, Any]]) -> Non
              "x_import": ["placed by the capture's %rip = ADDR sym+off; sized to the offsets it shows"]})
 
 
+def _devinfo(f: Facts) -> list[dict[str, Any]]:
+    """The device tree ::prtconf showed: a node with a driver name is
+    attached; one whose driver is not attached is left initialized (an
+    instance) or bound; majors and properties the listing does not show."""
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for addr, e in f.devices.items():
+        d: dict[str, Any] = {"addr": f"0x{addr:x}", "name": e.get("name"), "instance": e.get("instance")}
+        if e.get("attached"):
+            d["state"] = "attached"
+        elif e.get("instance") >= 0:
+            d["state"] = "initialized"
+        if e.get("driver"):
+            d["driver"] = e.get("driver")
+        d["children"] = []
+        d["x_import"] = ["state from ::prtconf's driver column; major, properties and unit address not shown"]
+        nodes[addr] = d
+        parent = e.get("parent")
+        (roots if parent is None else nodes[parent]["children"]).append(d)
+    # siblings in the order of the listing that shows most of them (an
+    # ADDR::prtconf shows one path of the tree: a whole listing orders it)
+    wheres = [{a: i for i, a in enumerate(listing)} for listing in f.device_listings]
+    for kids in [roots] + [d["children"] for d in nodes.values()]:
+        if len(kids) < 2:
+            continue
+        have = [int(k["addr"], 16) for k in kids]
+        where = max(wheres, key=lambda w: sum(a in w for a in have))
+        kids.sort(key=lambda k: where.get(int(k["addr"], 16), len(where)))
+    return roots
+
+
 def _blocked_on(frames: list[dict[str, Any]]) -> int | None:
     """The sync object a blocking frame near the top was called with
     (``mutex_vector_enter(lock)``, ``cv_wait(cv, ...)``): its first argument."""
@@ -364,16 +410,17 @@ def _start(n: int) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
+def _thread(addr: int, t: Entity, desc: str, invented: Iterator[int]) -> dict[str, Any]:
     d: dict[str, Any] = {"addr": f"0x{addr:x}"}
+    notes: list[str] = []
     frames = t.get("frames") or []
     if t.get("free"):
         d["state"] = "free"
-    elif t.get("resume") is None:
+    elif t.get("resume") is None and (frames or not t.get("wchan")):
         d["state"] = "onproc"
     else:
         d["state"] = "sleep"
-        if t.get("resume") != DEFAULT_RESUME:
+        if t.get("resume") not in (DEFAULT_RESUME, None):
             d["resume"] = t.get("resume")
     gs = t.get("group_state")
     if gs in ("run", "stopped", "wait", "zomb", "free") and d["state"] != "onproc":
@@ -389,9 +436,21 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
         d["state"], d["resume"] = "onproc", t.get("resume")     # kmdb's stopped CPU saved a resume pc
     if t.get("state") == "run":            # on a run queue (::cpuinfo -v)
         d["state"] = "run"
-    if t.get("sobj_type") and d["state"] == "sleep":
-        w = t.get("wchan") or _blocked_on(frames) or INVENTED_SOBJS + 0x40 * SOBJ_TYPES.index(t.get("sobj_type"))
-        d["sobj"] = {"type": t.get("sobj_type"), "addr": f"0x{w:x}"}
+    kind = t.get("sobj_type")
+    if kind is None and gs is None and d["state"] == "sleep":
+        # no ::stacks or ::wchaninfo says: the blocking function's sync object type
+        kind = next((BLOCKS_ON[n] for fr in frames[:TOP_FRAMES]
+                     for n in [fr["pc"].split("+", 1)[0].split("`")[-1]] if n in BLOCKS_ON), None)
+        if kind is not None:
+            notes.append(f"sobj: a {kind} (its blocking frame's); the capture shows no ::stacks SOBJ")
+    if kind and d["state"] == "sleep":
+        w = t.get("wchan") or _blocked_on(frames)
+        if w is None:
+            # one object per thread: sharing one would invent contention
+            w = INVENTED_SOBJS + 0x40 * next(invented)
+            notes.append("sobj address invented (the capture shows neither its wchan nor the blocking "
+                         "frame's arguments)")
+        d["sobj"] = {"type": kind, "addr": f"0x{w:x}"}
     if "sp" in t.fields:
         d["sp"] = f"0x{t.fields['sp']:x}"
     for key in ("lwp", "wchan"):
@@ -426,4 +485,5 @@ def _thread(addr: int, t: Entity, desc: str) -> dict[str, Any]:
     else:
         d["x_import"] = ["state from the stack listings (asleep if a resume pc was printed, else on a CPU); "
                          "what the capture did not show is unset"]
+    d["x_import"] += notes
     return d

@@ -10,6 +10,10 @@ Recognised forms (docs/import.md):
   the commands on the lines up to ``EOF`` (their outputs follow in order,
   a pipeline's ``;`` separated commands concatenated: kdb cannot split
   them and imports such a block only when it holds one command);
+* ``mdb -ke 'CMD'`` (``-k -e``, ``-e`` with a dump's files); shell prompts
+  with a user and host (``[root@nuc ~]#``, ``root@host:~#``, ``bash-3.2#``);
+  a shell line that does not run mdb ends the command before it and its
+  output is noise;
 * the ``mdb: ...`` and ``kdb: ...`` warnings are output of the command
   before them.
 
@@ -24,8 +28,15 @@ import re
 import attrs
 
 PROMPT = re.compile(r"^(?:\[\d+\])?> ?(?P<cmd>\S.*)$")
-SHELL_ECHO = re.compile(r"""^[#$%] *echo +(?P<q>['"])(?P<cmds>.*)(?P=q) *\| *mdb\b.*$""")
-HEREDOC = re.compile(r"^[#$%]? *mdb\b[^<]*<< *['\"]?(?P<tag>\w+)['\"]? *$")
+#: a shell prompt: ``# ``, ``$ ``, ``% ``, after ``[root@nuc ~]``, ``root@host:~``, ``bash-3.2``...
+SHELL = r"(?:\[[^\]]*\] ?|[\w.-]+(?:@[\w.-]+)?(?::[^\s#$%]*)? ?)?[#$%](?: +|$)"
+SHELL_ECHO = re.compile(SHELL + r"""echo +(?P<q>['"])(?P<cmds>.*)(?P=q) *\| *mdb\b.*$""")
+#: mdb -ke 'CMDS', mdb -k -e "CMDS", mdb -e 'CMDS' unix.0 vmcore.0
+SHELL_E = re.compile(SHELL + r"""mdb\b[^'"]*?-\w*e *(?:(?P<q>['"])(?P<cmds>.*)(?P=q)[^'"]*|(?P<bare>[^\s'"]+)(?: [^'"]*)?)$""")
+HEREDOC = re.compile(r"^(?:" + SHELL + r")? *mdb\b[^<]*<< *['\"]?(?P<tag>\w+)['\"]? *$")
+#: any other shell line (a prompt with a host, or ``# cmd``, ``$ cmd``, a bare
+#: ``#``): it ends the command before it
+OTHER_SHELL = re.compile(r"^(?:(?:\[[^\]]*\] ?|[\w.-]+(?:@[\w.-]+)?(?::[^\s#$%]*)? ?)[#$%](?: |$)|[#$%](?: \S|$))")
 
 
 @attrs.define(slots=True)
@@ -59,18 +70,19 @@ def split(text: str) -> Split:
     blocks: list[Block] = []
     noise: list[tuple[int, str]] = []
     current: Block | None = None
+    shell = 0                           # the line of the last shell command that was not mdb
     i = 0
     while i < len(lines):
         line = lines[i].rstrip("\r")
         n = i + 1
         m = PROMPT.match(line)
-        e = SHELL_ECHO.match(line)
+        e = SHELL_ECHO.match(line) or SHELL_E.match(line)
         h = HEREDOC.match(line)
         if m:
             current = Block(m.group("cmd").strip(), [], n)
             blocks.append(current)
         elif e:
-            cmds = [c.strip() for c in e.group("cmds").replace("\\n", ";").split(";") if c.strip()]
+            cmds = [c.strip() for c in (e.groupdict().get("bare") or e.group("cmds")).replace("\\n", ";").split(";") if c.strip()]
             current = _one(cmds, n, "shell line", blocks, noise)
         elif h:
             tag, body = h.group("tag"), []
@@ -79,8 +91,13 @@ def split(text: str) -> Split:
                 body.append(lines[i].strip())
                 i += 1
             current = _one([c for c in body if c], n, "here-document", blocks, noise)
+        elif OTHER_SHELL.match(line.rstrip()):
+            current, shell = None, n
+            noise.append((n, "a shell command, not mdb's"))
         elif current is not None:
             current.output.append(line)
+        elif line.strip() and shell:
+            noise.append((n, f"output of the shell command at line {shell}"))
         elif line.strip():
             noise.append((n, "text before any command (not after an mdb prompt or shell line)"))
         i += 1

@@ -48,6 +48,8 @@ class Facts:
     wchans: dict[int, Entity] = attrs.Factory(dict)         # sync objects by address
     symbols: dict[str, Entity] = attrs.Factory(dict)        # where a sym+off said a symbol is
     modules: dict[int, Entity] = attrs.Factory(dict)        # by id
+    devices: dict[int, Entity] = attrs.Factory(dict)        # device nodes by address, in the order seen
+    device_listings: list[list[int]] = attrs.Factory(list)  # each ::prtconf listing's nodes, in order
     messages: list[str] | None = None
     messages_line: int = 0
     notes: list[str] = attrs.Factory(list)                  # what was inferred, for the report
@@ -74,6 +76,9 @@ class Facts:
 
     def cpu(self, cid: int) -> Entity:
         return self.cpus.setdefault(cid, Entity(f"CPU {cid}"))
+
+    def device(self, addr: int) -> Entity:
+        return self.devices.setdefault(addr, Entity(f"device node {addr:x}"))
 
     def module(self, mid: int) -> Entity:
         return self.modules.setdefault(mid, Entity(f"module {mid}"))

@@ -41,7 +41,7 @@ MOD_ROW = re.compile(r"^ *(?P<id>\d+) +(?P<addr>[0-9a-f]{1,16}) +(?P<size>[0-9a-
 PS_STATES = {"R": None, "S": None, "Z": "zomb", "T": "stop", "I": "idle", "O": None, "W": None}
 
 
-def _hex(s: str) -> int:
+def hexval(s: str) -> int:
     return int(s, 16)
 
 
@@ -102,17 +102,17 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
             if t.group("sym") is not None:      # p0's first thread prints as its symbol
                 thread = None
                 continue
-            thread = f.thread(_hex(t.group("t")))
+            thread = f.thread(hexval(t.group("t")))
             thread.put("pid", pid, n)
             thread.put("ps_state", TS_STATES.get(t.group("state"), "sleep"), n)
             continue
         lw = PS_L.match(text)
         if lw is not None and p is not None:
             if thread is not None:
-                thread.put("lwp", _hex(lw.group("lwp")), n)
+                thread.put("lwp", hexval(lw.group("lwp")), n)
                 thread.put("tid", int(lw.group("id")), n)
             else:
-                p.fields.setdefault("lwps", []).append((_hex(lw.group("lwp")), int(lw.group("id"))))
+                p.fields.setdefault("lwps", []).append((hexval(lw.group("lwp")), int(lw.group("id"))))
             continue
         row = text.strip()
         zone = None
@@ -131,8 +131,8 @@ def ps(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], opt
         thread = None
         for key in ("ppid", "pgid", "sid", "uid"):
             p.put(key, int(m.group(key)), n)
-        p.put("flags", _hex(m.group("flags")), n)
-        p.put("addr", _hex(m.group("addr")), n)
+        p.put("flags", hexval(m.group("flags")), n)
+        p.put("addr", hexval(m.group("addr")), n)
         p.put("psargs" if "f" in flags else "comm", m.group("name"), n)
         p.put("ps_state", m.group("s"), n)
         if zone is not None:
@@ -167,9 +167,9 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
                 break
             assert m is not None
             frames, first = [], n
-            t = f.thread(_hex(m.group("t")))
-            f.walk.setdefault(_hex(m.group("t")))
-            t.put("sp", _hex(m.group("sp")), n)
+            t = f.thread(hexval(m.group("t")))
+            f.walk.setdefault(hexval(m.group("t")))
+            t.put("sp", hexval(m.group("sp")), n)
             t.put("free", m.group("free") is not None, n)
             if m.group("desc") is not None:
                 t.put("desc", m.group("desc"), n)
@@ -192,8 +192,8 @@ def _stack(f: Facts, lines: list[tuple[int, str]], verbose: bool, with_fp: bool,
             t.fields["resume"] = r.group("pc")
         elif fr:
             args = [a.strip() for a in fr.group("args").split(",") if a.strip()]
-            frames.append({"pc": fr.group("pc"), "fp": _hex(fr.group("fp")) if with_fp else None,
-                           "args": [_hex(a) for a in args] if verbose else []})
+            frames.append({"pc": fr.group("pc"), "fp": hexval(fr.group("fp")) if with_fp else None,
+                           "args": [hexval(a) for a in args] if verbose else []})
         elif text.strip():
             problems.append((n, f"{who}: not a frame: {text[:60]!r}"))
 
@@ -221,14 +221,14 @@ def threadlist(f: Facts, out: list[str], line: int, problems: list[tuple[int, st
             continue
         m = (TLV_ROW if verbose else TL_ROW).match(text)
         if m:
-            t = f.thread(_hex(m.group("t")))
-            f.walk.setdefault(_hex(m.group("t")))
-            t.put("proc_addr", _hex(m.group("proc")), n)
-            t.put("lwp", _hex(m.group("lwp")), n)
+            t = f.thread(hexval(m.group("t")))
+            f.walk.setdefault(hexval(m.group("t")))
+            t.put("proc_addr", hexval(m.group("proc")), n)
+            t.put("lwp", hexval(m.group("lwp")), n)
             if verbose:
                 t.put("pri", int(m.group("pri")), n)
                 if int(m.group("wchan"), 16):
-                    t.put("wchan", _hex(m.group("wchan")), n)
+                    t.put("wchan", hexval(m.group("wchan")), n)
             else:
                 t.put("desc", m.group("desc"), n)
             continue
@@ -266,11 +266,11 @@ def panicinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str
         if key == "cpu":
             f.panic.put("cpu", int(value), n)
         elif key == "thread":
-            f.panic.put("thread", _hex(value), n)
+            f.panic.put("thread", hexval(value), n)
         elif key == "message":
             f.panic.put("message", m.group("value"), n)
         elif re.fullmatch(r"[0-9a-f]{1,16}", value):
-            regs[key] = _hex(value)
+            regs[key] = hexval(value)
         else:
             problems.append((n, f"::panicinfo: not a register value: {text[:60]!r}"))
     if regs:
@@ -292,19 +292,19 @@ def cpuinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]]
             # -v: the flags drawn under FLG, and the run queue: PRI THREAD PROC
             q = RUNQ_ROW.match(text) if c is not None else None
             if q is not None and c is not None:
-                t = f.thread(_hex(q.group("thread")))
+                t = f.thread(hexval(q.group("thread")))
                 t.put("state", "run", n)
                 t.put("cpu", cid, n)
                 t.put("pri", int(q.group("pri")), n)
-                c.fields.setdefault("runq", []).append(_hex(q.group("thread")))
+                c.fields.setdefault("runq", []).append(hexval(q.group("thread")))
             elif text.strip() and not re.fullmatch(r"[ |+<>A-Z-]*", text.replace("RUNNING", "")
                                                                     .replace("PRI THREAD", "").replace("PROC", "")):
                 problems.append((n, f"::cpuinfo: not a CPU line: {text[:60]!r}"))
             continue
         cid = int(m.group("id"))
         c = f.cpu(cid)
-        c.put("addr", _hex(m.group("addr")), n)
-        c.put("flags", _hex(m.group("flags")), n)
+        c.put("addr", hexval(m.group("addr")), n)
+        c.put("flags", hexval(m.group("flags")), n)
         c.put("nrun", int(m.group("nrun")), n)
         c.put("bspl", int(m.group("bspl")), n)
         c.put("pri", int(m.group("pri")), n)
@@ -312,9 +312,12 @@ def cpuinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]]
         c.put("kprunrun", m.group("krnrn") == "yes", n)
         if m.group("switch") != "-":
             c.put("switch_ticks", int(m.group("switch")[2:]), n)
-        c.put("thread", _hex(m.group("thread")), n)
+        c.put("thread", hexval(m.group("thread")), n)
         if m.group("proc").strip() == "(idle)":
-            c.put("idle_thread", _hex(m.group("thread")), n)
+            c.put("idle_thread", hexval(m.group("thread")), n)
+        elif m.group("proc").strip() not in ("sched", "", "-") and hexval(m.group("thread")):
+            # the process of the thread on the CPU (cpuinfo: p_user.u_comm)
+            f.thread(hexval(m.group("thread"))).put("comm_hint", m.group("proc").strip(), n)
 
 
 def modinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -330,8 +333,8 @@ def modinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]]
             continue
         mod = f.module(int(m.group("id")))
         mod.put("name", m.group("name"), n)
-        mod.put("text", _hex(m.group("addr")), n)
-        mod.put("text_size", _hex(m.group("size")), n)
+        mod.put("text", hexval(m.group("addr")), n)
+        mod.put("text_size", hexval(m.group("size")), n)
         mod.put("desc", None if m.group("desc") == "?" else m.group("desc"), n)
 
 
@@ -348,7 +351,7 @@ def stacks(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
             continue
         m = STACKS_ROW.match(text)
         if m:
-            group = {"rep": _hex(m.group("t")), "state": m.group("state").lower(),
+            group = {"rep": hexval(m.group("t")), "state": m.group("state").lower(),
                      "sobj": None if m.group("sobj") == "<NONE>" else m.group("sobj").lower(),
                      "count": int(m.group("count")), "pcs": [], "line": n}
             f.stack_groups.append(group)
@@ -373,8 +376,8 @@ def current_stack(f: Facts, out: list[str], line: int, problems: list[tuple[int,
                 problems.append((n, f"$C: not a frame: {text[:60]!r}"))
             continue
         args = [a.strip() for a in m.group("args").split(",") if a.strip()]
-        frames.append({"pc": m.group("pc"), "fp": _hex(m.group("fp")) if with_fp else None,
-                       "args": [_hex(a) for a in args]})
+        frames.append({"pc": m.group("pc"), "fp": hexval(m.group("fp")) if with_fp else None,
+                       "args": [hexval(a) for a in args]})
     if frames:
         f.current.append((int(addr, 16) if addr else None, frames, line))
 
@@ -396,71 +399,11 @@ def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
                 problems.append((n, f"::zone: not a zone line: {text[:60]!r}"))
             continue
         z = f.zone(int(m.group("id")))
-        z.put("addr", _hex(m.group("addr")), n)
+        z.put("addr", hexval(m.group("addr")), n)
         z.put("name", m.group("name"), n)
         z.put("path", m.group("path"), n)
         if m.group("status"):
             z.put("status", m.group("status"), n)
-
-
-WCHAN_ROW = re.compile(r"^(?P<addr>[0-9a-f]{1,16}) (?P<type>\w+) +(?P<n>\d+)(?::  (?P<t>[0-9a-f]{1,16}) (?P<proc>.*))?$")
-WCHAN_MORE = re.compile(r"^ {20,}(?P<t>[0-9a-f]{8,16}) (?P<proc>.*)$")
-WCHAN_TYPES = {"cond": "cv", "sema": "sema", "mutex": "mutex", "rwlock": "rwlock"}
-MUTEX_ROW = re.compile(r"^(?P<addr>[0-9a-f]{1,16}) (?P<kind>adapt|spin) +(?P<held>[0-9a-f]{1,16}|-) +(?P<minspl>\S+) +"
-                       r"(?P<oldspl>\S+) +(?P<waiters>yes|no)$")
-
-
-def wchaninfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """sobj.c wchaninfo: each wait channel's type and waiters; with -v the
-    waiting threads: each waits there, on that type of object."""
-    cur: tuple[int, str] | None = None
-    for k, text in enumerate(out):
-        n = line + 1 + k
-        if text.split()[:3] == ["ADDR", "TYPE", "NWAITERS"]:
-            continue
-        m = WCHAN_ROW.match(text)
-        more = WCHAN_MORE.match(text) if m is None else None
-        if m is not None:
-            kind = WCHAN_TYPES.get(m.group("type"))
-            if kind is None:
-                problems.append((n, f"::wchaninfo: an unknown type {m.group('type')!r}"))
-                cur = None
-                continue
-            cur = (_hex(m.group("addr")), kind)
-            w = f.wchan(cur[0])
-            w.put("type", kind, n)
-            w.put("waiters", int(m.group("n")), n)
-            tid, pname = m.group("t"), m.group("proc")
-        elif more is not None and cur is not None:
-            tid, pname = more.group("t"), more.group("proc")
-        else:
-            if text.strip():
-                problems.append((n, f"::wchaninfo: not a wait channel line: {text[:60]!r}"))
-            continue
-        if tid is not None and cur is not None:
-            t = f.thread(_hex(tid))
-            t.put("wchan", cur[0], n)
-            t.put("sobj_type", cur[1], n)
-            if pname and pname.strip() not in ("-", "?"):
-                t.put("comm_hint", pname.strip(), n)
-
-
-def mutex(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """sobj.c mutex: an adaptive lock's owner (HELD), a spin lock's SPLs."""
-    for k, text in enumerate(out):
-        n = line + 1 + k
-        if text.split()[:2] == ["ADDR", "TYPE"]:
-            continue
-        m = MUTEX_ROW.match(text.strip())
-        if m is None:
-            if text.strip():
-                problems.append((n, f"::mutex: not a mutex line: {text[:60]!r}"))
-            continue
-        w = f.wchan(_hex(m.group("addr")))
-        w.put("type", "mutex", n)
-        w.put("kind", "adaptive" if m.group("kind") == "adapt" else "spin", n)
-        if m.group("held") != "-":
-            w.put("owner", _hex(m.group("held")), n)
 
 
 THREAD_ROW = re.compile(r"^(?P<t>[0-9a-f]{1,16}) (?P<state>\w+) +(?P<flg>[0-9a-f]{1,8}) +(?P<pflg>[0-9a-f]{1,8}) +"
@@ -485,10 +428,10 @@ def thread(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]],
             if text.strip():
                 problems.append((n, f"::thread: not a thread line: {text[:60]!r}"))
             continue
-        t = f.thread(_hex(m.group("t")))
+        t = f.thread(hexval(m.group("t")))
         t.put("state", THREAD_STATES[m.group("state")], n)
         for key, group in (("flags", "flg"), ("pflags", "pflg"), ("sflags", "sflg")):
-            t.put(key, _hex(m.group(group)), n)
+            t.put(key, hexval(m.group(group)), n)
         for key in ("pri", "epri", "pil"):
             t.put(key, int(m.group(key)), n)
 
@@ -499,9 +442,9 @@ def regs(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
     found: dict[str, int] = {}
     for k, text in enumerate(out):
         for m in REG.finditer(text):
-            found[m.group("pct") or m.group("base")] = _hex(m.group("v"))
+            found[m.group("pct") or m.group("base")] = hexval(m.group("v"))
             if m.group("sym"):              # %rip = ADDR sym+off: where sym is
-                f.symbol(m.group("sym")).put("addr", _hex(m.group("v")) - _hex(m.group("off")), line + 1 + k)
+                f.symbol(m.group("sym")).put("addr", hexval(m.group("v")) - hexval(m.group("off")), line + 1 + k)
     if not found:
         problems.append((line, "$r: no registers in its output"))
         return
@@ -520,10 +463,3 @@ def _merge_registers(f: Facts, found: dict[str, int], line: int, ordered: bool =
     if ordered:
         f.panic.fields["registers"] = {**found, **{k: v for k, v in old.items() if k not in found}}
     f.panic.lines.setdefault("registers", line)
-
-
-#: the last pipeline stage's dcmd -> its parser
-PARSERS: dict[str, Parser] = {"status": status, "ps": ps, "msgbuf": msgbuf, "findstack": findstack,
-                               "threadlist": threadlist, "panicinfo": panicinfo, "cpuinfo": cpuinfo,
-                               "modinfo": modinfo, "stacks": stacks, "zone": zone, "wchaninfo": wchaninfo,
-                               "mutex": mutex, "thread": thread, "regs": regs}

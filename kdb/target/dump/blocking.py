@@ -46,6 +46,12 @@ FIRST_ARG = frozenset({"mutex_vector_enter", "sema_p", "sema_p_sig", "cv_wait", 
                         "cv_reltimedwait", "cv_reltimedwait_sig"})
 #: how many frames from the top a blocking function can be
 TOP_FRAMES = 4
+#: the sync object type a blocking function sleeps on (its t_sobj_ops):
+#: what ::stacks's SOBJ column shows for a thread blocked there
+BLOCKS_ON = {**{name: "cv" for name in FIRST_ARG if name.startswith("cv_")},
+             "sema_p": "sema", "sema_p_sig": "sema", "mutex_vector_enter": "mutex",
+             "rw_enter_sleep": "rwlock", "shuttle_swtch": "shuttle", "shuttle_resume": "shuttle",
+             "shuttle_sleep": "shuttle"}
 
 
 def synthesize_sobj_ops(table: SymbolTable) -> None:
