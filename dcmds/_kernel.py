@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping, TypeVar
 
 from kdb.errors import CmdError, ReadError
 from kdb.target.model import DEFAULT_RESUME, Dump, Frame, Proc, Thread, int_of
-from kdb.target.taskqs import taskqs
+from kdb.analysis.threads import describe, is_kernel_thread
 from kdb.modapi import Call, Walk
 from kdb.numbers import numtostr
 
@@ -58,26 +58,9 @@ def current_thread(call: Call) -> Thread:
     return t
 
 
-def is_kernel_thread(t: Thread) -> bool:
-    return t.proc.pid == 0 or t.tid == 0
-
-
 def thread_desc(call: Call, t: Thread) -> str:
     """The CMD/LWPID column of ::threadlist: comm/tid, name, or start()."""
-    if not is_kernel_thread(t):
-        text = f"{t.proc.comm}/{t.tid}"
-        if t.name:
-            text += f" [{t.name}]"
-        return text
-    if t.name:
-        return t.name
-    queue = taskqs(kdump(call)).of_thread.get(t.addr)
-    if queue is not None:           # thread.c: " tq:%s", the queue's tq_name
-        return f"tq:{queue.name}"
-    # thread.c threadlist: mdb_printf(" %a()\n", t.t_startpc); a thread
-    # the dump gives no start pc has t_startpc 0 in its image
-    start = t.start or 0
-    return (call.session.addr2str(start) or numtostr(start, 16, showbase=start > 9)) + "()"
+    return describe(kdump(call), t, call.session.addr2str)
 
 
 def frame_args(call: Call, f: Frame, nargs: int | None) -> str:

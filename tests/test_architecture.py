@@ -252,3 +252,12 @@ def test_tests_never_leave_a_process_running() -> None:
         if "subprocess.Popen(" in text and ".kill()" not in text and "SIGKILL" not in text:
             missing.append(f"{path.name}: a Popen that is never killed")
     assert not missing, missing
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists every package under kdb/ (a package left out
+    works in the editable install and is missing from a wheel)."""
+    import tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "kdb").rglob("__init__.py")}
+    assert found - listed == set()

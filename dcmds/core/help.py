@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from kdb import __version__
+from kdb.version import __version__
 from kdb.errors import CmdError
 from kdb.modapi import DCMD_USAGE, Call, Dcmd, Module, Opt, Walker
 

@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Sequence
 
-from kdb import __version__
+from kdb.version import __version__
 from kdb.errors import EXIT_OK, EXIT_USAGE
 
 

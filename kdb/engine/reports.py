@@ -12,7 +12,7 @@ import os
 import tempfile
 import traceback
 
-from kdb import __version__
+from kdb.version import __version__
 
 
 def write_report(exc: BaseException, what: str, *, command: str | None = None,

@@ -86,13 +86,14 @@ class Session:
         self.string_overflow = False     # that went too deep: unwind every level
         self.status = DCMD_OK
         self._sym_cache: dict[tuple[int, int], str | None] = {}
-        self.types = self.target.types
+        self.types = self.target.types.fork()     # ::typedef is the session's (kdb.api runs many)
         self.registry = Registry(self.target.kind)
         self.module_errors: list[str] = []
         self.extensions: dict[str, Any] = {}   # per-session caches for modules
         # structured output: called with (dcmd name, record kind, record)
         self.record_sink: Callable[[str, str, dict[str, Any]], None] | None = None
         self.structured: Any = None    # kdb.output.structured.StructuredOutput with --format json
+        self.records_with_text = False  # records collected and text printed too (kdb.api)
         self.macro_path = os.environ.get("KDB_MACRO_PATH") or ""     # ::set -I
         self.module_path = os.environ.get("KDB_MODULE_PATH") or ""   # ::set -L
         self.prompt: str | None = None                               # ::set -P

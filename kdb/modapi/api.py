@@ -276,7 +276,10 @@ class Call:
         """
         sink = self.session.record_sink
         if sink is not None and not self.pipe_out:
-            sink(self.dcmd.name, kind, record() if callable(record) else record)
+            rec = record() if callable(record) else record
+            sink(self.dcmd.name, kind, rec)
+            if self.session.records_with_text:     # the Python API keeps both (kdb.api)
+                render(self, rec)
         else:
             render(self, {} if callable(record) else record)
 

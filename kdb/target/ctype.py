@@ -124,6 +124,18 @@ class TypeSystem:
         if model:
             self.set_model(model)
 
+    def fork(self) -> "TypeSystem":
+        """A session's own view of these types: ``::typedef`` and
+        ``::typedef -c`` in it change it alone (the CTypes are shared; the
+        dump's own lookups keep the target's)."""
+        other = TypeSystem(None)
+        other.model = self.model
+        if hasattr(self, "ptr_size"):
+            other.ptr_size = self.ptr_size
+        other.types = dict(self.types)
+        other.order = list(self.order)
+        return other
+
     # -- intrinsics ----------------------------------------------------------
     def set_model(self, model: str, *, host_pointers: bool = False) -> None:
         """The intrinsic types of data model MODEL: lp64, or ilp32 (which

@@ -165,7 +165,7 @@ def _kdb_version() -> str:
     """kdb's version and a digest of the loader's and the model's source: a
     cache written by other code is never read (the loader's rules and what
     it derives may have changed)."""
-    from kdb import __version__
+    from kdb.version import __version__
     from kdb.target import model, symbols
     h = hashlib.sha256()
     for f in sorted([Path(model.__file__), Path(symbols.__file__), *Path(__file__).parent.glob("*.py")]):
