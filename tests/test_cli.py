@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -245,7 +246,8 @@ def test_every_command_of_the_readme_works(line, tmp_path):
     cmd = (line.replace("'CMDS'", "'::status'").replace("DUMP|DIR...", "jurassic")
            .replace("DUMP...", "jurassic").replace("DUMP", "jurassic")
            .replace("--threads N", "--threads 50").replace("-o F", f"-o {tmp_path / 'gen.json'}")
-           .replace("script.mdb", str(script)))
+           .replace("script.mdb", str(script))
+           .replace("CAPTURE", str(Path(__file__).parent / "data" / "captures" / "seed-jurassic-kmdb.txt")))
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
                XDG_STATE_HOME=str(tmp_path))
     r = subprocess.run(["sh", "-c", cmd], stdin=subprocess.DEVNULL, capture_output=True, text=True,

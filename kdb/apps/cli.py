@@ -23,12 +23,13 @@ from kdb.errors import EXIT_OK, EXIT_USAGE
 
 
 USAGE = """\
-usage: kdb [-K] [--no-shell] [--no-cache] [--vi] [--format text|json|jsonl]
+usage: kdb [-K] [--no-shell] [--no-cache] [--vi] [--format text|json|jsonl|folded]
            [-e CMDS] [--max-dump-bytes N] [--max-depth N] [--max-string N] [DUMP]
        kdb check [--max-...] DUMP...
        kdb exercise --list | NAME [--grade FILE] | build SRC
        kdb triage [--jobs N | --executor dask://HOST:PORT] [--format json]
-                  [--fail-on deadlock,panic,hang] DUMP|DIR...
+                  [--fail-on deadlock,panic,hang] [--html FILE] [--since STATE]
+                  DUMP|DIR...
 
   -e CMDS       evaluate CMDS instead of reading commands, then exit
   -K, --kmdb    behave like kmdb stopped on the dump's CPU
@@ -36,7 +37,8 @@ usage: kdb [-K] [--no-shell] [--no-cache] [--vi] [--format text|json|jsonl]
   --no-cache    neither read nor write the dump cache (also KDB_CACHE=off);
                 dumps of 4M or more are cached in $XDG_CACHE_HOME/kdb
   --vi          vi editing keys at the prompt (also ::set -o vi)
-  --format F    print dcmd results as text (default), json or jsonl
+  --format F    print dcmd results as text (default), json or jsonl; folded:
+                ::stacks or threads as folded stacks for flame graphs
   --max-dump-bytes N, --max-depth N, --max-string N
                 refuse dumps larger, deeper or with longer strings than N
                 (defaults 4G, 200 levels, 1M characters; K, M, G suffixes;
@@ -95,8 +97,8 @@ def parse_args(argv: list[str]) -> Options:
             except ValueError as e:
                 raise UsageError(f"{flag}: {e}") from None
         elif flag == "--format":
-            if val not in ("text", "json", "jsonl"):
-                raise UsageError(f"invalid --format {val!r}: use text, json or jsonl")
+            if val not in ("text", "json", "jsonl", "folded"):
+                raise UsageError(f"invalid --format {val!r}: use text, json, jsonl or folded")
             o.format = val
         elif flag in ("-h", "-?", "--help"):
             raise SystemExit(_print_usage(sys.stdout, EXIT_OK))
@@ -222,7 +224,12 @@ def _main(argv: list[str]) -> int:
     from kdb.engine.runner import open_session, run_input, shell_allowed
     session = open_session(target, pname=pname, kmdb=opts.kmdb,
                            shell_allowed=shell_allowed(opts.no_shell))
-    if opts.format != "text":
+    if opts.format == "folded":
+        from kdb.output.folded import install as install_folded
+        if not install_folded(session):
+            sys.stderr.write("kdb: --format folded needs a kernel dump\n")
+            return EXIT_USAGE
+    elif opts.format != "text":
         from kdb.output.structured import install
         install(session, opts.format)
     for err in session.module_errors:

@@ -28,6 +28,7 @@ from kdb.limits import Limits, take_option
 from kdb.target.kernel import dump_files
 from kdb.analysis.locks import wait_for_graph
 from kdb.analysis.memory import memory_report
+from kdb.analysis.panickinds import classify
 from kdb.analysis.panic import (PANIC_MACHINERY, SLEEP_MACHINERY, doing, function_names, meaningful,
                                 panic_report)
 from kdb.analysis.stackgroups import group_threads
@@ -47,9 +48,9 @@ IDLE_WAITS = {"taskq_thread_wait", "taskq_thread", "taskq_d_thread", "door_retur
               "kctl_wr_thread", "nfs4_async_start", "nfs_async_start"}
 
 
-#: panics an operator forces on a hung system (the dump, not the panic, is the point)
-FORCED = re.compile(r"forced crash dump initiated at user request|NMI received|dump requested|"
-                    r"deadman timer")
+#: the panic kinds' parameters the text report shows (kdb.analysis.panickinds)
+PANIC_PARAMETERS = ("type", "mnemonic", "trap", "addr", "module", "reason", "expression", "values", "file",
+                    "line", "seconds")
 
 
 def _normalise_message(msg: str) -> str:
@@ -59,9 +60,11 @@ def _normalise_message(msg: str) -> str:
     return " ".join(msg.split())
 
 
-def analyse(dump: Any, target: Any = None) -> dict[str, Any]:
+def analyse(dump: Any, target: Any = None, pictures: bool = False) -> dict[str, Any]:
     """Everything triage says about one loaded dump (TARGET: its kernel
-    target, made here when the memory analysis needs one)."""
+    target, made here when the memory analysis needs one). PICTURES: also
+    what the HTML report draws: ``folded`` (the threads' folded stacks)
+    and ``graph`` (the wait-for graph's edges and cycles)."""
     s = dump.system
     report: dict[str, Any] = {
         "dump": dump.path, "nodename": s.nodename, "os": f"{s.release} {s.version}",
@@ -73,7 +76,12 @@ def analyse(dump: Any, target: Any = None) -> dict[str, Any]:
     # -- panic -----------------------------------------------------------------
     panic = panic_report(dump)
     if panic is not None:
+        panic.update(classify(panic["message"]))
         report["panic"] = panic
+        if panic["forced"]:
+            # an operator or a watchdog dumped a sick system: read it as a hang
+            report["kind"] = "hang"
+            report["forced"] = panic["kind"]
 
     # -- the wait-for graph: waiter -> owner of what it waits on ---------------------
     wfg = wait_for_graph(dump)
@@ -85,6 +93,17 @@ def analyse(dump: Any, target: Any = None) -> dict[str, Any]:
         "function": " < ".join(doing(function_names(dump, by_addr[a]), 2)) or None}
         for a in cyc] for cyc in wfg.cycles()]
     report["wait_chains"] = [[f"0x{x:x}" for x in c] for c in wfg.chains(3)]
+    if pictures:
+        from kdb.output.folded import fold
+
+        def who(a: int) -> str:
+            t = by_addr.get(a)
+            return f"{t.proc.comm}/{t.tid}" if t is not None and t.tid else f"{a:x}"
+        report["folded"] = dict(fold(dump, [t.addr for t in dump.threads]))
+        report["graph"] = {"edges": [{"waiter": f"0x{w:x}", "waiter_name": who(w), "object": f"0x{o:x}",
+                                      "object_name": names_of.get(o) or f"{o:x}", "holder": f"0x{h:x}",
+                                      "holder_name": who(h)} for w, (o, h) in edges.items()],
+                           "cycles": [[f"0x{a:x}" for a in c] for c in wfg.cycles()]}
     # locks and semaphores first: a crowd of idle workers on a CV is seldom the story
     contended = sorted(waiting.items(),
                        key=lambda kv: (kv[1][0].sobj_type == "cv", -len(kv[1]), kv[0]))[:5]
@@ -165,10 +184,10 @@ def analyse(dump: Any, target: Any = None) -> dict[str, Any]:
 def signature(r: dict[str, Any]) -> dict[str, str]:
     """A readable signature and a short stable hash: the same for the same bug."""
     memory = (r.get("memory") or {}).get("signature")
-    forced = "panic" in r and FORCED.search(r["panic"]["message"])
+    forced = "forced" in r
     if memory and ("panic" not in r or forced or "corruption" in r.get("memory", {})):
         text = memory
-    elif "panic" in r:
+    elif "panic" in r and not forced:
         p = r["panic"]
         frames = [n for n in p["stack"] if n not in PANIC_MACHINERY][:3]
         text = f"panic: {_normalise_message(p['message'])} | {' < '.join(frames)}"
@@ -202,9 +221,16 @@ def render_text(r: dict[str, Any]) -> str:
            f"{r['threads']} threads, {r['cpus']} CPUs" + (f", at {r['time']}" if r["time"] else "")]
     if "panic" in r:
         p = r["panic"]
-        out.append(f"panic: {p['message']}")
+        out.append(f"panic: {p['message'].rstrip()}")
+        if r.get("forced"):
+            out.append(f"  a forced dump ({p['kind']}): the system was sick before it; read as a hang")
+        elif p["kind"] != "other":
+            params = ", ".join(f"{k}={v:#x}" if k == "type" else f"{k}={v}" for k, v in p.items()
+                               if k in PANIC_PARAMETERS)
+            out.append(f"  kind: {p['kind']}" + (f" ({params})" if params else ""))
         out.append(f"  on CPU {p['cpu']}, thread {p['thread']} ({p['process']})")
-        out.append(f"  faulting frame: {p['fault_frame']} in module {p['fault_module']}")
+        if not r.get("forced"):
+            out.append(f"  faulting frame: {p['fault_frame']} in module {p['fault_module']}")
         out.append("  stack: " + " < ".join(p["stack"][:10]))
     for i, cyc in enumerate(r["deadlocks"], 1):
         out.append(f"DEADLOCK {i}: a cycle of {len(cyc)} threads")
@@ -253,7 +279,7 @@ def render_text(r: dict[str, Any]) -> str:
 # ---------------------------------------------------------------------------
 # many dumps
 # ---------------------------------------------------------------------------
-def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
+def _analyse_path(path: str, limits: Limits | None = None, pictures: bool = False) -> dict[str, Any]:
     from kdb.target.kernel import open_dump
     from kdb.target.dump import release_dump
     try:
@@ -262,14 +288,15 @@ def _analyse_path(path: str, limits: Limits | None = None) -> dict[str, Any]:
     except KdbError as e:
         return {"dump": path, "error": str(e)}
     try:
-        return analyse(dump, target)
+        return analyse(dump, target, pictures)
     except Exception as e:   # one dump's trouble is one failed row; the others go on
         return {"dump": path, "error": f"internal error analysing it: {type(e).__name__}: {e}"}
     finally:
         release_dump(dump, collect=False)    # one process, many dumps: keep its memory flat
 
 
-def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> list[dict[str, Any]]:
+def run_on_dask(url: str, files: list[str], limits: Limits | None = None,
+                pictures: bool = False) -> list[dict[str, Any]]:
     """Analyse FILES on the Dask cluster whose scheduler is at dask://HOST:PORT.
 
     The workers need kdb installed and the dumps at the same paths (shared
@@ -289,7 +316,8 @@ def run_on_dask(url: str, files: list[str], limits: Limits | None = None) -> lis
         raise KdbError(f"--executor {url!r} is not an address dask:// can reach: {e}") from None
     try:
         absolute = [os.path.abspath(f) for f in files]
-        reports = client.gather(client.map(_analyse_path, absolute, [limits] * len(absolute), pure=False))
+        reports = client.gather(client.map(_analyse_path, absolute, [limits] * len(absolute),
+                                           [pictures] * len(absolute), pure=False))
     finally:
         client.close()
     for given, r in zip(files, reports):
@@ -317,12 +345,16 @@ def buckets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 USAGE = """\
 usage: kdb triage [--jobs N | --executor dask://HOST:PORT] [--format text|json]
-                  [--fail-on deadlock,panic,hang]
+                  [--fail-on deadlock,panic,hang] [--html FILE] [--since STATE]
                   [--max-dump-bytes N] [--max-depth N] [--max-string N] DUMP|DIR...
 
 Analyse dumps: what happened, the signature of the bug, and with several
-dumps a table of buckets. Exit status: 0 analysed, 1 some dumps failed to
-load, 2 usage, 3 a --fail-on finding was present.
+dumps a table of buckets. --html FILE also writes one self-contained page
+with each dump's findings, a flame graph of its stacks and the wait-for
+graph of its locks. --since STATE reports only the buckets STATE (a JSON
+file, made if missing) has not seen, then records them there. Exit status:
+0 analysed, 1 some dumps failed to load, 2 usage, 3 a --fail-on finding
+was present.
 """
 
 
@@ -338,6 +370,8 @@ def main(argv: list[str]) -> int:
     args = list(argv)
     jobs, fmt, fail_on, paths = 1, "text", set(), []
     executor: str | None = None
+    html: str | None = None
+    since: str | None = None
     given: dict[str, int] = {}
 
     def value(i: int, opt: str) -> str:
@@ -372,6 +406,12 @@ def main(argv: list[str]) -> int:
                 if bad:
                     raise _Usage(f"--fail-on {','.join(bad)!r}: choose from {','.join(FAIL_ON)}")
                 i += 2
+            elif a == "--html":
+                html = value(i, a)
+                i += 2
+            elif a == "--since":
+                since = value(i, a)
+                i += 2
             elif a == "--executor":
                 executor = value(i, a)
                 if not _DASK_ADDRESS.fullmatch(executor):
@@ -395,18 +435,50 @@ def main(argv: list[str]) -> int:
     limits = Limits.from_env(**given)
     if executor is not None:
         try:
-            reports = run_on_dask(executor, files, limits)
+            reports = run_on_dask(executor, files, limits, html is not None)
         except KdbError as e:
             sys.stderr.write(f"kdb: {e}\n")
             return 1
     elif jobs == 1 or len(files) == 1:
-        reports = [_analyse_path(f, limits) for f in files]
+        reports = [_analyse_path(f, limits, html is not None) for f in files]
     else:
         # never more workers than dumps
         with concurrent.futures.ProcessPoolExecutor(max_workers=min(jobs, len(files))) as ex:
-            reports = list(ex.map(_analyse_path, files, [limits] * len(files)))
+            reports = list(ex.map(_analyse_path, files, [limits] * len(files), [html is not None] * len(files)))
     failed = [r for r in reports if "error" in r]
     table = buckets(reports)
+    if html is not None:
+        from kdb.apps.report_html import page
+        from kdb.statefiles import atomic_write
+        from pathlib import Path
+        texts = [render_text(r) if "error" not in r else "" for r in reports]
+        try:
+            atomic_write(Path(html), page(reports, table, texts))
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(html, 0o666 & ~mask)       # a report to share, not a private state file
+        except OSError as e:
+            sys.stderr.write(f"kdb triage: {html}: {e.strerror or e}\n")
+            return 1
+        for r in reports:
+            r.pop("folded", None)
+            r.pop("graph", None)
+    if since is not None:
+        from kdb.apps.triage_state import load_state, new_buckets, save_state
+        try:
+            known = load_state(since)
+        except KdbError as e:
+            sys.stderr.write(f"kdb triage: {e}\n")
+            return 1
+        fresh = new_buckets(table, known)
+        try:
+            save_state(since, known, table)
+        except OSError as e:
+            sys.stderr.write(f"kdb triage: {since}: {e.strerror or e}\n")
+            return 1
+        keep = {b["hash"] for b in fresh}
+        table = fresh
+        reports = [r for r in reports if "error" in r or r["signature"]["hash"] in keep]
     if fmt == "json":
         sys.stdout.write(json.dumps({"kdb_triage": 1, "dumps": reports, "buckets": table}, indent=1) + "\n")
     else:

@@ -301,7 +301,8 @@ class Session:
             result = RunResult(parse_error=True, status=DCMD_ERR)
         if self.structured is not None and line.strip():
             self.out.nlflush()
-            self.structured.finish(line, result.status)
+            if self.structured.finish(line, result.status) is False:    # folded: nothing to fold
+                result.status = DCMD_ERR
         return result
 
     def _run_line(self, line: str, src: InputSource) -> RunResult:
