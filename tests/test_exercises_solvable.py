@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kdb.engine.session import Session
-from kdb.target.kernel import open_dump
+import kdb
 
 SOURCES = sorted((Path(__file__).parent.parent / "docs" / "exercises").glob("*.toml"))
 CHECKED = ("address", "number", "pid")
@@ -39,11 +38,9 @@ def _steps():
 
 
 def _run(dump: str, command: str) -> str:
-    out: list[str] = []
-    s = Session(open_dump(dump), write=out.append, write_err=out.append)
-    s.run_string(command + "\n")
-    s.out.nlflush()
-    return "".join(out)
+    """What the student sees: the command's output and its warnings."""
+    r = kdb.open(dump).run(command)
+    return r.text + "".join(e + "\n" for e in r.errors)
 
 
 def _in(answer: str, text: str) -> bool:

@@ -101,6 +101,7 @@ class Dump:
         self._target = target
         self._model: model.Dump = target.dump
         self._format: DumpSession | None = None
+        self._pcs: dict[int, tuple[str, str | None, int, str | None]] = {}
 
     # -- the dump ---------------------------------------------------------
     @property
@@ -253,8 +254,9 @@ class Dump:
         return self._format._session.addr2str(addr)
 
     def _frame(self, f: model.Frame) -> Frame:
-        text = self._addr2str(f.pc)
-        s = self._model.symbols.containing(f.pc)
-        return Frame(f.pc, f.fp, tuple(f.args), text or f"0x{f.pc:x}",
-                     None if s is None else s.name, f.pc - s.addr if s is not None else 0,
-                     None if s is None else s.module)
+        info = self._pcs.get(f.pc)
+        if info is None:           # a pc's symbol is looked up once per dump
+            s = self._model.symbols.containing(f.pc)
+            info = self._pcs[f.pc] = (self._addr2str(f.pc) or f"0x{f.pc:x}", None if s is None else s.name,
+                                      f.pc - s.addr if s is not None else 0, None if s is None else s.module)
+        return Frame(f.pc, f.fp, f.args, *info)
