@@ -177,6 +177,19 @@ def test_hostile_input_at_the_api_gives_the_clis_errors(tmp_path):
         assert "\x1b" not in r.text + "".join(r.errors)
 
 
+def test_a_dumps_control_characters_reach_the_text_escaped_as_the_cli_writes_them(tmp_path):
+    src = json.loads((ROOT / "dumps" / "deadlock.json").read_text())
+    src["procs"][-1]["comm"] = "\x1b]0;pwned\x07\x9bevil"
+    (tmp_path / "d.json").write_text(json.dumps(src))
+    d = kdb.open(str(tmp_path / "d.json"))
+    r = d.run("::ps")
+    cli = subprocess.run([sys.executable, "-m", "kdb", "-e", "::ps", str(tmp_path / "d.json")],
+                         capture_output=True, timeout=120)
+    assert r.text.encode() == cli.stdout and "\\x1b]0;pwned\\x07\\x9bevil" in r.text
+    assert not any(c in r.text for c in "\x1b\x07\x9b")
+    assert any(rec.get("comm") == "\x1b]0;pwned\x07\x9bevil" for rec in r.records)   # data, as JSON has it
+
+
 def test_notebook_tables_escape_what_the_dump_says(tmp_path):
     src = json.loads((ROOT / "dumps" / "deadlock.json").read_text())
     src["procs"][-1]["comm"] = "<script>x</script>"

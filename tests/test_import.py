@@ -127,6 +127,51 @@ def test_a_subtree_of_prtconf_merges_with_the_whole_tree(tmp_path):
     assert "cap.txt:4: skipped: ::prtconf: a node deeper than the node above it allows" in r.stderr
 
 
+@pytest.mark.parametrize("commands", [("::stacks -a",), ("::stacks", "::stacks -c swtch"),
+                                      ("::stacks -m unix", "::stacks -a -t sleep")])
+def test_stacks_with_options_replays_and_a_lists_every_thread(commands, tmp_path):
+    """-a names every thread of a group (none is invented); the filters
+    select whole groups, which merge with the unfiltered listing."""
+    original = open_dump("deadlock")
+    commands = ("::status", *commands)
+    printed = {c: _print(original, c) for c in commands}
+    (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0 and "skipped" not in r.stderr, r.stderr
+    d = json.loads((tmp_path / "d.json").read_text())
+    imported = KernelTarget(build_dump(d))
+    for c in commands:
+        assert _print(imported, c) == printed[c], c
+    if commands[1] == "::stacks -a":
+        threads = {t["addr"] for p in d["procs"] for t in p["threads"]}
+        assert threads == {f"0x{t.addr:x}" for t in original.dump.threads}
+
+
+def test_two_stacks_listings_that_disagree_are_refused(tmp_path):
+    text = _print(open_dump("deadlock"), "::stacks -c acct_lock_entry")
+    changed = text.replace("MUTEX                   6", "MUTEX                   7", 1)
+    assert changed != text
+    (tmp_path / "cap.txt").write_text(f"> ::stacks -c acct_lock_entry\n{text}> ::stacks\n{changed}")
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 1 and "the ::stacks group of thread ffffff01e4a30cc0: line 3 says '6 sleep" in r.stderr
+
+
+@pytest.mark.parametrize("name", ["deadlock", "tests/data/panic-snv.json"])
+def test_thread_with_its_option_sets_replays(name, tmp_path):
+    """::thread -p -b -d -s, a line per set or merged (-m): -p places each
+    thread in its process, -b gives its wait channel and sync object type."""
+    original = open_dump(name)
+    commands = ("::status", "::ps", "::walk thread | ::findstack -v", "::walk thread | ::thread -pb",
+                "::walk thread | ::thread -mpbd", "::walk thread | ::thread -bsdp")
+    printed = {c: _print(original, c) for c in commands}
+    (tmp_path / "cap.txt").write_text("".join(f"> {c}\n{text}" for c, text in printed.items()))
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0 and "skipped" not in r.stderr, r.stderr
+    imported = KernelTarget(build_dump(json.loads((tmp_path / "d.json").read_text())))
+    for c in commands:
+        assert _print(imported, c) == printed[c], c
+
+
 def test_what_the_capture_did_not_show_is_marked():
     d = json.loads(kdb("import", "-", "-o", "/dev/stdout", stdin="> ::walk thread | ::findstack\n"
                        "stack pointer for thread ffffff01e4a286c0 (mydrvstat/1): ffffff0008281c80\n"

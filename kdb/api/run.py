@@ -17,7 +17,8 @@ import attrs
 from kdb.api.html import records_table
 from kdb.engine.session import Session
 from kdb.errors import EXIT_FAIL, EXIT_OK
-from kdb.output.structured import hexify
+from kdb.output.sanitize import sanitize
+from kdb.output.structured import json_record
 
 if TYPE_CHECKING:
     from kdb.api.dump import Dump
@@ -69,7 +70,7 @@ class _Recorder:
         self.errors: list[str] = []
 
     def record(self, dcmd: str, kind: str, record: dict[str, Any]) -> None:
-        self.records.append({"dcmd": dcmd, "kind": kind, **hexify(record, self.addresses)})
+        self.records.append(json_record(dcmd, kind, record, self.addresses))
 
     def capture(self, text: str) -> None:       # not used: the text goes to the text collector
         self.text.append(text)
@@ -84,7 +85,7 @@ class _Recorder:
             self.records.append({"dcmd": dcmd, "kind": "text", "text": text})
 
     def error(self, message: str) -> None:
-        self.errors.append(f"{self.pname}: {message}")
+        self.errors.append(sanitize(f"{self.pname}: {message}"))
 
     def finish(self, command: str, status: int) -> None:
         pass
@@ -113,7 +114,7 @@ class DumpSession:
 
     def _text_err(self, text: str) -> None:
         # what bypasses warn (a shell escape's stderr, internal errors): as written
-        self._recorder.errors.extend(line for line in text.splitlines() if line)
+        self._recorder.errors.extend(sanitize(line) for line in text.splitlines() if line)
 
     def run(self, command: str) -> Result:
         """Run COMMAND (one or more lines, ``;``-separated statements) and
@@ -128,7 +129,8 @@ class DumpSession:
         except QuitSession as q:
             status = q.status
         self._session.out.nlflush()
-        return Result(command, "".join(self._text), tuple(self._recorder.records),
+        # what the CLI's one sanitising writer (kdb.output.sanitize) would write
+        return Result(command, sanitize("".join(self._text)), tuple(self._recorder.records),
                       tuple(self._recorder.errors), status)
 
     def lines(self, command: str) -> Iterator[str]:

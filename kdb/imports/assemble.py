@@ -165,14 +165,18 @@ def _stack_groups(f: Facts) -> None:
         # tells which (a thread on a CPU has none, but for kmdb's stopped one)
         same.sort(key=lambda a: (a != g["rep"], (f.threads[a].get("resume") is None) != oncpu))
         members = same[:g["count"]]
-        if not f.thread(g["rep"]).get("frames"):
-            # the group's representative, not seen elsewhere (or only by ::cpuinfo): its stack is the group's
-            t = f.thread(g["rep"])
+        for i, a in enumerate(g.get("members") or [g["rep"]]):
+            if f.thread(a).get("frames"):
+                continue
+            # a member ::stacks (-a) names that nothing else showed (or only
+            # ::cpuinfo): its stack is the group's
+            t = f.thread(a)
             t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False)
             t.fields.setdefault("resume", None if g["state"] == "onproc" else "_resume_from_idle+0xf1")
             t.fields.setdefault("sp", INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads))
             t.fields.setdefault("synthesized", g["line"])
-            members.insert(0, g["rep"])
+            if a not in members:
+                members.insert(i, a)
         for a in members:
             t = f.threads[a]
             t.fields.setdefault("group_state", g["state"])
@@ -266,8 +270,10 @@ def _procs(f: Facts) -> list[dict[str, Any]]:
     sobj_counter = itertools.count()
     # the thread walk's order where the capture shows one, then the rest as met
     rest = [a for a in f.threads if a not in f.walk]
-    for w in f.wchans.values():             # ::rwlock lists its waiters in reverse thread order
-        wo = [a for a in w.get("waiter_order") or [] if a in rest]
+    # the partial orders listings imply (::rwlock's waiters, ::stacks -a's
+    # members) for the threads no walk placed: each within its own slots
+    for implied in f.orders:
+        wo = [a for a in implied if a in rest]
         for slot, a in zip(sorted(rest.index(a) for a in wo), wo):
             rest[slot] = a
     order = list(f.walk) + rest

@@ -57,7 +57,8 @@ class Facts:
     current: list[tuple[int | None, list[dict[str, Any]], int]] = attrs.Factory(list)   # $C: (thread, frames, line)
     era: Entity = attrs.Factory(lambda: Entity("the era (from the layouts)"))
     threadlist: bool = False
-    walk: dict[int, None] = attrs.Factory(dict)             # threads in thread-walk order (findstack, threadlist)                                # a ::threadlist was read: it omits free threads
+    walk: dict[int, None] = attrs.Factory(dict)             # threads in thread-walk order (findstack, threadlist)
+    orders: list[list[int]] = attrs.Factory(list)           # partial thread-walk orders a listing implies                                # a ::threadlist was read: it omits free threads
 
     def proc(self, pid: int) -> Entity:
         return self.procs.setdefault(pid, Entity(f"process {pid}"))

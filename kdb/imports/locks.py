@@ -134,7 +134,7 @@ def _rwlock_waiters(f: Facts, lock: int, waiters: list[tuple[int, str, int]],
         t = f.thread(addr)
         t.put("wchan", lock, n)
         t.put("sobj_type", "rwlock", n)
-    w.fields.setdefault("waiter_order", [a for a, _, _ in reversed(waiters)])
+    f.orders.append([a for a, _, _ in reversed(waiters)])
     kinds = [k for _, k, _ in reversed(waiters)]
     derived = ["W" if i == 0 and w.get("write_wanted") else "R" for i in range(len(kinds))]
     if kinds != derived:

@@ -338,27 +338,82 @@ def modinfo(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]]
         mod.put("desc", None if m.group("desc") == "?" else m.group("desc"), n)
 
 
+#: ::stacks's options kdb reads: flags, and those that take a value
+STACKS_FLAGS, STACKS_VALUES = set("afiv"), set("cCmMsStT")
+STACKS_MEMBER = re.compile(r"^(?P<t>[0-9a-f]{8,16}) (?P<state>[A-Z]+) +(?P<sobj>\S+) +-$")
+
+
+def _stacks_options(options: str) -> tuple[set[str], str | None]:
+    """The flags of a ::stacks line, and the option kdb does not read (None
+    when it reads them all: -a lists every thread; the filters select
+    groups, whose counts stay whole)."""
+    words, flags = options.split(), set[str]()
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if not w.startswith("-") or len(w) < 2:
+            return flags, w
+        for j, c in enumerate(w[1:], 1):
+            if c in STACKS_VALUES:
+                if j == len(w) - 1:
+                    i += 1          # the value is the next word
+                break
+            if c not in STACKS_FLAGS:
+                return flags, f"-{c}"
+            flags.add(c)
+        i += 1
+    return flags, None
+
+
 def stacks(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """findstack.c stacks, without options: each group's first thread, its
-    state, sync object type and count, then the frames' pcs."""
-    if options.strip():
-        problems.append((line, f"::stacks{options}: only ::stacks without options is read"))
+    """findstack.c stacks: each group's first thread, its state, sync object
+    type and count, then the frames' pcs; with -a every thread of the group
+    (COUNT ``-``). A group met again (``::stacks`` and ``::stacks -c f``)
+    must say the same."""
+    flags, bad = _stacks_options(options)
+    if bad is not None:
+        problems.append((line, f"::stacks{options}: kdb does not read the option {bad}"))
         return
     group: dict | None = None
+    seen = {g["rep"]: g for g in f.stack_groups}
+
+    def close() -> None:
+        if group is None:
+            return
+        old = seen.get(group["rep"])
+        if old is None:
+            seen[group["rep"]] = group
+            f.stack_groups.append(group)
+        elif (old["count"], old["pcs"], old["state"]) != (group["count"], group["pcs"], group["state"]):
+            raise Contradiction(f"the ::stacks group of thread {group['rep']:x}",
+                                (old["line"], f"{old['count']} {old['state']} {' '.join(old['pcs'][:3])}"),
+                                (group["line"], f"{group['count']} {group['state']} {' '.join(group['pcs'][:3])}"))
+        else:
+            old["members"] = old.get("members") or group.get("members")
+        if group.get("members"):
+            rep, *others = group["members"]
+            f.orders.append([rep, *reversed(others)])   # the group lists the others last found first
+
     for k, text in enumerate(out):
         n = line + 1 + k
         if text.split() == ["THREAD", "STATE", "SOBJ", "COUNT"]:
             continue
         m = STACKS_ROW.match(text)
+        member = STACKS_MEMBER.match(text) if m is None else None
         if m:
+            close()
             group = {"rep": hexval(m.group("t")), "state": m.group("state").lower(),
                      "sobj": None if m.group("sobj") == "<NONE>" else m.group("sobj").lower(),
                      "count": int(m.group("count")), "pcs": [], "line": n}
-            f.stack_groups.append(group)
+            if "a" in flags:
+                group["members"] = [group["rep"]]
+        elif member is not None and group is not None and not group["pcs"]:
+            group.setdefault("members", [group["rep"]]).append(hexval(member.group("t")))
         elif group is not None and text.startswith(" " * 17) and text.strip():
             group["pcs"].append(text.strip())
         elif text.strip():
             problems.append((n, f"::stacks: not a line of a group: {text[:60]!r}"))
+    close()
 
 
 def current_stack(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
@@ -406,36 +461,9 @@ def zone(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
             z.put("status", m.group("status"), n)
 
 
-THREAD_ROW = re.compile(r"^(?P<t>[0-9a-f]{1,16}) (?P<state>\w+) +(?P<flg>[0-9a-f]{1,8}) +(?P<pflg>[0-9a-f]{1,8}) +"
-                        r"(?P<sflg>[0-9a-f]{1,8}) +(?P<pri>-?\d+) +(?P<epri>-?\d+) +(?P<pil>\d+) +\S+$")
 REG = re.compile(r"(?:%(?P<pct>\w+)|(?P<base>fsbase|gsbase)) *= 0x(?P<v>[0-9a-f]{1,16})(?: (?P<sym>[\w`.]+)\+0x(?P<off>[0-9a-f]+)\b)?")
 THREAD_STATES = {"sleep": "sleep", "run": "run", "onproc": "onproc", "free": "free", "zomb": "zomb",
                  "stopped": "stop", "stop": "stop", "wait": "wait"}
-
-
-def thread(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
-    """thread.c thread, without options: each thread's state, flags,
-    priorities and PIL."""
-    if options.strip():
-        problems.append((line, f"::thread{options}: only ::thread without options is read"))
-        return
-    for k, text in enumerate(out):
-        n = line + 1 + k
-        if text.split()[:2] == ["ADDR", "STATE"]:
-            continue
-        m = THREAD_ROW.match(text.strip())
-        if m is None or m.group("state") not in THREAD_STATES:
-            if text.strip():
-                problems.append((n, f"::thread: not a thread line: {text[:60]!r}"))
-            continue
-        t = f.thread(hexval(m.group("t")))
-        t.put("state", THREAD_STATES[m.group("state")], n)
-        for key, group in (("flags", "flg"), ("pflags", "pflg"), ("sflags", "sflg")):
-            t.put(key, hexval(m.group(group)), n)
-        for key in ("pri", "epri", "pil"):
-            t.put(key, int(m.group(key)), n)
-
-
 def regs(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], options: str) -> None:
     """``$r`` of a crash dump: the registers panic saved (kvm's
     kt_regs; under kmdb they are the stopped CPU's, not read here)."""

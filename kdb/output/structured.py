@@ -32,7 +32,7 @@ class StructuredOutput:
         self.text: list[str] = []
 
     def record(self, dcmd: str, kind: str, record: dict[str, Any]) -> None:
-        self.records.append({"dcmd": dcmd, "kind": kind, **hexify(record, self.addresses)})
+        self.records.append(json_record(dcmd, kind, record, self.addresses))
 
     def capture(self, text: str) -> None:
         self.text.append(text)
@@ -68,6 +68,12 @@ class StructuredOutput:
         if text:
             doc["text"] = text
         self.write(json.dumps(doc, default=_default, indent=1) + "\n")
+
+
+def json_record(dcmd: str, kind: str, record: dict[str, Any], addresses: frozenset[str]) -> dict[str, Any]:
+    """A record as the JSON output (and the Python API) give it: its dcmd
+    and kind first, its address fields as "0x..." strings."""
+    return {"dcmd": dcmd, "kind": kind, **hexify(record, addresses)}
 
 
 def hexify(value: Any, addresses: frozenset[str], key: str | None = None) -> Any:
