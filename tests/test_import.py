@@ -156,6 +156,23 @@ def test_two_stacks_listings_that_disagree_are_refused(tmp_path):
     assert r.returncode == 1 and "the ::stacks group of thread ffffff01e4a30cc0: line 3 says '6 sleep" in r.stderr
 
 
+def test_a_kmdb_session_replays_with_its_stopped_cpu_and_its_registers(tmp_path):
+    """kmdb's banner says where it stopped; its prompt [N]> the CPU; $r
+    there gives that CPU's registers (and places kmdb_enter)."""
+    def run(*args: str) -> str:
+        return kdb(*args).stdout
+    banner = "kmdb: target stopped at:\nkmdb_enter+0xb: movq   %rax,%rdi\n"
+    commands = ["::status", "$r", "::cpuinfo -v", "::ps", "::threadlist", "::walk thread | ::findstack -v"]
+    outs = {c: run("-K", "-e", c, "jurassic")[len(banner):] for c in commands}
+    (tmp_path / "cap.txt").write_text(banner + "".join(f"[12]> {c}\n{o}" for c, o in outs.items()))
+    r = kdb("import", str(tmp_path / "cap.txt"), "-o", str(tmp_path / "d.json"))
+    assert r.returncode == 0, r.stderr
+    d = json.loads((tmp_path / "d.json").read_text())
+    assert d["kmdb"] == {"cpu": 12, "pc": "kmdb_enter+0xb", "instr": "movq   %rax,%rdi"}
+    for c in commands:
+        assert run("-K", "-e", c, str(tmp_path / "d.json")) == banner + outs[c], c
+
+
 @pytest.mark.parametrize("name", ["deadlock", "tests/data/panic-snv.json"])
 def test_thread_with_its_option_sets_replays(name, tmp_path):
     """::thread -p -b -d -s, a line per set or merged (-m): -p places each

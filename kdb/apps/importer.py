@@ -38,14 +38,21 @@ def import_text(texts: list[tuple[str, str]]) -> tuple[dict[str, Any], list[str]
         cut = split(text)
         for n, why in cut.noise:
             report.append(f"{name}:{n}: skipped: {why}")
+        if cut.stopped is not None:
+            pc, instr, n = cut.stopped
+            facts.system.put("kmdb_pc", pc, n)
+            facts.system.put("kmdb_instr", instr, n)
         for b in cut.blocks:
             stage = b.command.split("|")[-1].strip()
             m = STAGE.match(stage)
             parser = PARSERS.get(m.group("name")) if m else None
             d = DOLLAR.match(stage) if "|" not in b.command else None
             options = m.group("rest") if m else ""
+            if b.cpu is not None:
+                facts.system.put("kmdb_cpu", b.cpu, b.line)
             if stage in ("$r", "::regs"):
-                parser, options = PARSERS["regs"], ""
+                # a crash dump's: the registers panic saved; kmdb's: its CPU's
+                parser, options = PARSERS["regs"], "" if b.cpu is None else f"kmdb:{b.cpu}"
             if d is not None:
                 parser = current_stack
                 addr = (d.group("addr") or "").lower().removeprefix("0x")

@@ -45,6 +45,12 @@ def assemble(f: Facts) -> dict[str, Any]:
     if notes:
         system["x_import"] = notes
     dump: dict[str, Any] = {"kdb_dump": 1, "system": system}
+    if s.get("kmdb_cpu") is not None:            # kmdb's prompt [N]>: stopped on CPU N
+        dump["kmdb"] = {"cpu": s.get("kmdb_cpu")}
+        for key in ("pc", "instr"):
+            if s.get(f"kmdb_{key}") is not None:
+                dump["kmdb"][key] = s.get(f"kmdb_{key}")
+        f.cpu(s.get("kmdb_cpu"))                  # the CPU exists
     _cpu_threads(f)
     _stack_groups(f)
     _current(f)
@@ -73,6 +79,8 @@ def assemble(f: Facts) -> dict[str, Any]:
             for key in ("addr", "thread", "idle_thread"):
                 if c.fields.get(key):
                     d[key] = f"0x{c.fields[key]:x}"
+            if c.get("registers"):
+                d["registers"] = {k: f"0x{v:x}" for k, v in c.get("registers").items()}
             if "thread" in d and d["thread"] in threads:
                 threads[d["thread"]]["cpu"] = cid
             for a in c.get("runq") or []:
@@ -364,7 +372,8 @@ def _symbols(f: Facts, dump: dict[str, Any], procs: list[dict[str, Any]]) -> Non
                     "x_import": ["synthesized: a module for the symbols the capture places"]}
             mods.append(home)
         home.setdefault("symbols", []).append(
-            {"name": bare, "addr": f"0x{addr:x}", "size": f"0x{offsets.get(bare, 0) + 1:x}", "kind": "func",
+            {"name": bare, "addr": f"0x{addr:x}", "size": f"0x{max(offsets.get(bare, 0), sym.get('reach', 0)) + 1:x}",
+             "kind": "func",
              "x_import": ["placed by the capture's %rip = ADDR sym+off; sized to the offsets it shows"]})
 
 

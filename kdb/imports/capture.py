@@ -3,8 +3,9 @@ commands and their output.
 
 Recognised forms (docs/import.md):
 
-* mdb's prompt, ``> CMD``, and kmdb's, ``[N]> CMD``; the output runs to the
-  next prompt (or shell line);
+* mdb's prompt, ``> CMD``, and kmdb's, ``[N]> CMD`` (N: the CPU kmdb
+  stopped on); the output runs to the next prompt (or shell line); kmdb's
+  banner (``kmdb: target stopped at:`` and the instruction) says where;
 * a shell line that feeds mdb: ``# echo '::ps' | mdb -k``, ``$ echo
   "::status; ::stack" | mdb -k unix.0 vmcore.0``, ``mdb -k <<EOF`` with
   the commands on the lines up to ``EOF`` (their outputs follow in order,
@@ -27,7 +28,10 @@ import re
 
 import attrs
 
-PROMPT = re.compile(r"^(?:\[\d+\])?> ?(?P<cmd>\S.*)$")
+PROMPT = re.compile(r"^(?:\[(?P<cpu>\d+)\])?> ?(?P<cmd>\S.*)$")
+#: kmdb's banner on entry: "kmdb: target stopped at:" then "SYM+OFF:  INSTR"
+STOPPED = "kmdb: target stopped at:"
+STOPPED_AT = re.compile(r"^(?P<pc>[\w`.]+(?:\+0x[0-9a-f]+)?):\s+(?P<instr>\S.*)$")
 #: a shell prompt: ``# ``, ``$ ``, ``% ``, after ``[root@nuc ~]``, ``root@host:~``, ``bash-3.2``...
 SHELL = r"(?:\[[^\]]*\] ?|[\w.-]+(?:@[\w.-]+)?(?::[^\s#$%]*)? ?)?[#$%](?: +|$)"
 SHELL_ECHO = re.compile(SHELL + r"""echo +(?P<q>['"])(?P<cmds>.*)(?P=q) *\| *mdb\b.*$""")
@@ -46,12 +50,14 @@ class Block:
     command: str
     output: list[str]
     line: int                  # the command's line number (1-based)
+    cpu: int | None = None     # kmdb's prompt [N]>: the CPU it stopped on
 
 
 @attrs.define(slots=True)
 class Split:
     blocks: list[Block]
     noise: list[tuple[int, str]]       # (line number, why it was skipped)
+    stopped: tuple[str, str, int] | None = None   # kmdb's banner: (pc, instruction, line)
 
 
 def _one(cmds: list[str], n: int, what: str, blocks: list[Block], noise: list[tuple[int, str]]) -> Block | None:
@@ -70,6 +76,7 @@ def split(text: str) -> Split:
     blocks: list[Block] = []
     noise: list[tuple[int, str]] = []
     current: Block | None = None
+    stopped: tuple[str, str, int] | None = None
     shell = 0                           # the line of the last shell command that was not mdb
     i = 0
     while i < len(lines):
@@ -79,8 +86,16 @@ def split(text: str) -> Split:
         e = SHELL_ECHO.match(line) or SHELL_E.match(line)
         h = HEREDOC.match(line)
         if m:
-            current = Block(m.group("cmd").strip(), [], n)
+            cpu = m.group("cpu")
+            current = Block(m.group("cmd").strip(), [], n, None if cpu is None else int(cpu))
             blocks.append(current)
+        elif line.strip() == STOPPED and i + 1 < len(lines) and STOPPED_AT.match(lines[i + 1].strip()):
+            at = STOPPED_AT.match(lines[i + 1].strip())
+            assert at is not None
+            stopped = (at.group("pc"), at.group("instr"), n)
+            current = None
+            i += 2
+            continue
         elif e:
             cmds = [c.strip() for c in (e.groupdict().get("bare") or e.group("cmds")).replace("\\n", ";").split(";") if c.strip()]
             current = _one(cmds, n, "shell line", blocks, noise)
@@ -104,4 +119,4 @@ def split(text: str) -> Split:
     for b in blocks:                    # a capture often ends with a bare prompt or blank lines
         while b.output and not b.output[-1].strip():
             b.output.pop()
-    return Split(blocks, noise)
+    return Split(blocks, noise, stopped)

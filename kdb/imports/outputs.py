@@ -471,10 +471,25 @@ def regs(f: Facts, out: list[str], line: int, problems: list[tuple[int, str]], o
     for k, text in enumerate(out):
         for m in REG.finditer(text):
             found[m.group("pct") or m.group("base")] = hexval(m.group("v"))
-            if m.group("sym"):              # %rip = ADDR sym+off: where sym is
-                f.symbol(m.group("sym")).put("addr", hexval(m.group("v")) - hexval(m.group("off")), line + 1 + k)
+            if m.group("sym"):              # %rip = ADDR sym+off: where sym is, and how far it reaches
+                sym = f.symbol(m.group("sym"))
+                sym.put("addr", hexval(m.group("v")) - hexval(m.group("off")), line + 1 + k)
+                sym.fields["reach"] = max(sym.fields.get("reach", 0), hexval(m.group("off")))
     if not found:
         problems.append((line, "$r: no registers in its output"))
+        return
+    if options.startswith("kmdb:"):             # under kmdb: what the stopped CPU saved
+        c = f.cpu(int(options[5:]))
+        old = c.fields.setdefault("registers", {})
+        for key, v in found.items():
+            if key in old and old[key] != v:
+                raise Contradiction(f"CPU {options[5:]} register {key}", (c.lines.get("registers", line), old[key]),
+                                    (line, v))
+            old[key] = v
+        c.lines.setdefault("registers", line)
+        rip = [m for text in out for m in REG.finditer(text) if m.group("pct") == "rip" and m.group("sym")]
+        if rip:
+            f.system.put("kmdb_pc", f"{rip[0].group('sym')}+0x{rip[0].group('off')}", line)
         return
     _merge_registers(f, found, line)
 
