@@ -169,6 +169,11 @@ def test_hostile_input_at_the_api_gives_the_clis_errors(tmp_path):
     assert cli.stderr == f"kdb: {e.value}\n"
     with pytest.raises(KdbError):
         kdb.open(str(tmp_path / "missing.json"))
+    with pytest.raises(KdbError) as small:
+        kdb.open("jurassic", limits={"max_bytes": 1000})
+    assert "more than the limit of 1000" in str(small.value)
+    with pytest.raises(TypeError, match="unknown limit 'max_threads'"):
+        kdb.open("jurassic", limits={"max_threads": 10})
     d = dump("jurassic")
     for command in ("::nosuch", "$<<", "0::print proc_t", "::walk thread | ::findstack -v -v -q",
                     "\x1b[2J::status", "::eval '::eval ::eval'"):

@@ -25,7 +25,8 @@ def open(dump: str, *, kmdb: bool = False, limits: "Limits | Mapping[str, int] |
 
     KMDB opens it as ``kdb -K`` does (kmdb's prompt, its stopped CPU).
     LIMITS caps the loader (kdb.limits.Limits, or a mapping of its field
-    names to values over the environment's defaults). Raises
+    names, ``max_bytes``, ``max_depth``, ``max_string``, ``max_object``, to
+    values over the environment's defaults; another name is a TypeError). Raises
     :class:`kdb.errors.KdbError` with the message the CLI prints after
     ``kdb: `` (a refused dump names the JSON path and the rule that failed:
     :class:`kdb.target.dump.DumpError`). Usable as a context manager."""
@@ -33,6 +34,10 @@ def open(dump: str, *, kmdb: bool = False, limits: "Limits | Mapping[str, int] |
     if limits is None or isinstance(limits, Limits):
         lim = limits if limits is not None else Limits.from_env()
     else:
+        known = {attr for attr, _opt, _var in Limits.KNOBS}
+        unknown = sorted(set(limits) - known)
+        if unknown:
+            raise TypeError(f"unknown limit {unknown[0]!r}: give any of {', '.join(sorted(known))}")
         lim = Limits.from_env(**dict(limits))
     return Dump(open_dump(dump, kmdb=kmdb, limits=lim))
 
