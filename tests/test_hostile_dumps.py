@@ -130,7 +130,7 @@ def load_both(d: dict):
     return slow, fast, dump
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(ALL_PATHS), HOSTILE, st.sampled_from(["set", "set", "del", "dup"])),
                 min_size=1, max_size=4))
 def test_hostile_mutations_load_or_are_refused_and_loaded_ones_debug_cleanly(mutations):
