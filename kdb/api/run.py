@@ -72,9 +72,6 @@ class _Recorder:
     def record(self, dcmd: str, kind: str, record: dict[str, Any]) -> None:
         self.records.append(json_record(dcmd, kind, record, self.addresses))
 
-    def capture(self, text: str) -> None:       # not used: the text goes to the text collector
-        self.text.append(text)
-
     def begin_call(self) -> tuple[int, int]:
         return len(self.records), len(self.text)
 

@@ -8,10 +8,12 @@ import itertools
 from typing import Any, Iterator
 
 from kdb.imports.facts import Entity, Facts, set_frames
-from kdb.target.dump.blocking import BLOCKS_ON, FIRST_ARG, TOP_FRAMES
+from kdb.target.dump.blocking import BLOCKS_ON, FIRST_ARG, TOP_FRAMES, function_of
 from kdb.target.model import DEFAULT_RESUME
 
 SCHED_ADDR = 0xFFFFFFFFFBC2EA80          # p0 where an amd64 kernel has it
+#: where a panicking thread's stack starts
+PANIC_FUNCTIONS = ("vpanic", "panic", "panicsys")
 CPU_BASE = 0xFFFFFFFFFBC3D240
 
 
@@ -105,8 +107,7 @@ def assemble(f: Facts) -> dict[str, Any]:
         # (vpanic, panic, panicsys); the capture's ::panicinfo would say
         for t in onproc:
             first = t["stack"][0] if t["stack"] else ""
-            first = first["pc"] if isinstance(first, dict) else first
-            if first.split("+", 1)[0].split("`")[-1] in ("vpanic", "panic", "panicsys"):
+            if function_of(first["pc"] if isinstance(first, dict) else first) in PANIC_FUNCTIONS:
                 dump["panic"].update(thread=t["addr"], cpu=t["cpu"],
                                      x_import=["thread: the thread on a CPU whose stack starts in panic"])
                 break
@@ -178,11 +179,7 @@ def _stack_groups(f: Facts) -> None:
                 continue
             # a member ::stacks (-a) names that nothing else showed (or only
             # ::cpuinfo): its stack is the group's
-            t = f.thread(a)
-            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False)
-            t.fields.setdefault("resume", None if g["state"] == "onproc" else "_resume_from_idle+0xf1")
-            t.fields.setdefault("sp", INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads))
-            t.fields.setdefault("synthesized", g["line"])
+            _group_thread(f.thread(a), g, INVENTED_THREADS - 0x1000 - 0x200 * len(f.threads))
             if a not in members:
                 members.insert(i, a)
         for a in members:
@@ -194,11 +191,20 @@ def _stack_groups(f: Facts) -> None:
             a = INVENTED_THREADS + 0x1000 * invented
             invented += 1
             t = f.thread(a)
-            t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False,
-                            resume=None if g["state"] == "onproc" else "_resume_from_idle+0xf1",
-                            group_state=g["state"], synthesized=g["line"], sp=a - 0x200)
+            _group_thread(t, g, a - 0x200)
+            t.fields["group_state"] = g["state"]
             if g["sobj"]:
                 t.fields["sobj_type"] = g["sobj"]
+
+
+def _group_thread(t: Entity, g: dict[str, Any], sp: int) -> None:
+    """A thread ::stacks counts or names but no listing showed: the group's
+    stack (no frame pointers, no arguments); asleep unless the group is on
+    a CPU; what it keeps (a resume pc, a stack pointer) another line said."""
+    t.fields.update(frames=[{"pc": pc, "fp": None, "args": []} for pc in g["pcs"]], free=False)
+    t.fields.setdefault("resume", None if g["state"] == "onproc" else "_resume_from_idle+0xf1")
+    t.fields.setdefault("sp", sp)
+    t.fields.setdefault("synthesized", g["line"])
 
 
 def _current(f: Facts) -> None:
@@ -210,7 +216,7 @@ def _current(f: Facts) -> None:
         if addr is None:
             for a, t in f.threads.items():
                 first = (t.get("frames") or [{"pc": ""}])[0]["pc"]
-                if t.get("resume") is None and first.split("+")[0] in ("vpanic", "panic", "panicsys") \
+                if t.get("resume") is None and function_of(first) in PANIC_FUNCTIONS \
                         and [x["pc"] for x in t.get("frames") or []] == [x["pc"] for x in frames]:
                     addr = a
                     break
@@ -412,7 +418,7 @@ def _blocked_on(frames: list[dict[str, Any]]) -> int | None:
     """The sync object a blocking frame near the top was called with
     (``mutex_vector_enter(lock)``, ``cv_wait(cv, ...)``): its first argument."""
     for fr in frames[:TOP_FRAMES]:
-        name = fr["pc"].split("+", 1)[0].split("`")[-1]
+        name = function_of(fr["pc"])
         if name in FIRST_ARG and fr["args"]:
             return int(fr["args"][0])
     return None
@@ -455,7 +461,7 @@ def _thread(addr: int, t: Entity, desc: str, invented: Iterator[int]) -> dict[st
     if kind is None and gs is None and d["state"] == "sleep":
         # no ::stacks or ::wchaninfo says: the blocking function's sync object type
         kind = next((BLOCKS_ON[n] for fr in frames[:TOP_FRAMES]
-                     for n in [fr["pc"].split("+", 1)[0].split("`")[-1]] if n in BLOCKS_ON), None)
+                     for n in [function_of(fr["pc"]) or ""] if n in BLOCKS_ON), None)
         if kind is not None:
             notes.append(f"sobj: a {kind} (its blocking frame's); the capture shows no ::stacks SOBJ")
     if kind and d["state"] == "sleep":

@@ -71,7 +71,7 @@ def rwlock_queues(so: Sobj, waiters: Sequence[Thread]) -> list[int]:
             for i in range(len(waiters))]
 
 
-def _function(loc: object) -> str | None:
+def function_of(loc: object) -> str | None:
     """The function name of a code location string (``mod`name+0x1f``)."""
     if not isinstance(loc, str):
         return None
@@ -184,7 +184,7 @@ def _blocking_kind(pc: object) -> str | None:
     """What a frame at PC gets as arguments when it gives none: ``first``
     (the sync object), ``rw_enter_sleep`` or ``turnstile_block``; None for
     the other functions."""
-    name = _function(pc)
+    name = function_of(pc)
     if name in FIRST_ARG:
         return "first"
     if name in ("rw_enter_sleep", "turnstile_block"):
