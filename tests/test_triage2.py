@@ -209,3 +209,29 @@ def test_since_reports_only_new_buckets_and_refuses_a_bad_state(tmp_path):
     assert bad.stderr == (f"kdb triage: {state}: $.buckets[\"0123456789ab\"]: expected "
                           "{signature: text, dumps: count, ...}\n")
     assert "signature\": 7" in state.read_text()        # a refused state is left as it was
+
+
+def test_folded_stacks_and_the_html_page_of_a_hostile_dump_hold_no_control_byte(tmp_path):
+    """A symbol and a process named with OSC/CSI/BEL/C1/DEL: the folded
+    lines (the bytes written) and the HTML file (its bytes) escape them."""
+    evil = "n\u001b]0;PWNED\u0007\u001b[2J\u009b31m\u007f"
+    d = {"kdb_dump": 1, "system": {"nodename": evil},
+         "modules": [{"id": 0, "name": "unix", "text": "0xfffffffffb800000", "text_size": "0x1000",
+                      "symbols": [{"name": "sw" + evil, "addr": "0xfffffffffb800000", "size": "0x100",
+                                   "kind": "func"}]}],
+         "procs": [{"addr": "0x1000", "pid": 0, "comm": evil,
+                    "threads": [{"addr": "0x2000", "state": "onproc", "sp": "0x7000",
+                                 "stack": ["0xfffffffffb800010"]}]}]}
+    f = tmp_path / "evil.json"
+    f.write_text(json.dumps(d))
+    bad = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]")
+    folded = subprocess.run([sys.executable, "-m", "kdb", "--format", "folded", "-e", "::stacks", str(f)],
+                            capture_output=True, timeout=120)
+    assert folded.returncode == 0 and folded.stdout.endswith(b" 1\n")
+    assert folded.stdout.startswith(b"unix`swn\\x1b]0;PWNED\\x07") and not bad.search(folded.stdout)
+    page = tmp_path / "r.html"
+    r = subprocess.run([sys.executable, "-m", "kdb", "triage", "--html", str(page), str(f)],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 0 and not bad.search(r.stdout + r.stderr)
+    data = page.read_bytes()
+    assert not bad.search(data) and b"PWNED" in data
